@@ -1,0 +1,3 @@
+from repo_automation.cli import main
+
+raise SystemExit(main())

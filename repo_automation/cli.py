@@ -1,0 +1,142 @@
+"""The command line. Only wiring: parse flags, configure logging, call the engine, map errors to exit codes.
+
+Exit status: 0 ran and policy satisfied · 1 ran and policy failed · 2 usage or configuration error.
+Heavy libraries are imported lazily so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from repo_automation import __version__
+from repo_automation.errors import RepoAutomationError
+
+log = logging.getLogger("repo_automation")
+
+EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 already; keep its message short
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", dest="config_path", type=Path, default=None,
+                   help="configuration file (default: .github/project-metrics.json)")
+    p.add_argument("--workspace", "-C", type=Path, default=None, help="repository checkout (default: current folder)")
+    p.add_argument("--verbose", "-v", action="store_true", default=None, help="log at DEBUG level")
+    p.add_argument("--log-file", type=Path, default=None, help="also write the log to this file")
+
+
+def _report_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["markdown", "json", "both"], default=None, help="report format (default: both)")
+    p.add_argument("--output-dir", type=Path, default=None, help="where reports are written (default: reports)")
+    p.add_argument("--store-db", action="store_true", default=None, help="store this run in the metrics history")
+    p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
+
+
+def _maintain_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", default=None, help="describe every write, perform none")
+    p.add_argument("--skip-deps", action="store_true", default=None, help="skip dependency updates")
+    p.add_argument("--skip-security", action="store_true", default=None, help="skip security scanning")
+    p.add_argument("--skip-quality", action="store_true", default=None, help="skip code-quality gates")
+    p.add_argument("--skip-docs", action="store_true", default=None, help="skip README badge and changelog upkeep")
+    p.add_argument("--create-issues", action="store_true", default=None, help="open/update/close fingerprinted issues")
+    p.add_argument("--notify-slack", action="store_true", default=None, help="send alerts to Slack")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="repo-automation", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("metrics", help="collect metrics, score health, write reports")
+    _common(p)
+    _report_flags(p)
+    p.add_argument("--dry-run", action="store_true", default=None, help="describe every write, perform none")
+
+    p = sub.add_parser("maintain", help="scans, gates, upkeep and issues")
+    _common(p)
+    _maintain_flags(p)
+    p.add_argument("--output-dir", type=Path, default=None, help="where reports are written (default: reports)")
+
+    p = sub.add_parser("run", help="metrics and maintenance together (what the action runs)")
+    _common(p)
+    _report_flags(p)
+    _maintain_flags(p)
+
+    p = sub.add_parser("validate-config", help="check a configuration file; exit 2 naming each problem")
+    _common(p)
+
+    sub.add_parser("schema", help="print the configuration JSON Schema")
+    return parser
+
+
+def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
+    keys = ("config_path", "verbose", "log_file", "format", "output_dir", "store_db", "history_db", "dry_run",
+            "skip_deps", "skip_security", "skip_quality", "skip_docs", "create_issues", "notify_slack")
+    out = {k: getattr(ns, k) for k in keys if getattr(ns, k, None) is not None}
+    if ns.subcommand in ("run", "metrics", "maintain"):
+        out["command"] = ns.subcommand
+    return out
+
+
+def setup_logging(verbose: bool, log_file: Path | None, secrets: Sequence[str] = ()) -> None:
+    from repo_automation.secrets import MaskingFilter
+
+    root = logging.getLogger("repo_automation")
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    mask = MaskingFilter(list(secrets))
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+    for h in handlers:
+        h.setFormatter(fmt)
+        h.addFilter(mask)
+        root.addHandler(h)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    environ = dict(os.environ if env is None else env)
+    try:
+        if ns.subcommand == "schema":
+            from repo_automation.config import schema
+
+            print(json.dumps(schema(), indent=2))
+            return EXIT_OK
+        from repo_automation import settings as settings_mod
+
+        settings = settings_mod.from_environment(environ, _overrides(ns), workspace=ns.workspace)
+        setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None,
+                      settings.secrets())
+        if ns.subcommand == "validate-config":
+            from repo_automation import config as config_mod
+
+            cfg = config_mod.load(settings.resolve(settings.config_path), required=True)
+            print(f"{cfg.path}: valid")
+            return EXIT_OK
+        from repo_automation.engine import run
+
+        return run(settings, environ)
+    except RepoAutomationError as e:
+        print(f"repo-automation: error: {e.diagnostics()}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("repo-automation: interrupted", file=sys.stderr)
+        return 130

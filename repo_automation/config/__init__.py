@@ -1,0 +1,116 @@
+"""Project configuration: `.github/project-metrics.json`, validated by the JSON Schema shipped here.
+
+A missing file means all defaults. A bad file raises ConfigError listing every problem with its JSON path;
+nothing runs and nothing is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from repo_automation.errors import ConfigError
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The configuration JSON Schema (draft 2020-12)."""
+    text = resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The validated configuration with every default filled in."""
+
+    data: Mapping[str, Any]
+    path: Path | None = None
+    conditions: Mapping[str, Any] = field(default_factory=dict)  # level -> parsed conditions
+
+    def get(self, *keys: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for k in keys:
+            if not isinstance(node, Mapping) or k not in node:
+                return default
+            node = node[k]
+        return node
+
+
+def json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def apply_defaults(node: Any, sch: Mapping[str, Any]) -> Any:
+    """Fill every missing key that has a default in the schema, recursively (on a copy)."""
+    if isinstance(node, dict) and sch.get("type") == "object":
+        out = dict(node)
+        for key, sub in sch.get("properties", {}).items():
+            if key not in out and "default" in sub:
+                out[key] = copy.deepcopy(sub["default"])
+            if key in out:
+                out[key] = apply_defaults(out[key], sub)
+        extra = sch.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in list(out):
+                if key not in sch.get("properties", {}):
+                    out[key] = apply_defaults(out[key], extra)
+        return out
+    if isinstance(node, list) and isinstance(sch.get("items"), dict):
+        return [apply_defaults(item, sch["items"]) for item in node]
+    return node
+
+
+def validate(data: Any) -> list[str]:
+    """Every schema problem as 'JSON path: message', sorted by path."""
+    import jsonschema  # lazily: keeps --help fast
+
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    problems = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        problems.append(f"{json_path(err.absolute_path)}: {err.message}")
+    return problems
+
+
+def from_data(data: Any, path: Path | None = None) -> Config:
+    """Validate raw data (already parsed JSON) and build the Config, alert conditions included."""
+    where = str(path) if path else "configuration"
+    problems = validate(data)
+    if problems:
+        raise ConfigError(f"{where} is not valid ({len(problems)} problem(s)):", problems)
+    full = apply_defaults(data, schema())
+    from repo_automation.rules import parse_alert_rules
+
+    conditions, rule_problems = parse_alert_rules(full.get("alerts", {}))
+    if rule_problems:
+        raise ConfigError(f"{where} has invalid alert conditions:", rule_problems)
+    return Config(data=full, path=path, conditions=conditions)
+
+
+def load(path: Path, *, required: bool = False) -> Config:
+    """Load and validate a config file. Missing: defaults (or an error when `required`)."""
+    if not path.exists():
+        if required:
+            raise ConfigError(f"configuration file not found: {path}")
+        return from_data({}, None)
+    if path.is_dir():
+        raise ConfigError(f"configuration path is a folder, not a file: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read configuration file {path}: {e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"{path} is not valid JSON:", [f"$: line {e.lineno}, column {e.colno}: {e.msg}"]
+        ) from None
+    return from_data(data, path)

@@ -1,0 +1,196 @@
+"""Domain values shared by every stage. All frozen: a RunReport is one immutable value.
+
+Stages convert external data (JSON, tool output, API answers) into these types at the edge.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; UNKNOWN ranks lowest (policy decides how to treat it)."""
+        return {"critical": 4, "high": 3, "medium": 2, "low": 1, "unknown": 0}[self.value]
+
+
+class Status(enum.StrEnum):
+    """Outcome of one source (collector, scanner, gate, sink)."""
+
+    OK = "ok"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """One measured value. `name` is a catalogue name such as `security.critical_vulnerabilities`."""
+
+    name: str
+    value: float
+    source: str
+    unit: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location:
+    """Where a finding is: a repo-relative POSIX path, lines 1-based (None when unknown)."""
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+    start_column: int | None = None
+    snippet: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One problem found by a scanner, normalised. `fingerprint` is stable across runs."""
+
+    tool: str
+    rule_id: str
+    severity: Severity
+    title: str
+    fingerprint: str
+    message: str = ""
+    confidence: str | None = None
+    cwe: tuple[str, ...] = ()
+    location: Location | None = None
+    package: str | None = None
+    version: str | None = None
+    fixed_versions: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # advisory id first, then aliases (CVE-…, GHSA-…, PYSEC-…)
+    help_uri: str | None = None
+    state: str = "active"  # active | new | existing | fixed | ignored | baseline (PR mode and policy)
+    note: str | None = None  # why it is ignored, expired-ignore notice, …
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateResult:
+    """A quality gate's verdict. `passed` is None when the gate is inconclusive (inputs missing)."""
+
+    name: str
+    passed: bool | None
+    actual: float | str | None
+    threshold: float | str | None
+    message: str
+    details: tuple[str, ...] = ()  # e.g. the worst offenders of a complexity gate
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceResult:
+    """How one stage went: status, why, and how long it took."""
+
+    name: str
+    kind: str  # collector | scanner | gate | sink
+    status: Status
+    reason: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """A fired alert rule."""
+
+    level: str  # critical | warning
+    condition: str
+    channels: tuple[str, ...]
+    values: Mapping[str, float]  # metric name -> value that made the condition true
+    escalation_time_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoryScore:
+    """One health category. `score` None means inconclusive: `missing` says which inputs were absent."""
+
+    name: str
+    score: float | None
+    inputs: Mapping[str, float]
+    missing: tuple[str, ...] = ()
+    formula: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Health:
+    overall: float | None
+    grade: str | None
+    categories: Mapping[str, CategoryScore]
+    weights: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricChange:
+    """A metric compared with the history store: previous run and 30 days ago."""
+
+    name: str
+    value: float
+    previous: float | None
+    delta_previous: float | None
+    thirty_days_ago: float | None
+    delta_30d: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrendPoint:
+    timestamp: datetime
+    overall: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class History:
+    changes: tuple[MetricChange, ...] = ()
+    trend: tuple[TrendPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    """A write a sink performed, or would perform in a dry run."""
+
+    sink: str
+    description: str
+    performed: bool
+    target: str | None = None  # URL or path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunReport:
+    """Everything one run learned. Renderers and sinks read this; nobody re-queries a source."""
+
+    schema_version: str
+    repository: str | None
+    generated_at: datetime
+    dry_run: bool
+    sha: str | None = None
+    ref: str | None = None
+    event_name: str | None = None
+    health: Health
+    metrics: tuple[Metric, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    gates: tuple[GateResult, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    sources: tuple[SourceResult, ...] = ()
+    history: History = field(default_factory=History)
+    actions: tuple[Action, ...] = ()
+    notices: tuple[str, ...] = ()  # e.g. "shallow clone: use fetch-depth: 0"
+
+    def metric(self, name: str) -> Metric | None:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        return None
+
+    @property
+    def metric_values(self) -> dict[str, float]:
+        return {m.name: m.value for m in self.metrics}

@@ -1,0 +1,163 @@
+"""One run, as DESIGN.md draws it: stages concurrently → pure core → one RunReport → sinks.
+
+The pipeline knows nothing about particular sources: `registry.py` builds the stage lists from Settings
+and Config, and tests pass their own.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import (
+    Action,
+    Finding,
+    GateResult,
+    History,
+    Metric,
+    RunReport,
+    SourceResult,
+    Status,
+)
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.stages import Collector, Gate, Scanner, Sink
+
+log = logging.getLogger(__name__)
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stages:
+    collectors: Sequence[Collector] = ()
+    scanners: Sequence[Scanner] = ()
+    gates: Sequence[Gate] = ()
+    sinks: Sequence[Sink] = ()  # external effects (issues, checks, Slack, history, …), in order
+    writers: Sequence[Sink] = ()  # files, summary, outputs: run last, on the report with actions attached
+    finding_policy: Callable[[Sequence[Finding], RunContext], Sequence[Finding]] | None = None
+    notices: Sequence[str] = field(default_factory=tuple)
+
+
+def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
+    start = time.monotonic()
+    try:
+        items = list(fn())
+        status, reason = Status.OK, ""
+    except SourceSkipped as e:
+        items, status, reason = [], Status.SKIPPED, str(e)
+    except SourceFailed as e:
+        items, status, reason = [], Status.FAILED, str(e)
+    except Exception as e:  # noqa: BLE001 — partial failure is data: any crash becomes a failed source
+        log.debug("%s %s crashed", kind, name, exc_info=True)
+        items, status, reason = [], Status.FAILED, f"{type(e).__name__}: {e}"
+    duration = time.monotonic() - start
+    if status is not Status.OK:
+        log.info("%s %s %s: %s", kind, name, status.value, reason)
+    return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3))
+
+
+def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:
+    """Run every collector and scanner concurrently, each within the source time limit."""
+    jobs: list[tuple[str, str, Callable[[], Sequence[Metric] | Sequence[Finding]]]] = []
+    for c in stages.collectors:
+        jobs.append(("collector", c.name, lambda c=c: c.collect(ctx)))
+    for s in stages.scanners:
+        jobs.append(("scanner", s.name, lambda s=s: s.scan(ctx)))
+    metrics: list[Metric] = []
+    findings: list[Finding] = []
+    results: list[SourceResult] = []
+    if not jobs:
+        return metrics, findings, results
+    timeout = ctx.settings.source_timeout_s
+    pool = cf.ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="stage")
+    try:
+        futures = {pool.submit(_run_one, kind, name, fn): (kind, name) for kind, name, fn in jobs}
+        done, not_done = cf.wait(futures, timeout=timeout)
+        for fut in futures:
+            kind, name = futures[fut]
+            if fut in not_done:
+                results.append(SourceResult(name=name, kind=kind, status=Status.FAILED,
+                                            reason=f"timed out after {timeout:.0f}s", duration_s=timeout))
+                continue
+            items, result = fut.result()
+            results.append(result)
+            if kind == "collector":
+                metrics.extend(items)  # type: ignore[arg-type]
+            else:
+                findings.extend(items)  # type: ignore[arg-type]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return metrics, findings, results
+
+
+def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunContext
+                   ) -> tuple[list[GateResult], list[SourceResult]]:
+    by_name = {m.name: m for m in metrics}
+    out: list[GateResult] = []
+    results: list[SourceResult] = []
+    for g in gates:
+        items, res = _run_one("gate", g.name, lambda g=g: [g.evaluate(by_name, ctx)])
+        out.extend(items)
+        results.append(res)
+    return out, results
+
+
+def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Metric]], History] | None = None
+                 ) -> RunReport:
+    """Everything up to the immutable RunReport: measure, gate, score, evaluate rules. No side effects."""
+    from repo_automation.catalogue import derive_metrics
+    from repo_automation.rules import evaluate_alerts
+    from repo_automation.scoring import score
+
+    metrics, findings, sources = measure(stages, ctx)
+    if stages.finding_policy is not None:
+        findings = list(stages.finding_policy(findings, ctx))
+    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind == "scanner"])
+    gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx)
+    health = score(metrics, ctx.config)
+    alerts = evaluate_alerts(ctx.config, {m.name: m.value for m in metrics})
+    hist = history(metrics) if history is not None else History()
+    return RunReport(
+        schema_version=REPORT_SCHEMA_VERSION,
+        repository=ctx.repository,
+        generated_at=ctx.now,
+        dry_run=ctx.dry_run,
+        sha=ctx.sha,
+        ref=ctx.ref,
+        event_name=ctx.event_name,
+        health=health,
+        metrics=tuple(metrics),
+        findings=tuple(findings),
+        gates=tuple(gates),
+        alerts=tuple(alerts),
+        sources=tuple(sources + gate_sources),
+        history=hist,
+        notices=tuple(stages.notices),
+    )
+
+
+def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
+    """Run the sinks in order (each isolated), then the writers on the report with every action attached."""
+    actions: list[Action] = []
+    sink_results: list[SourceResult] = []
+    for sink in [*stages.sinks]:
+        items, res = _run_one("sink", sink.name, lambda sink=sink: sink.deliver(report, ctx))
+        actions.extend(items)
+        sink_results.append(res)
+    final = dataclasses.replace(report, actions=tuple(actions), sources=report.sources + tuple(sink_results))
+    writer_actions: list[Action] = []
+    for writer in stages.writers:
+        items, res = _run_one("sink", writer.name, lambda w=writer: w.deliver(final, ctx))
+        writer_actions.extend(items)
+        if res.status is Status.FAILED:
+            log.error("writer %s failed: %s", writer.name, res.reason)
+        final = dataclasses.replace(final, sources=final.sources + (res,))
+    return dataclasses.replace(final, actions=final.actions + tuple(writer_actions))

@@ -1,0 +1,51 @@
+"""The plug-in interfaces of the pipeline: collectors, scanners, gates and sinks.
+
+Each has one required method. A stage with nothing to do raises SourceSkipped(reason); one that tried and
+failed raises SourceFailed(reason) (any other exception is also reported as failed, with its type). The
+pipeline turns both into a SourceResult: partial failure is data, never a crash.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, Finding, GateResult, Metric, RunReport
+
+
+class Collector(ABC):
+    """Reads one source and returns metrics. Never writes anywhere."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def collect(self, ctx: RunContext) -> Sequence[Metric]: ...
+
+
+class Scanner(ABC):
+    """Runs one tool and returns normalised findings. Never writes anywhere but temp files."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def scan(self, ctx: RunContext) -> Sequence[Finding]: ...
+
+
+class Gate(ABC):
+    """A pure policy over the collected metrics. A failed gate is a result, not an exception."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def evaluate(self, metrics: Mapping[str, Metric], ctx: RunContext) -> GateResult: ...
+
+
+class Sink(ABC):
+    """The only code with side effects. In a dry run it performs nothing and describes what it would do."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]: ...
