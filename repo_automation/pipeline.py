@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -55,7 +56,7 @@ def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[
         items, status, reason = [], Status.SKIPPED, str(e)
     except SourceFailed as e:
         items, status, reason = [], Status.FAILED, str(e)
-    except Exception as e:  # noqa: BLE001 — partial failure is data: any crash becomes a failed source
+    except Exception as e:  # partial failure is data: any crash becomes a failed source
         log.debug("%s %s crashed", kind, name, exc_info=True)
         items, status, reason = [], Status.FAILED, f"{type(e).__name__}: {e}"
     duration = time.monotonic() - start
@@ -68,9 +69,9 @@ def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding
     """Run every collector and scanner concurrently, each within the source time limit."""
     jobs: list[tuple[str, str, Callable[[], Sequence[Metric] | Sequence[Finding]]]] = []
     for c in stages.collectors:
-        jobs.append(("collector", c.name, lambda c=c: c.collect(ctx)))
+        jobs.append(("collector", c.name, functools.partial(c.collect, ctx)))
     for s in stages.scanners:
-        jobs.append(("scanner", s.name, lambda s=s: s.scan(ctx)))
+        jobs.append(("scanner", s.name, functools.partial(s.scan, ctx)))
     metrics: list[Metric] = []
     findings: list[Finding] = []
     results: list[SourceResult] = []
@@ -80,7 +81,7 @@ def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding
     pool = cf.ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="stage")
     try:
         futures = {pool.submit(_run_one, kind, name, fn): (kind, name) for kind, name, fn in jobs}
-        done, not_done = cf.wait(futures, timeout=timeout)
+        _done, not_done = cf.wait(futures, timeout=timeout)
         for fut in futures:
             kind, name = futures[fut]
             if fut in not_done:
@@ -98,13 +99,17 @@ def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding
     return metrics, findings, results
 
 
+def _gate_once(gate: Gate, metrics: dict[str, Metric], ctx: RunContext) -> list[GateResult]:
+    return [gate.evaluate(metrics, ctx)]
+
+
 def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunContext
                    ) -> tuple[list[GateResult], list[SourceResult]]:
     by_name = {m.name: m for m in metrics}
     out: list[GateResult] = []
     results: list[SourceResult] = []
     for g in gates:
-        items, res = _run_one("gate", g.name, lambda g=g: [g.evaluate(by_name, ctx)])
+        items, res = _run_one("gate", g.name, functools.partial(_gate_once, g, by_name, ctx))
         out.extend(items)
         results.append(res)
     return out, results
@@ -138,7 +143,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Met
         findings=tuple(findings),
         gates=tuple(gates),
         alerts=tuple(alerts),
-        sources=tuple(sources + gate_sources),
+        sources=(*sources, *gate_sources),
         history=hist,
         notices=tuple(stages.notices),
     )
@@ -149,15 +154,15 @@ def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
     actions: list[Action] = []
     sink_results: list[SourceResult] = []
     for sink in [*stages.sinks]:
-        items, res = _run_one("sink", sink.name, lambda sink=sink: sink.deliver(report, ctx))
+        items, res = _run_one("sink", sink.name, functools.partial(sink.deliver, report, ctx))
         actions.extend(items)
         sink_results.append(res)
-    final = dataclasses.replace(report, actions=tuple(actions), sources=report.sources + tuple(sink_results))
+    final = dataclasses.replace(report, actions=tuple(actions), sources=(*report.sources, *sink_results))
     writer_actions: list[Action] = []
     for writer in stages.writers:
-        items, res = _run_one("sink", writer.name, lambda w=writer: w.deliver(final, ctx))
+        items, res = _run_one("sink", writer.name, functools.partial(writer.deliver, final, ctx))
         writer_actions.extend(items)
         if res.status is Status.FAILED:
             log.error("writer %s failed: %s", writer.name, res.reason)
-        final = dataclasses.replace(final, sources=final.sources + (res,))
-    return dataclasses.replace(final, actions=final.actions + tuple(writer_actions))
+        final = dataclasses.replace(final, sources=(*final.sources, res))
+    return dataclasses.replace(final, actions=(*final.actions, *writer_actions))
