@@ -1,0 +1,148 @@
+"""The metric catalogue: every metric name the project knows, with unit, meaning and direction.
+
+Names are `category.metric`. Alert conditions may only name catalogue metrics, the docs print this table,
+and `derive_metrics` adds the `security.*` counts computed from scanner findings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from repo_automation.domain import Finding, Metric, Severity, SourceResult, Status
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricInfo:
+    """What one metric means. `higher_is_better` None means neither direction is better (e.g. a count)."""
+
+    name: str
+    unit: str
+    description: str
+    higher_is_better: bool | None
+
+    @property
+    def category(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+_UP, _DOWN, _NEUTRAL = True, False, None
+
+# name, unit, higher is better, description
+_TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
+    ("git.commits_per_week", "commits/week", _UP, "Mean commits per week on the default branch (local history)."),
+    ("git.active_contributors_90d", "contributors", _UP, "Distinct authors with a commit in the last 90 days."),
+    ("git.contributors_total", "contributors", _UP, "Distinct authors in the whole history."),
+    ("git.contributor_absence_factor", "contributors", _UP,
+     "Fewest authors who together made half of the recent commits (bus factor)."),
+    ("git.days_since_last_commit", "days", _DOWN, "Days since the newest commit."),
+    ("git.releases_per_quarter", "releases/quarter", _UP, "Release tags per quarter over the last year."),
+    ("github.stars", "count", _UP, "Stargazers of the repository."),
+    ("github.forks", "count", _UP, "Forks of the repository."),
+    ("github.watchers", "count", _UP, "Watchers of the repository."),
+    ("github.open_issues", "count", _DOWN, "Open issues (pull requests excluded)."),
+    ("github.open_pull_requests", "count", _NEUTRAL, "Open pull requests."),
+    ("github.pull_requests_merged_per_week", "pull requests/week", _UP, "Pull requests merged per week."),
+    ("github.commits_per_week", "commits/week", _UP, "Commits per week on the default branch, from GitHub."),
+    ("github.contributors", "contributors", _UP, "Contributors GitHub counts for the repository."),
+    ("github.releases", "count", _UP, "Published releases."),
+    ("github.time_to_first_response_median_hours", "hours", _DOWN,
+     "Median hours until an issue or pull request gets its first response from someone else."),
+    ("github.time_to_first_response_p90_hours", "hours", _DOWN, "90th percentile of the time to first response."),
+    ("github.change_request_closure_ratio", "ratio", _UP,
+     "Pull requests closed or merged per pull request opened in the period (0-1+)."),
+    ("github.contributor_absence_factor", "contributors", _UP,
+     "Fewest contributors who together made half of the recent commits, from GitHub."),
+    ("github.releases_per_quarter", "releases/quarter", _UP, "Releases per quarter over the last year."),
+    ("github.open_issue_age_median_days", "days", _DOWN, "Median age of the open issues."),
+    ("performance.build_time", "minutes", _DOWN, "Median duration of recent workflow runs."),
+    ("performance.build_time_p95", "minutes", _DOWN, "95th percentile duration of recent workflow runs."),
+    ("performance.response_time_p95", "ms", _DOWN, "95th percentile response time of the application."),
+    ("performance.response_time_p99", "ms", _DOWN, "99th percentile response time of the application."),
+    ("performance.request_rate", "requests/s", _NEUTRAL, "Requests per second served by the application."),
+    ("reliability.build_success_rate", "percent", _UP, "Share of recent completed workflow runs that succeeded."),
+    ("reliability.uptime", "percent", _UP, "Share of time the application was up (0-100)."),
+    ("reliability.error_rate", "percent", _DOWN, "Share of requests that failed (0-100)."),
+    ("code_quality.coverage", "percent", _UP, "Line coverage of the test suite."),
+    ("code_quality.max_complexity", "complexity", _DOWN, "Highest cyclomatic complexity of one function."),
+    ("code_quality.average_complexity", "complexity", _DOWN, "Mean cyclomatic complexity of the functions."),
+    ("code_quality.maintainability_index", "index", _UP, "Radon maintainability index (0-100), mean over files."),
+    ("code_quality.maintainability_rating", "rating", _DOWN,
+     "Maintainability rating, A=1 … E=5 (Sonar's, or derived from radon's maintainability index)."),
+    ("code_quality.reliability_rating", "rating", _DOWN, "Sonar reliability rating, A=1 … E=5."),
+    ("code_quality.security_rating", "rating", _DOWN, "Sonar security rating, A=1 … E=5."),
+    ("code_quality.technical_debt_minutes", "minutes", _DOWN, "Sonar's estimate of the effort to fix code smells."),
+    ("code_quality.duplication", "percent", _DOWN, "Duplicated lines density."),
+    ("code_quality.ncloc", "lines", _NEUTRAL, "Non-comment lines of code."),
+    ("security.critical_vulnerabilities", "count", _DOWN, "Critical findings not fixed or ignored."),
+    ("security.high_vulnerabilities", "count", _DOWN, "High-severity findings not fixed or ignored."),
+    ("security.medium_vulnerabilities", "count", _DOWN, "Medium-severity findings not fixed or ignored."),
+    ("security.low_vulnerabilities", "count", _DOWN, "Low-severity findings not fixed or ignored."),
+    ("security.vulnerabilities", "count", _DOWN, "Critical plus high findings (what the security score weighs)."),
+    ("security.hotspots", "count", _DOWN,
+     "Sonar security hotspots, or else medium-severity code findings (bandit, semgrep)."),
+)
+
+CATALOGUE: Mapping[str, MetricInfo] = MappingProxyType(
+    {name: MetricInfo(name=name, unit=unit, description=desc, higher_is_better=up) for name, unit, up, desc in _TABLE}
+)
+
+# States a finding is counted in: still present (baseline findings are accepted, not gone).
+COUNTED_STATES = frozenset({"active", "new", "existing", "baseline"})
+# Scanners that look at code (their medium findings stand in for hotspots when Sonar gives none).
+CODE_SCANNERS = frozenset({"bandit", "semgrep"})
+
+_SEVERITY_METRICS = {
+    Severity.CRITICAL: "security.critical_vulnerabilities",
+    Severity.HIGH: "security.high_vulnerabilities",
+    Severity.MEDIUM: "security.medium_vulnerabilities",
+    Severity.LOW: "security.low_vulnerabilities",
+}
+
+
+def known_metrics() -> frozenset[str]:
+    return frozenset(CATALOGUE)
+
+
+def info(name: str) -> MetricInfo | None:
+    return CATALOGUE.get(name)
+
+
+def categories() -> tuple[str, ...]:
+    """Categories in catalogue order."""
+    return tuple(dict.fromkeys(i.category for i in CATALOGUE.values()))
+
+
+def derive_metrics(metrics: Sequence[Metric], findings: Sequence[Finding],
+                   scanner_sources: Sequence[SourceResult]) -> list[Metric]:
+    """The metrics plus the security counts derived from the findings.
+
+    Counts are added only when at least one scanner ran ok (otherwise they stay absent: unknown, not 0).
+    A metric a collector already gave is kept as it is.
+    """
+    out = list(metrics)
+    ok = tuple(s.name for s in scanner_sources if s.status is Status.OK)
+    if not ok:
+        return out
+    metadata: dict[str, object] = {
+        "derived_from": "findings",
+        "scanners": ok,
+        "skipped": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.SKIPPED),
+        "failed": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.FAILED),
+    }
+    counted = [f for f in findings if f.state in COUNTED_STATES]
+    by_severity = Counter(f.severity for f in counted)
+    metadata["unknown_severity"] = by_severity[Severity.UNKNOWN]  # counted in none of the severities
+    derived = {name: by_severity[sev] for sev, name in _SEVERITY_METRICS.items()}
+    derived["security.vulnerabilities"] = by_severity[Severity.CRITICAL] + by_severity[Severity.HIGH]
+    code = [f for f in counted if f.package is None]
+    if CODE_SCANNERS.intersection(ok) or any(f.tool in ok for f in code):
+        derived["security.hotspots"] = sum(1 for f in code if f.severity is Severity.MEDIUM)
+    present = {m.name for m in metrics}
+    for name, value in derived.items():
+        if name not in present:
+            out.append(Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
+                              metadata=dict(metadata)))
+    return out
