@@ -92,6 +92,10 @@ def from_data(data: Any, path: Path | None = None) -> Config:
     conditions, rule_problems = parse_alert_rules(full.get("alerts", {}))
     if rule_problems:
         raise ConfigError(f"{where} has invalid alert conditions:", rule_problems)
+    from repo_automation.scoring import config_problems
+
+    if scoring_problems := config_problems(full):
+        raise ConfigError(f"{where} has invalid scoring settings:", scoring_problems)
     return Config(data=full, path=path, conditions=conditions)
 
 
