@@ -1,0 +1,143 @@
+"""Finding policy (pure, apart from reading the baseline file): ignores, baseline, unknown severities, blocking.
+
+Configured under `automation.security_scanning`:
+
+- `ignore`: entries {id, reason, expires?}. `id` matches a finding's rule id, any advisory id or alias, or its
+  fingerprint. A match sets state "ignored" with the reason in `note`. An entry whose `expires` date is
+  before the run's date no longer ignores; the finding stays active and its note says the ignore expired.
+- `baseline`: a JSON file (path relative to the workspace) holding a list of fingerprints, or an object
+  with a "fingerprints" list. Matching findings get state "baseline": still counted, never blocking.
+- `unknown_severity`: findings whose advisory gives no severity are treated as this severity. The finding's
+  `severity` becomes the policy severity (so counts, gates and issues agree) and `note` keeps the original:
+  "severity: unknown in the source; treated as high (unknown_severity)".
+
+Only findings in state active, new or existing are changed; fixed/ignored/baseline ones are left alone.
+`blocking_findings` is what fails a run: active or new findings at or above the lowest enabled of
+fail_on_high (high and critical) and fail_on_critical (critical).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from repo_automation.domain import Finding, Severity
+from repo_automation.errors import ConfigError
+
+if TYPE_CHECKING:
+    from repo_automation.config import Config
+    from repo_automation.context import RunContext
+
+OPEN_STATES = frozenset({"active", "new", "existing"})
+BLOCKING_STATES = frozenset({"active", "new"})
+_KEY = "$.automation.security_scanning"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class IgnoreEntry:
+    id: str
+    reason: str
+    expires: date | None = None
+
+    def matches(self, f: Finding) -> bool:
+        return self.id in (f.rule_id, f.fingerprint) or self.id in f.ids
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and self.expires < today
+
+
+def _join(note: str | None, extra: str) -> str:
+    return f"{note}; {extra}" if note else extra
+
+
+def ignore_entries(section: Mapping[str, Any]) -> list[IgnoreEntry]:
+    out = []
+    for i, raw in enumerate(section.get("ignore") or []):
+        expires = raw.get("expires")
+        try:
+            when = date.fromisoformat(expires) if expires else None
+        except ValueError:
+            raise ConfigError(f"{_KEY}.ignore[{i}].expires: {expires!r} is not a date (YYYY-MM-DD)") from None
+        out.append(IgnoreEntry(id=str(raw["id"]), reason=str(raw["reason"]), expires=when))
+    return out
+
+
+def load_baseline(path: Path) -> frozenset[str]:
+    """The fingerprints in a baseline file; ConfigError naming the file when it is missing or malformed."""
+    where = f"{_KEY}.baseline"
+    if not path.is_file():
+        kind = "a folder, not a file" if path.is_dir() else "missing"
+        raise ConfigError(f"{where}: baseline file {path} is {kind}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{where}: baseline file {path} is not readable JSON: {e}") from None
+    items = data.get("fingerprints") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise ConfigError(f"{where}: baseline file {path} must hold a JSON list of fingerprint strings "
+                          '(or {"fingerprints": [...]})')
+    return frozenset(items)
+
+
+def _apply_one(f: Finding, ignores: Sequence[IgnoreEntry], baseline: frozenset[str], today: date,
+               unknown_as: Severity) -> Finding:
+    if f.state not in OPEN_STATES:
+        return f
+    changes: dict[str, Any] = {}
+    note = f.note
+    if f.severity is Severity.UNKNOWN and unknown_as is not Severity.UNKNOWN:
+        changes["severity"] = unknown_as
+        note = _join(note, f"severity: unknown in the source; treated as {unknown_as.value} (unknown_severity)")
+    matching = [e for e in ignores if e.matches(f)]
+    live = [e for e in matching if not e.expired(today)]
+    if live:
+        changes["state"] = "ignored"
+        note = _join(note, f"ignored ({live[0].id}): {live[0].reason}")
+    else:
+        for e in matching:  # every one of them expired: say so, and keep the finding open
+            assert e.expires is not None
+            note = _join(note, f"ignore of {e.id} expired on {e.expires.isoformat()} (was: {e.reason})")
+        if f.fingerprint in baseline:
+            changes["state"] = "baseline"
+            note = _join(note, "in the baseline")
+    if note != f.note:
+        changes["note"] = note
+    return dataclasses.replace(f, **changes) if changes else f
+
+
+def apply_finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
+    """The findings with ignores, the baseline and the unknown-severity policy applied (order kept)."""
+    section = ctx.config.get("automation", "security_scanning", default={}) or {}
+    ignores = ignore_entries(section)
+    baseline_path = section.get("baseline") or ""
+    baseline = load_baseline(ctx.settings.resolve(Path(baseline_path))) if baseline_path else frozenset()
+    unknown_as = Severity(section.get("unknown_severity", "high"))
+    today = ctx.now.date()
+    return [_apply_one(f, ignores, baseline, today, unknown_as) for f in findings]
+
+
+def blocking_threshold(config: Config) -> Severity | None:
+    """The lowest severity that fails the run, or None when neither fail_on_* is enabled."""
+    if config.get("automation", "security_scanning", "fail_on_high", default=True):
+        return Severity.HIGH
+    if config.get("automation", "security_scanning", "fail_on_critical", default=True):
+        return Severity.CRITICAL
+    return None
+
+
+def blocking_findings(findings: Sequence[Finding], config: Config) -> list[Finding]:
+    """Active or new findings at or above the blocking severity (unknown severities as configured)."""
+    threshold = blocking_threshold(config)
+    if threshold is None:
+        return []
+    unknown_as = Severity(config.get("automation", "security_scanning", "unknown_severity", default="high"))
+    out = []
+    for f in findings:
+        severity = unknown_as if f.severity is Severity.UNKNOWN else f.severity
+        if f.state in BLOCKING_STATES and severity.rank >= threshold.rank:
+            out.append(f)
+    return out
