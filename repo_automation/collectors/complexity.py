@@ -1,0 +1,191 @@
+"""Cyclomatic complexity and maintainability index of the repository's Python code, with radon.
+
+Which files: every `*.py` under the workspace except
+- hidden folders (`.git`, `.venv`, `.tox`, `.mypy_cache`, …),
+- anything matching `automation.security_scanning.exclude` (vendored and generated code: `.venv`, `venv`,
+  `node_modules`, `build`, `dist` by default), and
+- anything matching `automation.code_quality.exclude` (default `tests`, `test`: the gate is about the code
+  that ships; set it to `[]` to include tests).
+A pattern matches one path component (`build`, `*_pb2.py`) or the whole repo-relative path (`src/legacy/*`).
+
+Metrics (source "complexity"):
+- `code_quality.max_complexity`: the highest cyclomatic complexity of one function or method; metadata
+  `worst_offenders` (top 10: path, line, name, complexity) and `over_threshold` (how many functions exceed
+  the configured `complexity_threshold`);
+- `code_quality.average_complexity`: the mean over all functions and methods;
+- `code_quality.maintainability_index`: radon's maintainability index (0-100) per file, averaged weighted
+  by source lines. It is NOT a Sonar rating: `code_quality.maintainability_rating` comes from SonarQube
+  only; `mi_rating` maps the index to A-E where the gate has no Sonar rating (see its docstring).
+A file that does not parse (syntax error, bad encoding) is skipped and counted in `syntax_errors`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import tokenize
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Metric
+from repo_automation.errors import SourceSkipped
+from repo_automation.stages import Collector
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXCLUDE = (".venv", "venv", "node_modules", ".git", "build", "dist")
+DEFAULT_QUALITY_EXCLUDE = ("tests", "test")
+TOP_OFFENDERS = 10
+
+# Lower bounds of each rating: A (1) from 20, B (2) from 15, C (3) from 10, D (4) from 5, E (5) below.
+# A is radon's own rank A (MI >= 20, "very maintainable"); radon's B (10-19) splits into B/C and its C
+# (0-9) into D/E, so each letter is one 5-point band of the range radon flags as a problem.
+MI_RATING_BOUNDS = ((20.0, 1), (15.0, 2), (10.0, 3), (5.0, 4))
+
+
+def mi_rating(index: float) -> int:
+    """A maintainability index (0-100) as a rating number A=1 … E=5 (bands in MI_RATING_BOUNDS)."""
+    for bound, rating in MI_RATING_BOUNDS:
+        if index >= bound:
+            return rating
+    return 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FunctionComplexity:
+    path: str
+    line: int
+    name: str
+    complexity: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileResult:
+    functions: tuple[FunctionComplexity, ...]
+    mi: float | None
+    sloc: int
+
+
+class ComplexityCollector(Collector):
+    name = "complexity"
+
+    def __init__(self, *, workspace: Path, exclude: Sequence[str] = DEFAULT_EXCLUDE + DEFAULT_QUALITY_EXCLUDE,
+                 threshold: int = 10) -> None:
+        self._workspace = workspace
+        self._exclude = tuple(exclude)
+        self._threshold = threshold
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> ComplexityCollector:
+        scan = ctx.config.get("automation", "security_scanning", "exclude", default=list(DEFAULT_EXCLUDE))
+        quality = ctx.config.get("automation", "code_quality", "exclude", default=list(DEFAULT_QUALITY_EXCLUDE))
+        threshold = ctx.config.get("automation", "code_quality", "quality_gates", "complexity_threshold", default=10)
+        return cls(workspace=ctx.workspace, exclude=[*scan, *quality], threshold=int(threshold))
+
+    def collect(self, ctx: RunContext) -> list[Metric]:
+        functions: list[FunctionComplexity] = []
+        mi_weighted = 0.0
+        mi_sloc = 0
+        files = 0
+        broken: list[str] = []
+        for path in self.python_files():
+            rel = path.relative_to(self._workspace).as_posix()
+            result = analyse_file(path, rel)
+            if result is None:
+                broken.append(rel)
+                continue
+            files += 1
+            functions.extend(result.functions)
+            if result.mi is not None and result.sloc > 0:
+                mi_weighted += result.mi * result.sloc
+                mi_sloc += result.sloc
+        if not files:
+            detail = f" ({len(broken)} could not be parsed)" if broken else ""
+            raise SourceSkipped(f"no Python files to measure{detail}")
+        return self._metrics(functions, files, broken, mi_weighted / mi_sloc if mi_sloc else None)
+
+    def _metrics(self, functions: list[FunctionComplexity], files: int, broken: list[str],
+                 mi: float | None) -> list[Metric]:
+        worst = sorted(functions, key=lambda f: (-f.complexity, f.path, f.line))
+        summary: dict[str, Any] = {"files": files, "functions": len(functions), "syntax_errors": len(broken)}
+        if broken:
+            summary["syntax_error_files"] = broken[:TOP_OFFENDERS]
+        max_meta = {
+            **summary,
+            "threshold": self._threshold,
+            "over_threshold": sum(1 for f in functions if f.complexity > self._threshold),
+            "worst_offenders": [
+                {"path": f.path, "line": f.line, "name": f.name, "complexity": f.complexity}
+                for f in worst[:TOP_OFFENDERS]
+            ],
+        }
+        top = worst[0].complexity if worst else 0
+        mean = sum(f.complexity for f in functions) / len(functions) if functions else 0.0
+        out = [
+            Metric(name="code_quality.max_complexity", value=float(top), source=self.name, metadata=max_meta),
+            Metric(name="code_quality.average_complexity", value=round(mean, 2), source=self.name,
+                   metadata=summary),
+        ]
+        if mi is not None:
+            out.append(Metric(name="code_quality.maintainability_index", value=round(mi, 1), source=self.name,
+                              metadata={**summary, "weighting": "source lines",
+                                        "rating": "ABCDE"[mi_rating(mi) - 1]}))
+        return out
+
+    def python_files(self) -> Iterator[Path]:
+        """Every Python file that is measured, in a stable order."""
+        root = self._workspace
+        for dirpath, dirnames, filenames in os.walk(root):
+            base = Path(dirpath)
+            rel_dir = base.relative_to(root)
+            dirnames[:] = sorted(d for d in dirnames
+                                 if not d.startswith(".") and not self._excluded(rel_dir / d))
+            for name in sorted(filenames):
+                if name.endswith(".py") and not self._excluded(rel_dir / name):
+                    yield base / name
+
+    def _excluded(self, rel: Path) -> bool:
+        posix = rel.as_posix()
+        for pattern in self._exclude:
+            pat = pattern.strip("/")
+            if fnmatch.fnmatch(posix, pat) or fnmatch.fnmatch(rel.name, pat):
+                return True
+        return False
+
+
+def analyse_file(path: Path, rel: str) -> FileResult | None:
+    """Complexity of every function and the maintainability index of one file; None when it does not parse."""
+    from radon.metrics import mi_visit  # lazily: radon is heavy for --help
+    from radon.raw import analyze
+    from radon.visitors import ComplexityVisitor
+
+    try:
+        with tokenize.open(path) as fh:  # honours PEP 263 coding cookies
+            code = fh.read()
+        visitor = ComplexityVisitor.from_code(code)
+        mi = float(mi_visit(code, multi=True))
+        sloc = int(analyze(code).sloc)
+    except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as e:
+        log.info("complexity: skipping %s: %s", rel, e)
+        return None
+    functions = (*_functions(visitor.functions, rel), *_classes(visitor.classes, rel))
+    return FileResult(functions=functions, mi=mi, sloc=sloc)
+
+
+def _functions(funcs: Sequence[Any], rel: str, prefix: str = "") -> Iterator[FunctionComplexity]:
+    """Functions or methods and, recursively, the closures defined inside them."""
+    for fn in funcs:
+        name = f"{prefix}{fn.fullname}"
+        yield FunctionComplexity(path=rel, line=int(fn.lineno), name=name, complexity=int(fn.complexity))
+        yield from _functions(fn.closures, rel, prefix=f"{name}.")
+
+
+def _classes(classes: Sequence[Any], rel: str, prefix: str = "") -> Iterator[FunctionComplexity]:
+    """The methods of classes and of their inner classes (a class itself is not a function)."""
+    for cls in classes:
+        yield from _functions(cls.methods, rel, prefix=prefix)
+        yield from _classes(cls.inner_classes, rel, prefix=f"{prefix}{cls.name}.")
