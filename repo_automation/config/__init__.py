@@ -76,8 +76,20 @@ def validate(data: Any) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
     problems = []
     for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        problems.append(f"{json_path(err.absolute_path)}: {err.message}")
+        problems.append(f"{json_path(err.absolute_path)}: {_message(err)}")
     return problems
+
+
+_FORMAT_HINTS = {"date": "a date (YYYY-MM-DD)", "uri": "a URL"}
+
+
+def _message(err: Any) -> str:
+    """jsonschema's message, made readable where it shows schema internals (formats, URL patterns)."""
+    if err.validator == "format":
+        return f"{err.instance!r} is not {_FORMAT_HINTS.get(err.validator_value, repr(err.validator_value))}"
+    if err.validator == "pattern" and str(err.validator_value).startswith("^https?://"):
+        return f"{err.instance!r} is not an http:// or https:// URL"
+    return str(err.message)
 
 
 def from_data(data: Any, path: Path | None = None) -> Config:
