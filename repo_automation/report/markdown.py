@@ -1,0 +1,140 @@
+"""Markdown renderers (Jinja): the health report, the automation report and the job summary.
+
+Every value a template prints is escaped with `escape_markdown` by default (Jinja `finalize`), so a template
+cannot forget it. Our own Markdown is marked `Trusted` — by the filters below (`code`, `num`, `delta`,
+`date`, `trusted`) or in Python — and only then printed as is. Numbers are formatted, None prints empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from repo_automation.domain import RunReport
+from repo_automation.report import views
+from repo_automation.report.escape import escape_code, escape_markdown
+
+if TYPE_CHECKING:
+    import jinja2
+
+HEALTH_TEMPLATE = "project-health-report.md.j2"
+AUTOMATION_TEMPLATE = "automation-report.md.j2"
+SUMMARY_TEMPLATE = "job-summary.md.j2"
+
+REPORT_FINDINGS_LIMIT = 200  # rows in a report file; the JSON report has all
+SUMMARY_FINDINGS_LIMIT = 25
+TITLE_MAX = 160
+
+
+class Trusted(str):
+    """Markdown we wrote ourselves: printed as is. Never wrap outside text in it without escaping first."""
+
+    __slots__ = ()
+
+
+def finalize(value: Any) -> str:
+    """Jinja's last step for every `{{ … }}`: escape unless Trusted; numbers formatted; None empty."""
+    if isinstance(value, Trusted):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return views.fmt_number(value)
+    return escape_markdown(value)
+
+
+def _code(value: Any) -> Trusted:
+    """An inline code span; a pipe is escaped too, since GFM splits table cells before parsing code."""
+    if value is None or value == "":
+        return Trusted("")
+    return Trusted(escape_code(value).replace("|", "\\|"))
+
+
+def _cut(value: Any, max_len: int = TITLE_MAX) -> Trusted:
+    return Trusted(escape_markdown(value, max_len=max_len))
+
+
+def _num(value: Any, digits: int = 2) -> Trusted:
+    return Trusted(views.fmt_number(value, digits))
+
+
+def _delta(value: Any, digits: int = 2) -> Trusted:
+    return Trusted(views.fmt_delta(value, digits))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    import jinja2  # lazily: keeps --help fast
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("repo_automation.report", "templates"),
+        autoescape=False,  # noqa: S701 — Markdown, not HTML: finalize escapes every value for Markdown
+        finalize=finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        code=_code, cut=_cut, num=_num, delta=_delta, trusted=Trusted,
+        date=lambda ts: Trusted(views.fmt_date(ts)), datetime=lambda ts: Trusted(views.fmt_datetime(ts)),
+        duration=lambda s: Trusted(views.fmt_duration(s)),
+        location=lambda f: _code(views.location_text(f)), package=lambda f: _code(views.package_text(f)),
+    )
+    return env
+
+
+def _model(report: RunReport, rules_not_evaluated: Sequence[Mapping[str, Any]],
+           report_files: Sequence[str], findings_limit: int) -> dict[str, Any]:
+    findings = views.sorted_findings(report.findings)
+    changes = {c.name: c for c in report.history.changes}
+    chart = views.mermaid_trend(report.history.trend)
+    return {
+        "r": report,
+        "health": report.health,
+        "categories": [report.health.categories[k] for k in sorted(report.health.categories)],
+        "metrics": sorted(report.metrics, key=lambda m: m.name),
+        "changes": changes,
+        "has_history": bool(report.history.changes),
+        "trend_chart": Trusted(chart) if chart else None,
+        "trend_count": len(views.trend_points(report.history.trend)),
+        "findings": findings[:findings_limit],
+        "findings_hidden": max(0, len(findings) - findings_limit),
+        "findings_total": len(findings),
+        "counted_total": len(views.counted(findings)),
+        "severity_counts": views.severity_counts(findings),
+        "state_counts": views.state_counts(findings),
+        "gates": report.gates,
+        "gates_failed": views.gate_failed_count(report),
+        "alerts": report.alerts,
+        "not_evaluated": list(rules_not_evaluated),
+        "sources": report.sources,
+        "problem_sources": [s for s in report.sources if s.status.value != "ok"],
+        "actions": report.actions,
+        "notices": report.notices,
+        "report_files": list(report_files),
+    }
+
+
+def render(template: str, report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
+           report_files: Sequence[str] = (), findings_limit: int = REPORT_FINDINGS_LIMIT) -> str:
+    model = _model(report, rules_not_evaluated, report_files, findings_limit)
+    return environment().get_template(template).render(model)
+
+
+def health_report(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = ()) -> str:
+    """project-health-report.md: score, categories, trend, metrics, findings, gates, alerts, sources."""
+    return render(HEALTH_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated)
+
+
+def automation_report(report: RunReport) -> str:
+    """automation-report-YYYY-MM-DD.md: findings, gates and the actions taken (or that would be taken)."""
+    return render(AUTOMATION_TEMPLATE, report)
+
+
+def job_summary(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
+                report_files: Sequence[str] = ()) -> str:
+    """The step summary: the short version, pointing at the report files for the rest."""
+    return render(SUMMARY_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated,
+                  report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT)

@@ -1,0 +1,1 @@
+"""Tests of the renderers, report writers and the runner contract."""

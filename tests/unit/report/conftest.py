@@ -1,0 +1,22 @@
+"""Fixtures for the renderer and writer tests: a RunContext on a temp workspace, built without environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from repo_automation.config import Config
+from repo_automation.context import RunContext
+from repo_automation.settings import Settings
+
+
+def context(workspace: Path, **settings: object) -> RunContext:
+    s = Settings(workspace=workspace, **settings)  # type: ignore[arg-type]
+    return RunContext(settings=s, config=Config(data={}), workspace=workspace, repository="octo-org/hello-world",
+                      sha=None, ref=None, event_name=None)
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> RunContext:
+    return context(tmp_path)

@@ -1,0 +1,117 @@
+"""RunReport values for the renderer tests: a rich one (every section filled) and an empty one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from repo_automation.domain import (
+    Action,
+    Alert,
+    CategoryScore,
+    Finding,
+    GateResult,
+    Health,
+    History,
+    Location,
+    Metric,
+    MetricChange,
+    RunReport,
+    Severity,
+    SourceResult,
+    Status,
+    TrendPoint,
+)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+EVIL = "<img src=x onerror=alert(1)> @octocat **x** [a](http://evil)"
+
+
+def finding(n: int, severity: Severity, *, state: str = "active", title: str | None = None,
+            path: str | None = "src/app.py", line: int | None = 10) -> Finding:
+    return Finding(
+        tool="bandit", rule_id=f"B{100 + n}", severity=severity, title=title or f"Problem number {n}",
+        fingerprint=f"fp{n:04d}", message=f"message {n}",
+        location=Location(path=path, start_line=line) if path else None, state=state,
+    )
+
+
+def rich_report(*, dry_run: bool = False) -> RunReport:
+    findings = (
+        finding(1, Severity.MEDIUM, title="Use of assert detected"),
+        finding(2, Severity.CRITICAL, title=EVIL, path="src/x|y.py", line=3),
+        Finding(tool="pip-audit", rule_id="PYSEC-2023-74", severity=Severity.HIGH,
+                title="requests leaks Proxy-Authorization headers", fingerprint="fpdep1",
+                package="requests", version="2.30.0", fixed_versions=("2.31.0",),
+                ids=("PYSEC-2023-74", "CVE-2023-32681", "GHSA-j8r2-6x86-q33q"),
+                location=Location(path="requirements.txt")),
+        finding(4, Severity.LOW, state="ignored"),
+        finding(5, Severity.HIGH, state="baseline"),
+        finding(6, Severity.LOW, state="new", path=None),
+    )
+    return RunReport(
+        schema_version="1.0", repository="octo-org/hello-world", generated_at=NOW, dry_run=dry_run,
+        sha="6113728f27ae82c7b1a177c8d03f9e96e0adf246", ref="refs/heads/main", event_name="schedule",
+        health=Health(
+            overall=72.456, grade="C",
+            categories={
+                "activity": CategoryScore(name="activity", score=80.0,
+                                          inputs={"git.commits_per_week": 12.5}, formula="min(100, 8 * commits/week)"),
+                "security": CategoryScore(name="security", score=55.0,
+                                          inputs={"security.critical_vulnerabilities": 1.0,
+                                                  "security.high_vulnerabilities": 1.0},
+                                          formula="100 - 40 * critical - 5 * high"),
+                "quality": CategoryScore(name="quality", score=None, inputs={},
+                                         missing=("code_quality.coverage", "code_quality.max_complexity"),
+                                         formula="mean of coverage and complexity scores"),
+            },
+            weights={"activity": 0.4, "security": 0.4, "quality": 0.2},
+        ),
+        metrics=(
+            Metric(name="git.commits_per_week", value=12.5, source="git", unit="commits/week"),
+            Metric(name="security.critical_vulnerabilities", value=1.0, source="scanners", unit="count"),
+            Metric(name="security.high_vulnerabilities", value=1.0, source="scanners", unit="count"),
+        ),
+        findings=findings,
+        gates=(
+            GateResult(name="coverage", passed=False, actual=61.2, threshold=80.0,
+                       message="coverage 61.2% is below 80%"),
+            GateResult(name="complexity", passed=True, actual=9.0, threshold=15.0, message="max complexity 9",
+                       details=("src/app.py:main (9)",)),
+            GateResult(name="sonar", passed=None, actual=None, threshold="A", message="SonarQube not configured"),
+        ),
+        alerts=(
+            Alert(level="critical", condition="security.critical_vulnerabilities > 0", channels=("slack-alerts",),
+                  values={"security.critical_vulnerabilities": 1.0}, escalation_time_minutes=15),
+        ),
+        sources=(
+            SourceResult(name="git", kind="collector", status=Status.OK, duration_s=0.412),
+            SourceResult(name="github", kind="collector", status=Status.SKIPPED, reason="no token", duration_s=0.0),
+            SourceResult(name="sonarqube", kind="collector", status=Status.FAILED,
+                         reason="HTTP 401 from https://sonar.example: **bad** token", duration_s=1.5),
+            SourceResult(name="bandit", kind="scanner", status=Status.OK, duration_s=180.0),
+        ),
+        history=History(
+            changes=(
+                MetricChange(name="git.commits_per_week", value=12.5, previous=10.0, delta_previous=2.5,
+                             thirty_days_ago=14.0, delta_30d=-1.5),
+                MetricChange(name="security.critical_vulnerabilities", value=1.0, previous=1.0, delta_previous=0.0,
+                             thirty_days_ago=None, delta_30d=None),
+            ),
+            trend=(
+                TrendPoint(timestamp=NOW - timedelta(days=14), overall=70.0),
+                TrendPoint(timestamp=NOW - timedelta(days=7), overall=None),
+                TrendPoint(timestamp=NOW, overall=72.456),
+            ),
+        ),
+        actions=(
+            Action(sink="issues", description="open issue for critical finding", performed=not dry_run,
+                   target="https://github.com/octo-org/hello-world/issues/7"),
+            Action(sink="slack", description="send critical alert to #alerts", performed=not dry_run),
+        ),
+        notices=("shallow clone: use fetch-depth: 0 for full history",),
+    )
+
+
+def empty_report() -> RunReport:
+    return RunReport(schema_version="1.0", repository=None, generated_at=NOW, dry_run=False,
+                     health=Health(overall=None, grade=None, categories={}))

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from repo_automation.domain import Action, GateResult, SourceResult, Status, TrendPoint
+from repo_automation.report import markdown
+from repo_automation.report.views import alert_rules_not_evaluated
+
+from .reports import EVIL, NOW, empty_report, finding, rich_report
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # regenerate: UPDATE_GOLDEN=1 pytest tests/unit/report
+ALERTS = {"warning": {"conditions": ["code_quality.coverage < 70 and git.commits_per_week < 1"]}}
+
+
+def _render(kind: str, report: object) -> str:
+    r = report
+    rules = alert_rules_not_evaluated(ALERTS, r)  # type: ignore[arg-type]
+    if kind == "health":
+        return markdown.health_report(r, rules_not_evaluated=rules)  # type: ignore[arg-type]
+    if kind == "automation":
+        return markdown.automation_report(r)  # type: ignore[arg-type]
+    return markdown.job_summary(r, rules_not_evaluated=rules,  # type: ignore[arg-type]
+                                report_files=["reports/project-health-report.md"])
+
+
+CASES = [
+    ("rich-health.md", "health", rich_report),
+    ("rich-automation-dry-run.md", "automation", lambda: rich_report(dry_run=True)),
+    ("rich-summary.md", "summary", rich_report),
+    ("empty-health.md", "health", empty_report),
+    ("empty-automation.md", "automation", empty_report),
+    ("empty-summary.md", "summary", empty_report),
+]
+
+
+@pytest.mark.parametrize(("golden", "kind", "build"), CASES, ids=[c[0] for c in CASES])
+def test_golden(golden: str, kind: str, build: object) -> None:
+    text = _render(kind, build())  # type: ignore[operator]
+    path = GOLDEN / golden
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{golden} changed; review and rerun with UPDATE_GOLDEN=1"
+
+
+def _html(text: str) -> str:
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+def _evil_report() -> object:
+    r = rich_report()
+    return replace(
+        r, repository=EVIL, notices=(EVIL,),
+        findings=(finding(1, r.findings[0].severity, title=EVIL, path=EVIL),),
+        gates=(GateResult(name=EVIL, passed=False, actual=EVIL, threshold=1.0, message=EVIL, details=(EVIL,)),),
+        sources=(SourceResult(name=EVIL, kind="collector", status=Status.FAILED, reason=EVIL),),
+        actions=(Action(sink=EVIL, description=EVIL, performed=False, target=EVIL),),
+    )
+
+
+@pytest.mark.parametrize("kind", ["health", "automation", "summary"])
+def test_untrusted_text_renders_inert(kind: str) -> None:
+    text = _render(kind, _evil_report())
+    html = _html(text)
+    assert "<img" not in html
+    assert 'href="http://evil"' not in html
+    assert "<strong>x</strong>" not in html
+    outside_code = re.sub(r"<code>.*?</code>", "", html)  # GitHub links no mention inside code
+    assert "@octocat" not in outside_code  # a zero-width joiner after @: nobody is pinged
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in text  # still readable
+
+
+def test_finalize_escapes_by_default_and_trusts_only_the_marker() -> None:
+    assert markdown.finalize("**x**") == "\\*\\*x\\*\\*"
+    assert markdown.finalize(markdown.Trusted("**x**")) == "**x**"
+    assert markdown.finalize(None) == ""
+    assert markdown.finalize(72.456) == "72.46"
+
+
+def test_a_pipe_in_a_path_does_not_break_the_table() -> None:
+    html = _html(_render("health", rich_report()))
+    assert "<code>src/x|y.py:3</code>" in html
+
+
+def test_inconclusive_category_is_shown_with_missing_inputs_not_zero() -> None:
+    text = _render("health", rich_report())
+    row = next(line for line in text.splitlines() if line.startswith("| quality |"))
+    assert "inconclusive" in row and "`code_quality.coverage`" in row
+    assert "| 0 |" not in row
+
+
+def test_trend_chart_needs_two_scored_points() -> None:
+    r = rich_report()
+    assert "xychart-beta" in _render("health", r)
+    one = replace(r, history=replace(r.history, trend=(TrendPoint(timestamp=NOW, overall=70.0),
+                                                       TrendPoint(timestamp=NOW - timedelta(days=1), overall=None))))
+    text = _render("health", one)
+    assert "xychart-beta" not in text
+    assert "Not enough history for a trend yet (1 scored run stored" in text
+
+
+def test_findings_are_listed_most_severe_first_and_cut_with_a_pointer_to_json() -> None:
+    from repo_automation.domain import Severity
+
+    many = (*(finding(i, Severity.LOW) for i in range(40)), finding(99, Severity.CRITICAL))
+    text = _render("summary", replace(empty_report(), findings=many))
+    rows = [line for line in text.splitlines() if "Problem number" in line]
+    assert rows[0].startswith("| critical | active")
+    assert len(rows) == markdown.SUMMARY_FINDINGS_LIMIT
+    assert f"…and {41 - markdown.SUMMARY_FINDINGS_LIMIT} more finding(s)" in text
+
+
+def test_dry_run_lists_what_would_be_done() -> None:
+    text = _render("automation", rich_report(dry_run=True))
+    assert "Dry run: nothing was written outside the report folder" in text
+    assert "- Would (issues): open issue for critical finding" in text
+    assert "- Done" not in text
