@@ -117,15 +117,29 @@ def categories() -> tuple[str, ...]:
 
 def derive_metrics(metrics: Sequence[Metric], findings: Sequence[Finding],
                    scanner_sources: Sequence[SourceResult]) -> list[Metric]:
-    """The metrics plus the security counts derived from the findings.
+    """The metrics plus those derived from them and from the findings; a measured metric is never replaced.
 
-    Counts are added only when at least one scanner ran ok (otherwise they stay absent: unknown, not 0).
-    A metric a collector already gave is kept as it is.
+    - `code_quality.maintainability_rating` from radon's maintainability index when Sonar gave no rating
+      (the quality gates' mapping, `repo_automation.gates.ratings.derive_maintainability_rating`);
+    - the `security.*` counts, only when at least one scanner ran ok (otherwise they stay absent: unknown,
+      not 0), with which scanners contributed, were skipped or failed in their metadata.
     """
+    from repo_automation.gates.ratings import derive_maintainability_rating
+
     out = list(metrics)
+    rating = derive_maintainability_rating(metrics)
+    if rating is not None:
+        out.append(rating)
+    present = {m.name for m in out}
+    out.extend(m for m in security_counts(findings, scanner_sources) if m.name not in present)
+    return out
+
+
+def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[SourceResult]) -> list[Metric]:
+    """security.* counts from the findings in COUNTED_STATES; empty when no scanner ran ok."""
     ok = tuple(s.name for s in scanner_sources if s.status is Status.OK)
     if not ok:
-        return out
+        return []
     metadata: dict[str, object] = {
         "derived_from": "findings",
         "scanners": ok,
@@ -140,9 +154,5 @@ def derive_metrics(metrics: Sequence[Metric], findings: Sequence[Finding],
     code = [f for f in counted if f.package is None]
     if CODE_SCANNERS.intersection(ok) or any(f.tool in ok for f in code):
         derived["security.hotspots"] = sum(1 for f in code if f.severity is Severity.MEDIUM)
-    present = {m.name for m in metrics}
-    for name, value in derived.items():
-        if name not in present:
-            out.append(Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
-                              metadata=dict(metadata)))
-    return out
+    return [Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
+                   metadata=dict(metadata)) for name, value in derived.items()]

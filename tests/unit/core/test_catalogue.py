@@ -97,3 +97,13 @@ def test_collector_values_are_not_overwritten() -> None:
     hotspots = [m for m in out if m.name == "security.hotspots"]
     assert hotspots == [sonar]
     assert _values(out)["security.medium_vulnerabilities"] == 1.0
+
+
+def test_maintainability_rating_from_radon_index_only_without_sonar() -> None:
+    mi = Metric(name="code_quality.maintainability_index", value=17.0, source="complexity")
+    [_, rating] = derive_metrics([mi], [], [])
+    assert rating.name == "code_quality.maintainability_rating"
+    assert rating.value == 2.0  # 15 <= 17 < 20 is B
+    assert rating.metadata["derived_from"] == "code_quality.maintainability_index"
+    sonar = Metric(name="code_quality.maintainability_rating", value=1.0, source="sonarqube")
+    assert derive_metrics([mi, sonar], [], []) == [mi, sonar]
