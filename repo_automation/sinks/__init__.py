@@ -1,0 +1,1 @@
+"""Sinks: the only code with side effects (report files, action outputs, history, …)."""

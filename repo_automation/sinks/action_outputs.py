@@ -1,0 +1,124 @@
+"""Step outputs, the job summary and finding annotations, for a run inside GitHub Actions.
+
+Active when GITHUB_ACTIONS=true or GITHUB_OUTPUT is set. It runs in dry runs too: the outputs and summary
+are this step's own files, the way a workflow_dispatch dry run shows what would happen. It is a writer, so
+the summary is written before the policy verdict: a failing run still gets its summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from repo_automation import action as runner
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, Finding, RunReport, Severity
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.report import views
+from repo_automation.sinks.files import display_path, report_paths
+from repo_automation.stages import Sink
+
+log = logging.getLogger(__name__)
+
+MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per level per step and 50 per job
+OUTPUT_NAMES = ("health-score", "health-grade", "report-markdown", "report-json", "automation-report",
+                "findings-count", "critical-count", "high-count", "alerts-count", "gates-failed",
+                "sources-failed", "dry-run")
+_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
+          Severity.LOW: "notice", Severity.UNKNOWN: "notice"}
+
+
+def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> list[str]:
+    """Annotations for active/new findings with a location, most severe first, at most `limit`."""
+    located = [f for f in views.sorted_findings(views.counted(findings)) if f.location is not None]
+    out = []
+    for f in located[:limit]:
+        loc = f.location
+        assert loc is not None
+        title = f"{f.tool} {f.rule_id} ({f.severity.value})"
+        message = f.title if not f.message or f.message == f.title else f"{f.title}: {f.message}"
+        out.append(runner.annotation(_LEVEL[f.severity], message, file=loc.path, line=loc.start_line,
+                                     end_line=loc.end_line, col=loc.start_column, title=title))
+    return out
+
+
+def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
+    """The step outputs (all strings; an empty string when unknown)."""
+    counts = dict(views.severity_counts(report.findings))
+    h = report.health
+    return {
+        "health-score": views.fmt_number(h.overall, 1) if h.overall is not None else "",
+        "health-grade": h.grade or "",
+        "report-markdown": files.get("markdown", ""),
+        "report-json": files.get("json", ""),
+        "automation-report": files.get("automation", ""),
+        "findings-count": str(len(views.counted(report.findings))),
+        "critical-count": str(counts["critical"]),
+        "high-count": str(counts["high"]),
+        "alerts-count": str(len(report.alerts)),
+        "gates-failed": str(views.gate_failed_count(report)),
+        "sources-failed": str(sum(1 for s in report.sources if s.status.value == "failed")),
+        "dry-run": "true" if report.dry_run else "false",
+    }
+
+
+class ActionOutputsWriter(Sink):
+    name = "action-outputs"
+
+    def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
+                 fmt: str, workspace: Path, stream: TextIO, alerts_config: Mapping[str, Any] | None = None) -> None:
+        self.active = active
+        self.output_file = output_file
+        self.summary_file = summary_file
+        self.output_dir = output_dir
+        self.fmt = fmt
+        self.workspace = workspace
+        self.stream = stream
+        self.alerts_config = dict(alerts_config or {})
+
+    @classmethod
+    def from_context(cls, ctx: RunContext, *, stream: TextIO | None = None) -> ActionOutputsWriter:
+        env, s = ctx.env, ctx.settings
+        return cls(active=runner.is_actions(env),
+                   output_file=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
+                   summary_file=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+                   output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
+                   stream=stream or sys.stdout, alerts_config=ctx.config.get("alerts", default={}))
+
+    def _written_files(self, report: RunReport) -> dict[str, str]:
+        """Report files that exist now (written by the reports writer), relative to the workspace."""
+        paths = report_paths(self.output_dir, self.fmt, report.generated_at)
+        found = {"markdown": paths.markdown, "json": paths.json, "automation": paths.automation}
+        return {k: display_path(p, self.workspace) for k, p in found.items() if p is not None and p.is_file()}
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        if not self.active:
+            raise SourceSkipped("not running in GitHub Actions (no GITHUB_OUTPUT)")
+        from repo_automation.report import markdown
+
+        files = self._written_files(report)
+        actions: list[Action] = []
+        try:
+            if self.summary_file is not None:
+                text = markdown.job_summary(
+                    report, report_files=list(files.values()),
+                    rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report))
+                n = runner.write_summary(self.summary_file, text)
+                actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
+                                      performed=True, target="$GITHUB_STEP_SUMMARY"))
+            if self.output_file is not None:
+                runner.write_outputs(self.output_file, outputs(report, files))
+                actions.append(Action(sink=self.name, description=f"set {len(OUTPUT_NAMES)} step outputs",
+                                      performed=True, target="$GITHUB_OUTPUT"))
+        except OSError as e:
+            raise SourceFailed(f"cannot write the runner's files: {e}") from e
+        lines = annotation_lines(report.findings)
+        for line in lines:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        if lines:
+            actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s)", performed=True))
+        return actions

@@ -1,0 +1,132 @@
+"""The report files: project-health-report.md / .json and automation-report-YYYY-MM-DD.md in the output folder.
+
+The output folder is the run's product, so this writer runs in dry runs too. Everything is rendered first
+(pure), then each file is written atomically (temp file in the same folder + rename): a reader never sees
+half a report, and a rendering error writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, RunReport
+from repo_automation.errors import SourceFailed
+from repo_automation.report import views
+from repo_automation.settings import Settings
+from repo_automation.stages import Sink
+
+log = logging.getLogger(__name__)
+
+HEALTH_MD = "project-health-report.md"
+HEALTH_JSON = "project-health-report.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportPaths:
+    """Where each report goes (absolute); None when the format does not include it."""
+
+    markdown: Path | None
+    json: Path | None
+    automation: Path | None
+
+    def present(self) -> list[Path]:
+        return [p for p in (self.markdown, self.json, self.automation) if p is not None]
+
+
+def automation_report_name(generated_at: datetime) -> str:
+    return f"automation-report-{views.fmt_date(generated_at)}.md"
+
+
+def report_paths(output_dir: Path, fmt: str, generated_at: datetime) -> ReportPaths:
+    """The report files for a format (markdown | json | both); the automation report goes with markdown."""
+    md = fmt in ("markdown", "both")
+    return ReportPaths(
+        markdown=output_dir / HEALTH_MD if md else None,
+        json=output_dir / HEALTH_JSON if fmt in ("json", "both") else None,
+        automation=output_dir / automation_report_name(generated_at) if md else None,
+    )
+
+
+def settings_report_paths(settings: Settings, generated_at: datetime) -> ReportPaths:
+    return report_paths(settings.resolve(settings.output_dir), settings.format, generated_at)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path via a temp file in the same folder and a rename (never a half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def display_path(path: Path, workspace: Path) -> str:
+    """A path relative to the workspace when it is inside it (what a later workflow step can use)."""
+    try:
+        return path.relative_to(workspace).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class ReportFilesWriter(Sink):
+    """Writes the report files named by `format` into the output folder and returns one Action per file."""
+
+    name = "reports"
+
+    def __init__(self, *, output_dir: Path, fmt: str, workspace: Path,
+                 alerts_config: Mapping[str, Any] | None = None) -> None:
+        self.output_dir = output_dir
+        self.fmt = fmt
+        self.workspace = workspace
+        self.alerts_config = dict(alerts_config or {})
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> ReportFilesWriter:
+        s = ctx.settings
+        return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
+                   alerts_config=ctx.config.get("alerts", default={}))
+
+    def render(self, report: RunReport) -> list[tuple[Path, str, str]]:
+        """(path, text, description) for every file, rendered before anything is written."""
+        from repo_automation.report import json_report, markdown
+
+        paths = report_paths(self.output_dir, self.fmt, report.generated_at)
+        not_evaluated = views.alert_rules_not_evaluated(self.alerts_config, report)
+        out: list[tuple[Path, str, str]] = []
+        if paths.markdown is not None:
+            out.append((paths.markdown, markdown.health_report(report, rules_not_evaluated=not_evaluated),
+                        "project health report (Markdown)"))
+        if paths.json is not None:
+            doc = json_report.to_json(report, rules_not_evaluated=not_evaluated)
+            out.append((paths.json, json_report.dumps(doc), "project health report (JSON)"))
+        if paths.automation is not None:
+            out.append((paths.automation, markdown.automation_report(report), "automation report (Markdown)"))
+        return out
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        rendered = self.render(report)
+        actions = []
+        for path, text, what in rendered:
+            try:
+                write_atomic(path, text)
+            except OSError as e:
+                raise SourceFailed(f"cannot write {path}: {e.strerror or e}") from e
+            shown = display_path(path, self.workspace)
+            log.info("wrote %s: %s", what, shown)
+            actions.append(Action(sink=self.name, description=f"wrote {what}", performed=True, target=shown))
+        return actions
