@@ -1,0 +1,234 @@
+"""Metrics from the checkout's own git history: no token, no network, three git calls whatever the size.
+
+The calls: `git rev-parse --is-inside-work-tree --is-shallow-repository` (a usable, complete checkout?),
+one `git log -z` over HEAD's whole history (committer time, mailmap-aware author name and email, parents)
+and one `git for-each-ref refs/tags` (each tag's creator date). Everything else is arithmetic here.
+
+Choices, so the numbers can be checked by hand:
+
+- Every window is counted back from `ctx.now` on the committer date (when a change landed on the branch,
+  which survives rebases); commits dated after `now` (clock skew) fall in no window.
+- Merge commits move work, they do not add any: they are left out of commit counts and contributor counts,
+  but a merge is still "a commit" for days_since_last_commit.
+- A person is their author e-mail after .mailmap (%aE), lower-cased. Bots (``[bot]`` in the name or e-mail,
+  e.g. dependabot[bot]) are left out of every contributor count and of the absence factor; their commits do
+  count in commits_per_week.
+- commits_per_week: the mean over the last N seven-day windows (config tracking.data_sources.git.weeks);
+  the weekly counts, oldest first, are in the metadata.
+- contributor_absence_factor: the fewest authors who made at least half of the non-merge, non-bot commits
+  of the last 365 days (a year smooths holidays and release crunches); absent when there were none.
+- releases_per_quarter: tags per 91-day window over the last four windows (mean; series in metadata).
+  A tag's date is its creator date: the tagger date of an annotated tag, the commit date of a light one.
+- A shallow clone (actions/checkout's default depth 1) has no honest history: the collector is SKIPPED with
+  the fix in its reason (`fetch-depth: 0`) rather than reporting one commit and one contributor.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Metric
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.gitutil import run_git
+from repo_automation.stages import Collector
+
+log = logging.getLogger(__name__)
+
+GitRunner = Callable[..., str]  # run_git(args, cwd, *, timeout=...) -> stdout, SourceFailed on error
+
+SOURCE = "git"
+ACTIVE_WINDOW_DAYS = 90
+ABSENCE_WINDOW_DAYS = 365
+QUARTER_DAYS = 91
+QUARTERS = 4
+SHALLOW_REASON = (
+    "shallow clone: the git history metrics need the full history. Set `fetch-depth: 0` on "
+    "actions/checkout (or run `git fetch --unshallow`) to measure them."
+)
+_LOG_FORMAT = "%ct%x1f%aN%x1f%aE%x1f%P"
+
+
+class Commit(NamedTuple):
+    """One commit of HEAD's history (a tuple: the log of a big repository holds hundreds of thousands)."""
+
+    committed: int  # committer time, seconds since the epoch
+    author: str  # lower-cased, mailmapped e-mail (the name when the e-mail is empty)
+    is_bot: bool
+    is_merge: bool
+
+
+def is_bot(name: str, email: str) -> bool:
+    return "[bot]" in name.lower() or "[bot]" in email.lower()
+
+
+def parse_log(out: str) -> list[Commit]:
+    """Parse `git log -z --format=%ct%x1f%aN%x1f%aE%x1f%P` output, newest first."""
+    people: dict[tuple[str, str], tuple[str, bool]] = {}
+    commits: list[Commit] = []
+    for record in out.split("\0"):
+        if not record.strip():
+            continue
+        parts = record.strip("\n").split("\x1f")
+        if len(parts) != 4:
+            raise SourceFailed(f"unexpected git log record: {record[:120]!r}")
+        ts, name, email, parents = parts
+        who = people.get((name, email))
+        if who is None:
+            who = people[(name, email)] = ((email or name).strip().lower(), is_bot(name, email))
+        commits.append(Commit(int(ts), who[0], who[1], " " in parents.strip()))
+    return commits
+
+
+def parse_tag_dates(out: str) -> list[int]:
+    """Parse `git for-each-ref --format=%(creatordate:unix) refs/tags` output (one epoch per line)."""
+    return [int(line) for line in out.split() if line.strip()]
+
+
+def _windows(now: datetime, count: int, days: int) -> list[tuple[datetime, datetime]]:
+    """`count` windows of `days` days ending at now, oldest first; each is (start, end]."""
+    span = timedelta(days=days)
+    return [(now - span * (i + 1), now - span * i) for i in reversed(range(count))]
+
+
+def _count_in(sorted_times: Sequence[int], start: datetime, end: datetime) -> int:
+    """How many epochs fall in (start, end]; `sorted_times` ascending."""
+    return bisect_right(sorted_times, end.timestamp()) - bisect_right(sorted_times, start.timestamp())
+
+
+def absence_factor(counts: Mapping[str, int]) -> int | None:
+    """Fewest authors whose commits reach at least half of all commits (None when there are none)."""
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    covered = 0
+    for k, n in enumerate(sorted(counts.values(), reverse=True), start=1):
+        covered += n
+        if covered * 2 >= total:
+            return k
+    return len(counts)  # pragma: no cover — the loop always reaches half
+
+
+def compute_metrics(commits: Sequence[Commit], tags: Sequence[int], now: datetime, weeks: int) -> list[Metric]:
+    """Every git metric from the parsed history. Pure: the tests check each number by hand."""
+    stamp = now.timestamp()
+    work = [c for c in commits if not c.is_merge and c.committed <= stamp]
+    times = sorted(c.committed for c in work)
+    weekly = [(s, _count_in(times, s, e)) for s, e in _windows(now, weeks, 7)]
+    window_start = (now - timedelta(weeks=weeks)).timestamp()
+    out = [_metric("git.commits_per_week", sum(n for _, n in weekly) / weeks, "commits/week", {
+        "weeks": weeks,
+        "series": [{"week_start": s.isoformat(), "commits": n} for s, n in weekly],
+        "bot_commits": sum(1 for c in work if c.is_bot and c.committed > window_start),
+    })]
+    people = [c for c in work if not c.is_bot]
+    active_since = (now - timedelta(days=ACTIVE_WINDOW_DAYS)).timestamp()
+    out.append(_metric("git.active_contributors_90d",
+                       len({c.author for c in people if c.committed > active_since}), "authors",
+                       {"window_days": ACTIVE_WINDOW_DAYS}))
+    out.append(_metric("git.contributors_total", len({c.author for c in people}), "authors", {}))
+    year_since = (now - timedelta(days=ABSENCE_WINDOW_DAYS)).timestamp()
+    counts = Counter(c.author for c in people if c.committed > year_since)
+    factor = absence_factor(counts)
+    if factor is not None:
+        out.append(_metric("git.contributor_absence_factor", factor, "authors", {
+            "window_days": ABSENCE_WINDOW_DAYS, "commits": sum(counts.values()), "authors": len(counts)}))
+    landed = [c.committed for c in commits if c.committed <= stamp] or [c.committed for c in commits]
+    if landed:
+        last = datetime.fromtimestamp(max(landed), UTC)
+        days = max(0.0, (now - last).total_seconds() / 86400)
+        out.append(_metric("git.days_since_last_commit", round(days, 2), "days", {"last_commit": last.isoformat()}))
+    tag_times = sorted(tags)
+    quarters = [(s, e, _count_in(tag_times, s, e)) for s, e in _windows(now, QUARTERS, QUARTER_DAYS)]
+    out.append(_metric("git.releases_per_quarter", sum(n for _, _, n in quarters) / QUARTERS, "tags/quarter", {
+        "window_days": QUARTER_DAYS,
+        "series": [{"start": s.isoformat(), "end": e.isoformat(), "tags": n} for s, e, n in quarters],
+        "tags_total": len(tags),
+    }))
+    return out
+
+
+def _metric(name: str, value: float, unit: str, metadata: Mapping[str, Any]) -> Metric:
+    return Metric(name=name, value=float(value), source=SOURCE, unit=unit, metadata=dict(metadata))
+
+
+class GitCollector(Collector):
+    """The embedded default collector: git.* metrics from the checkout alone."""
+
+    name: ClassVar[str] = "git"
+
+    def __init__(self, *, workspace: Path, weeks: int = 12, enabled: bool = True,
+                 runner: GitRunner = run_git, timeout_s: float = 120.0) -> None:
+        self.workspace = workspace
+        self.weeks = weeks
+        self.enabled = enabled
+        self._run = runner
+        self.timeout_s = timeout_s
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> GitCollector:
+        git_cfg = ctx.config.get("tracking", "data_sources", "git", default={}) or {}
+        return cls(
+            workspace=ctx.workspace,
+            weeks=int(git_cfg.get("weeks", 12)),
+            enabled=bool(git_cfg.get("enabled", True)),
+            timeout_s=min(120.0, ctx.settings.source_timeout_s),
+        )
+
+    def collect(self, ctx: RunContext) -> Sequence[Metric]:
+        if not self.enabled:
+            raise SourceSkipped("disabled in configuration (tracking.data_sources.git.enabled)")
+        self._check_checkout()
+        commits = self._history()
+        tags = parse_tag_dates(self._git(["for-each-ref", "--format=%(creatordate:unix)", "refs/tags"]))
+        metrics = compute_metrics(commits, tags, ctx.now, self.weeks)
+        log.debug("git: %d commits, %d tags -> %d metrics", len(commits), len(tags), len(metrics))
+        return metrics
+
+    def _git(self, args: list[str]) -> str:
+        return self._run(args, self.workspace, timeout=self.timeout_s)
+
+    def _check_checkout(self) -> None:
+        if not self.workspace.is_dir():
+            raise SourceSkipped(f"not a git checkout: {self.workspace} is not a folder")
+        try:
+            out = self._git(["rev-parse", "--is-inside-work-tree", "--is-shallow-repository"])
+        except SourceFailed as e:
+            text = str(e)
+            if "dubious ownership" in text:
+                raise SourceFailed(
+                    f"git refuses the checkout (dubious ownership): run "
+                    f"`git config --global --add safe.directory {self.workspace}` first") from e
+            if "not a git repository" in text:
+                raise SourceSkipped(f"not a git checkout: {self.workspace}") from e
+            raise
+        lines = out.split()
+        if not lines or lines[0] != "true":
+            raise SourceSkipped(f"not a git work tree: {self.workspace}")
+        if len(lines) > 1 and lines[1] == "true":
+            raise SourceSkipped(SHALLOW_REASON)
+
+    def _history(self) -> list[Commit]:
+        args = ["log", "--no-show-signature", "-z", f"--format={_LOG_FORMAT}", "HEAD", "--"]
+        try:
+            out = self._git(args)
+        except SourceFailed as e:
+            if any(m in str(e) for m in ("does not have any commits", "bad revision 'HEAD'", "unknown revision")):
+                raise SourceSkipped("the repository has no commits yet") from e
+            raise
+        return parse_log(out)
+
+
+def shallow_notice(workspace: Path) -> str | None:
+    """The shallow-clone notice for RunReport.notices when `workspace` is a shallow clone (else None)."""
+    try:
+        out = run_git(["rev-parse", "--is-shallow-repository"], workspace, timeout=10)
+    except SourceFailed:
+        return None
+    return SHALLOW_REASON if out.strip() == "true" else None
