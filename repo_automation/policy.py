@@ -109,6 +109,14 @@ def _apply_one(f: Finding, ignores: Sequence[IgnoreEntry], baseline: frozenset[s
     return dataclasses.replace(f, **changes) if changes else f
 
 
+def check_policy(ctx: RunContext) -> None:
+    """Raise ConfigError now for a bad ignore date or baseline file, before any stage runs."""
+    section = ctx.config.get("automation", "security_scanning", default={}) or {}
+    ignore_entries(section)
+    if section.get("baseline"):
+        load_baseline(ctx.settings.resolve(Path(section["baseline"])))
+
+
 def apply_finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
     """The findings with ignores, the baseline and the unknown-severity policy applied (order kept)."""
     section = ctx.config.get("automation", "security_scanning", default={}) or {}

@@ -137,3 +137,12 @@ def test_blocking_disabled(tmp_path: Path) -> None:
 
 def test_blocking_unknown_as_medium(tmp_path: Path) -> None:
     assert _block(tmp_path, {"unknown_severity": "medium"}, FINDINGS) == ["c", "h", "hn"]
+
+
+def test_check_policy_fails_early_on_a_missing_baseline(tmp_path: Path) -> None:
+    from repo_automation.policy import check_policy
+
+    check_policy(make_context(tmp_path))  # nothing configured: nothing to check
+    ctx = make_context(tmp_path, config={"automation": {"security_scanning": {"baseline": "gone.json"}}})
+    with pytest.raises(ConfigError, match=r"gone\.json is missing"):
+        check_policy(ctx)
