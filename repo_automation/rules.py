@@ -257,6 +257,11 @@ class Inconclusive:
     def message(self) -> str:
         return f"not evaluated: {', '.join(self.missing)} missing"
 
+    @property
+    def notice(self) -> str:
+        """One line for RunReport.notices, e.g. `critical alert not evaluated: reliability.uptime missing (…)`."""
+        return f"{self.level} alert {self.message} ({self.condition})"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleOutcome:

@@ -157,6 +157,7 @@ def test_evaluate_rules_fires_and_reports_inconclusive(tmp_path: Path) -> None:
     inc = outcome.inconclusive[0]
     assert (inc.level, inc.condition, inc.missing) == ("critical", "reliability.uptime < 99.0", ("reliability.uptime",))
     assert inc.message == "not evaluated: reliability.uptime missing"
+    assert inc.notice == "critical alert not evaluated: reliability.uptime missing (reliability.uptime < 99.0)"
     assert evaluate_alerts(ctx.config, values) == list(outcome.fired)
 
 
