@@ -15,7 +15,6 @@ inconclusive ("not evaluated: reliability.uptime missing"), never fired nor sile
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -207,6 +206,8 @@ def _describe(tok: Token) -> str:
 
 
 def _unknown_metric(name: str, known: frozenset[str]) -> str:
+    import difflib  # only on the error path
+
     msg = f"unknown metric {name!r}"
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     if not close:  # a bare metric name without its category, e.g. `coverage`
