@@ -167,3 +167,23 @@ def test_warning_level_default_escalation_and_no_rules(tmp_path: Path) -> None:
     assert [(a.level, a.escalation_time_minutes, a.channels) for a in alerts] == [("warning", 60, ())]
     empty = make_context(tmp_path)
     assert evaluate_alerts(empty.config, {"code_quality.coverage": 0.0}) == []
+
+
+def test_any_garbage_gives_a_condition_error_never_a_crash() -> None:
+    import random
+
+    rng = random.Random(20261129)
+    pieces = ["reliability.uptime", "code_quality.coverage", "and", "or", "(", ")", ">", ">=", "==", "!=", "<", "=",
+              "1", "-2.5", ".5", "1.2.3", "-", "x", "&&", "\t", "AND", "nope.metric", "'", "é", "99"]
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(3000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        try:
+            rule = parse_condition(text)
+        except ConditionError as e:
+            assert 1 <= e.column <= len(text) + 1
+            outcomes["error"] += 1
+        else:
+            evaluate(rule.expr, {"reliability.uptime": 99.0})
+            outcomes["ok"] += 1
+    assert outcomes["ok"] > 0 and outcomes["error"] > 0
