@@ -1,0 +1,116 @@
+"""bandit: Python code scanning, JSON output, the repository's own bandit config and `# nosec` honoured.
+
+We list the Python files ourselves (the config `paths`, minus the `exclude` globs) and hand bandit that
+explicit list: the same files in a full scan, a PR scan and the base-revision scan. The repository's config
+is passed on: `pyproject.toml` with a [tool.bandit] table (`-c`), or a `.bandit` INI file (`--ini`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Finding, Location
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.scanners.discover import is_excluded, is_python, python_files, read_lines
+from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
+from repo_automation.scanners.interface import ToolScanner, run_tool
+from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
+
+
+def config_args(root: Path) -> list[str]:
+    """bandit's own configuration in the repository, if any."""
+    args: list[str] = []
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            data = {}
+        if isinstance(data.get("tool"), dict) and "bandit" in data["tool"]:
+            args += ["-c", str(pyproject)]
+    if (root / ".bandit").is_file():
+        args += ["--ini", str(root / ".bandit")]
+    return args
+
+
+def parse_report(text: str, root: Path) -> tuple[list[Finding], list[str]]:
+    """bandit's JSON report -> findings (fingerprinted) and the files it could not scan."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SourceFailed(f"bandit wrote output that is not JSON ({e})") from e
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise SourceFailed("bandit's JSON report has no 'results' list")
+    lines_cache: dict[str, list[str]] = {}
+    findings = [_finding(r, root, lines_cache) for r in data["results"] if isinstance(r, dict)]
+    errors = [f"{e.get('filename')}: {e.get('reason')}" for e in data.get("errors", []) if isinstance(e, dict)]
+    return with_code_fingerprints(findings), errors
+
+
+def _relpath(filename: str, root: Path) -> str:
+    p = Path(filename)
+    if p.is_absolute():
+        try:
+            p = p.relative_to(root)
+        except ValueError:
+            return p.as_posix()
+    return p.as_posix().removeprefix("./")
+
+
+def _finding(r: dict[str, Any], root: Path, cache: dict[str, list[str]]) -> Finding:
+    path = _relpath(str(r.get("filename", "")), root)
+    if path not in cache:
+        cache[path] = read_lines(root, path)
+    line_range = [n for n in r.get("line_range") or [] if isinstance(n, int)]
+    start = int(r.get("line_number") or (line_range[0] if line_range else 0)) or None
+    end = max(line_range) if line_range else start
+    snippet = snippet_from_lines(cache[path], start, end) or str(r.get("code") or "")
+    return Finding(
+        tool="bandit",
+        rule_id=str(r.get("test_id", "")),
+        severity=severity_from_word(r.get("issue_severity")),
+        title=str(r.get("test_name") or r.get("test_id") or "bandit issue"),
+        message=str(r.get("issue_text", "")),
+        fingerprint="",
+        confidence=confidence_word(r.get("issue_confidence")),
+        cwe=cwe_ids(r.get("issue_cwe")),
+        location=Location(path=path, start_line=start, end_line=end,
+                          start_column=(int(r["col_offset"]) + 1) if isinstance(r.get("col_offset"), int) else None,
+                          snippet=snippet),
+        help_uri=r.get("more_info") or None,
+    )
+
+
+@dataclass(kw_only=True)
+class BanditScanner(ToolScanner):
+    name: ClassVar[str] = "bandit"
+
+    def relevant(self, paths: Sequence[str]) -> list[str]:
+        return [p for p in paths if is_python(p) and not is_excluded(p, self.options.exclude)]
+
+    def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
+        files = python_files(root, paths, self.options.paths, self.options.exclude)
+        if not files:
+            raise SourceSkipped("no Python files to scan")
+        exe = self.tool()
+        timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        with tempfile.TemporaryDirectory(prefix="ra-bandit-") as tmp:
+            out = Path(tmp) / "bandit.json"
+            # the head's bandit config, also for the base revision in PR mode: both sides judged alike
+            argv = [exe, "-f", "json", "-o", str(out), "-q", *config_args(ctx.workspace), *files]
+            result = run_tool(argv, cwd=root, timeout=timeout, label="bandit")
+            # bandit exits 1 when it found issues; anything else but 0 is a crash
+            if result.returncode not in (0, 1) or not out.is_file():
+                raise SourceFailed(f"bandit failed (exit {result.returncode}): {result.stderr_tail()}")
+            text = out.read_text(encoding="utf-8", errors="replace")
+        findings, errors = parse_report(text, root)
+        for err in errors:
+            self.note(f"could not scan {err}")
+        return findings

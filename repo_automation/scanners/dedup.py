@@ -1,0 +1,75 @@
+"""One finding per problem: merge what several tools (or several manifests) report about one advisory.
+
+Dependency findings are the same when they name the same package (PEP 503) and share an advisory id or
+alias (pip-audit's PYSEC-… with alias CVE-…, safety's 39525 with CVE-…, trivy's CVE-…). The merged
+finding keeps every tool in `tool` ("pip-audit+safety"), the union of ids (the first tool's id first),
+the worst known severity, the union of fixed versions, and the canonical fingerprint. Code findings with
+the same fingerprint (one tool, same rule, same snippet and occurrence) are exact duplicates and kept once.
+PR states merge conservatively: new beats existing beats fixed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from repo_automation.domain import Finding, Severity
+from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
+from repo_automation.scanners.normalise import worst
+
+_STATE_ORDER = {"new": 0, "active": 1, "existing": 2, "fixed": 3}
+
+
+def _merge(group: list[Finding]) -> Finding:
+    first = group[0]
+    if len(group) == 1:
+        return first
+    tools = list(dict.fromkeys(t for f in group for t in f.tool.split("+")))
+    ids = tuple(dict.fromkeys(i for f in group for i in f.ids))
+    known = [f.severity for f in group if f.severity is not Severity.UNKNOWN]
+    fixed = tuple(dict.fromkeys(v for f in group for v in f.fixed_versions))
+    state = min((f.state for f in group), key=lambda s: _STATE_ORDER.get(s, 1))
+    locations = sorted({f.location.path for f in group if f.location})
+    note = f"reported by {', '.join(tools)}" + (f" in {', '.join(locations)}" if len(locations) > 1 else "")
+    return dataclasses.replace(
+        first,
+        tool="+".join(tools),
+        ids=ids,
+        severity=worst(known) if known else Severity.UNKNOWN,
+        fixed_versions=fixed,
+        fingerprint=dependency_fingerprint(first.package or "", ids) if first.package else first.fingerprint,
+        message=max((f.message for f in group), key=len),
+        help_uri=next((f.help_uri for f in group if f.help_uri), None),
+        state=state,
+        note=first.note or note,
+    )
+
+
+def merge_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """Deduplicate across tools, order preserved (a merged finding sits where its first report was)."""
+    groups: list[list[Finding]] = []
+    by_key: dict[tuple[str, str], int] = {}  # (package, id) -> group index
+    by_fp: dict[str, int] = {}
+    for f in findings:
+        if f.package and f.ids:
+            pkg = canonical_package(f.package)
+            keys = [(pkg, i.upper()) for i in f.ids]
+            hits = sorted({by_key[k] for k in keys if k in by_key})
+            idx = hits[0] if hits else len(groups)
+            if not hits:
+                groups.append([])
+            for other in hits[1:]:  # this finding links two groups: fold the later into the first
+                groups[idx].extend(groups[other])
+                for k, v in by_key.items():
+                    if v == other:
+                        by_key[k] = idx
+                groups[other] = []
+            groups[idx].append(f)
+            for k in [(pkg, i.upper()) for g in groups[idx] for i in g.ids]:
+                by_key[k] = idx
+        elif f.fingerprint in by_fp:
+            groups[by_fp[f.fingerprint]].append(f)
+        else:
+            by_fp[f.fingerprint] = len(groups)
+            groups.append([f])
+    return [_merge(g) for g in groups if g]

@@ -1,0 +1,78 @@
+"""Which files a scan covers: Python sources and dependency manifests, minus the `exclude` globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+MANIFEST_GLOBS = ("requirements*.txt", "requirements/*.txt", "*requirements.txt", "pyproject.toml")
+
+
+def is_excluded(relpath: str, exclude: Iterable[str]) -> bool:
+    """True when the repo-relative POSIX path, or any of its folders, matches an exclude glob."""
+    parts = PurePosixPath(relpath).parts
+    for pattern in exclude:
+        pat = pattern.strip().rstrip("/")
+        if not pat:
+            continue
+        if fnmatch.fnmatchcase(relpath, pat) or any(fnmatch.fnmatchcase(p, pat) for p in parts):
+            return True
+        prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+        if any(fnmatch.fnmatchcase(p, pat) for p in prefixes):
+            return True
+    return False
+
+
+def walk(root: Path, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """Every file under the repo-relative `roots` (all of root when empty), excluded folders pruned."""
+    out: list[str] = []
+    starts = [root / r for r in roots] if roots else [root]
+    for start in starts:
+        if start.is_file():
+            rel = start.relative_to(root).as_posix()
+            if not is_excluded(rel, exclude):
+                out.append(rel)
+            continue
+        for dirpath, dirnames, filenames in os.walk(start):
+            reldir = Path(dirpath).relative_to(root).as_posix()
+            reldir = "" if reldir == "." else reldir + "/"
+            dirnames[:] = sorted(d for d in dirnames if not is_excluded(reldir + d, exclude))
+            out.extend(reldir + f for f in sorted(filenames) if not is_excluded(reldir + f, exclude))
+    return sorted(set(out))
+
+
+def is_python(relpath: str) -> bool:
+    return relpath.endswith((".py", ".pyi"))
+
+
+def is_manifest(relpath: str) -> bool:
+    name = PurePosixPath(relpath).name
+    parent = PurePosixPath(relpath).parent.name
+    if name == "pyproject.toml":
+        return True
+    if not name.endswith(".txt"):
+        return False
+    return "requirements" in name or parent == "requirements"
+
+
+def python_files(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """Python sources to scan: the given paths (PR mode) that still exist, or everything under roots."""
+    if paths is not None:
+        return sorted(p for p in paths if is_python(p) and (root / p).is_file() and not is_excluded(p, exclude))
+    return [p for p in walk(root, roots, exclude) if is_python(p)]
+
+
+def manifests(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """requirements files and pyproject.toml files to audit."""
+    if paths is not None:
+        return sorted(p for p in paths if is_manifest(p) and (root / p).is_file() and not is_excluded(p, exclude))
+    return [p for p in walk(root, roots, exclude) if is_manifest(p)]
+
+
+def read_lines(root: Path, relpath: str) -> list[str]:
+    try:
+        return (root / relpath).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []

@@ -1,0 +1,144 @@
+"""What every scanner adapter shares: options from the config, running the tool, the PR-mode split.
+
+An adapter subclasses ToolScanner and implements `scan_tree(ctx, root, paths)`: run the tool over `root`
+(the workspace, or a checkout of the base revision in PR mode), restricted to the repo-relative `paths`
+when given, and return normalised Findings with repo-relative POSIX locations. `scan(ctx)` adds PR mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Finding
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.stages import Scanner
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXCLUDE = (".venv", "venv", "node_modules", ".git", "build", "dist")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanOptions:
+    """automation.security_scanning, read once."""
+
+    timeout_s: float = 600.0
+    paths: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    vulnerability_service: str = "osv"
+    osv_url: str | None = None
+    semgrep_config: tuple[str, ...] = ()
+    trivy_args: tuple[str, ...] = ()
+    pr_mode: bool = True
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> ScanOptions:
+        sec = ctx.config.get("automation", "security_scanning", default={}) or {}
+        return cls(
+            timeout_s=float(sec.get("timeout_seconds", 600)),
+            paths=tuple(sec.get("paths", ())),
+            exclude=tuple(sec.get("exclude", DEFAULT_EXCLUDE)),
+            vulnerability_service=str(sec.get("vulnerability_service", "osv")),
+            osv_url=sec.get("osv_url") or None,
+            semgrep_config=tuple(sec.get("semgrep_config", ())),
+            trivy_args=tuple(sec.get("trivy_args", ())),
+            pr_mode=bool(sec.get("pr_mode", True)),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration_s: float
+
+    def stderr_tail(self, limit: int = 500) -> str:
+        text = self.stderr.strip()
+        return text[-limit:] if text else "(no output on stderr)"
+
+
+def find_tool(name: str, search_path: str | None = None) -> str | None:
+    """The executable for `name`: on PATH, else beside this Python (the venv's bin folder)."""
+    found = shutil.which(name, path=search_path)
+    if found:
+        return found
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def run_tool(argv: Sequence[str], *, cwd: Path, timeout: float, env: Mapping[str, str] | None = None,
+             label: str | None = None) -> ToolResult:
+    """Run a scanner: argument list, time limit, stderr kept. Missing binary -> SourceSkipped."""
+    tool = label or Path(argv[0]).name
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                              check=False, env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL)
+    except FileNotFoundError as e:
+        raise SourceSkipped(f"{tool} is not installed ({argv[0]} not found)") from e
+    except PermissionError as e:
+        raise SourceFailed(f"{tool} cannot be executed: {e}") from e
+    except subprocess.TimeoutExpired as e:
+        raise SourceFailed(f"{tool} timed out after {timeout:g}s") from e
+    duration = time.monotonic() - start
+    log.debug("%s exited %s in %.2fs", tool, proc.returncode, duration)
+    return ToolResult(argv=tuple(argv), returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
+                      duration_s=duration)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PullRequestScope:
+    """PR mode: compare the head's changed files with the same files at the merge base."""
+
+    base: str  # merge-base commit
+    changed: tuple[str, ...]  # repo-relative paths changed by the pull request
+
+
+@dataclass(kw_only=True)
+class ToolScanner(Scanner):
+    """Base of the adapters: options, PR mode and the notices a run collects (partial skips, tool errors)."""
+
+    name: ClassVar[str]
+    options: ScanOptions = field(default_factory=ScanOptions)
+    executable: str | None = None  # None: find the tool on PATH when scanning
+    paths: tuple[str, ...] | None = None  # restrict to these repo-relative paths (None: options.paths/all)
+    pr_scope: PullRequestScope | None = None  # set by build_scanners on pull requests in PR mode
+    notices: list[str] = field(default_factory=list)
+
+    def tool(self) -> str:
+        exe = self.executable or find_tool(self.name)
+        if exe is None:
+            raise SourceSkipped(f"{self.name} is not installed")
+        return exe
+
+    def scan(self, ctx: RunContext) -> Sequence[Finding]:
+        if self.pr_scope is not None:
+            from repo_automation.scanners.prmode import scan_pull_request
+
+            return scan_pull_request(self, ctx, self.pr_scope)
+        return self.scan_tree(ctx, ctx.workspace, self.paths)
+
+    def relevant(self, paths: Sequence[str]) -> list[str]:
+        """Of the changed paths, those this tool scans (PR mode). Default: all."""
+        return list(paths)
+
+    def note(self, text: str) -> None:
+        log.warning("%s: %s", self.name, text)
+        self.notices.append(f"{self.name}: {text}")
+
+    @abstractmethod
+    def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
+        """Scan `root` (restricted to repo-relative `paths` when given); locations relative to root."""

@@ -1,0 +1,210 @@
+"""pip-audit over the repository's requirements files and pyproject.toml pins.
+
+Requirements files: `pip-audit -r FILE --no-deps --disable-pip -f json` (pins audited as written, nothing
+installed). pyproject.toml: its [project] dependencies and optional-dependencies that are pinned with `==`
+are audited the same way through a temporary requirements file; unpinned ones cannot be audited without
+resolving (which installs), so they are named as skipped.
+
+Service: config `vulnerability_service` (default osv) and `osv_url`. pip-audit's own environment variables
+win when the user set them: PIP_AUDIT_VULNERABILITY_SERVICE, PIP_AUDIT_OSV_URL (and every other
+PIP_AUDIT_* variable pip-audit reads is passed through untouched).
+
+Skips are never "no vulnerabilities": pip-audit's JSON names each dependency it could not audit (the PyPI
+service answers only for the latest release of a package, for one). If nothing could be audited the source
+FAILS with pip-audit's reasons; partial skips are named in the scanner's notices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Finding, Location, Severity
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, read_lines
+from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
+from repo_automation.scanners.interface import ToolScanner, run_tool
+from repo_automation.scanners.osv import OSVSeverity
+
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditResult:
+    """One pip-audit run's JSON, parsed: vulnerable dependencies and skipped ones."""
+
+    vulns: list[tuple[str, str, dict[str, Any]]]  # (name, version, vuln)
+    skipped: list[str]  # pip-audit's skip reasons
+    audited: int  # dependencies actually audited
+
+
+def parse_audit(text: str) -> AuditResult:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SourceFailed(f"pip-audit wrote output that is not JSON ({e})") from e
+    deps = data.get("dependencies") if isinstance(data, dict) else None
+    if not isinstance(deps, list):
+        raise SourceFailed("pip-audit's JSON report has no 'dependencies' list")
+    vulns: list[tuple[str, str, dict[str, Any]]] = []
+    skipped: list[str] = []
+    audited = 0
+    for dep in deps:
+        if not isinstance(dep, dict):
+            continue
+        if dep.get("skip_reason"):
+            skipped.append(str(dep["skip_reason"]))
+            continue
+        audited += 1
+        for v in dep.get("vulns") or []:
+            if isinstance(v, dict) and v.get("id"):
+                vulns.append((str(dep.get("name", "")), str(dep.get("version", "")), v))
+    return AuditResult(vulns=vulns, skipped=skipped, audited=audited)
+
+
+def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
+    """(pinned requirement lines, unpinned requirement strings) of a pyproject's [project] tables."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as e:
+        raise SourceFailed(f"{path.name} cannot be read: {e}") from e
+    project = data.get("project")
+    if not isinstance(project, dict):
+        project = {}
+    reqs = [r for r in project.get("dependencies", []) if isinstance(r, str)]
+    for extra in (project.get("optional-dependencies") or {}).values():
+        reqs += [r for r in extra if isinstance(r, str)]
+    pinned = [r for r in reqs if _PIN.match(r)]
+    return pinned, [r for r in reqs if not _PIN.match(r)]
+
+
+def pin_line(lines: Sequence[str], package: str) -> int | None:
+    want = canonical_package(package)
+    for n, line in enumerate(lines, 1):
+        m = re.match(r"\s*\"?([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if m and canonical_package(m.group(1)) == want and ("==" in line):
+            return n
+    return None
+
+
+@dataclass(kw_only=True)
+class PipAuditScanner(ToolScanner):
+    name: ClassVar[str] = "pip-audit"
+    severities: OSVSeverity | None = None  # None: built from the service URL on first use
+    env: Mapping[str, str] = field(default_factory=dict)  # the user's environment (PIP_AUDIT_* wins)
+
+    def relevant(self, paths: Sequence[str]) -> list[str]:
+        return [p for p in paths if is_manifest(p) and not is_excluded(p, self.options.exclude)]
+
+    def service_args(self) -> list[str]:
+        env = {**os.environ, **self.env}
+        args: list[str] = []
+        if not env.get("PIP_AUDIT_VULNERABILITY_SERVICE"):
+            args += ["-s", self.options.vulnerability_service]
+        if not env.get("PIP_AUDIT_OSV_URL") and self.options.osv_url:
+            args += ["--osv-url", self.options.osv_url]
+        return args
+
+    def osv_query_url(self) -> str | None:
+        return ({**os.environ, **self.env}.get("PIP_AUDIT_OSV_URL") or self.options.osv_url) or None
+
+    def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
+        files = manifests(root, paths, self.options.paths, self.options.exclude)
+        if not files:
+            raise SourceSkipped("no requirements files or pyproject.toml to audit")
+        exe = self.tool()
+        raw: list[tuple[str, str, str, dict[str, Any]]] = []  # (manifest, name, version, vuln)
+        problems: list[str] = []
+        skipped: list[str] = []
+        audited = 0
+        for manifest in files:
+            try:
+                result = self._audit_manifest(ctx, exe, root, manifest)
+            except SourceFailed as e:
+                problems.append(f"{manifest}: {e}")
+                continue
+            audited += result.audited
+            skipped += [f"{manifest}: {s}" for s in result.skipped]
+            raw += [(manifest, n, v, vuln) for n, v, vuln in result.vulns]
+        return self._conclude(root, raw, problems, skipped, audited)
+
+    def _conclude(self, root: Path, raw: list[tuple[str, str, str, dict[str, Any]]], problems: list[str],
+                  skipped: list[str], audited: int) -> list[Finding]:
+        if audited == 0:
+            reasons = problems + skipped
+            if not reasons:
+                raise SourceSkipped("no pinned dependencies to audit")
+            raise SourceFailed(f"no dependency could be audited ({len(reasons)} problem(s)): " + "; ".join(reasons[:5]))
+        for text in problems:
+            self.note(text)
+        if skipped:
+            self.note(f"{len(skipped)} dependencies skipped, not audited: " + "; ".join(skipped[:10]))
+        severities = self._severities()
+        by_id = severities.lookup_all(v["id"] for _, _, _, v in raw)
+        for failure in severities.failures[:5]:
+            self.note(f"severity lookup: {failure}")
+        lines: dict[str, list[str]] = {}
+        out = []
+        for manifest, name, version, v in raw:
+            if manifest not in lines:
+                lines[manifest] = read_lines(root, manifest)
+            out.append(self._finding(manifest, name, version, v, by_id.get(v["id"], Severity.UNKNOWN),
+                                     pin_line(lines[manifest], name)))
+        return out
+
+    def _severities(self) -> OSVSeverity:
+        if self.severities is None:
+            self.severities = OSVSeverity.for_url(self.osv_query_url())
+        return self.severities
+
+    def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str) -> AuditResult:
+        with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:
+            req = root / manifest
+            unpinned: list[str] = []
+            if Path(manifest).name == "pyproject.toml":
+                pinned, unpinned = pyproject_pins(req)
+                if not pinned:
+                    return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in unpinned], audited=0)
+                req = Path(tmp) / "requirements.txt"
+                req.write_text("\n".join(pinned) + "\n", encoding="utf-8")
+            out = Path(tmp) / "audit.json"
+            argv = [exe, "-r", str(req), "--no-deps", "--disable-pip", "-f", "json", "-o", str(out),
+                    "--progress-spinner", "off", "--aliases", "on", "--desc", "on",
+                    "--cache-dir", str(Path(tmp) / "cache"), *self.service_args()]
+            env = {**os.environ, **{k: v for k, v in self.env.items() if k.startswith("PIP_AUDIT_")}}
+            timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+            result = run_tool(argv, cwd=root, timeout=timeout, env=env, label="pip-audit")
+            # pip-audit exits 1 when it found vulnerabilities; without a report it failed
+            if result.returncode not in (0, 1) or not out.is_file():
+                raise SourceFailed(f"pip-audit failed (exit {result.returncode}): {result.stderr_tail()}")
+            parsed = parse_audit(out.read_text(encoding="utf-8", errors="replace"))
+        return AuditResult(vulns=parsed.vulns, skipped=parsed.skipped + [f"{u} (not pinned)" for u in unpinned],
+                           audited=parsed.audited)
+
+    @staticmethod
+    def _finding(manifest: str, name: str, version: str, v: dict[str, Any], severity: Severity,
+                 line: int | None) -> Finding:
+        ids = (str(v["id"]), *[str(a) for a in v.get("aliases") or [] if a != v["id"]])
+        description = str(v.get("description") or "")
+        return Finding(
+            tool="pip-audit",
+            rule_id=ids[0],
+            severity=severity,
+            title=f"{name} {version}: {ids[0]}",
+            message=description,
+            fingerprint=dependency_fingerprint(name, ids),
+            location=Location(path=manifest, start_line=line, end_line=line),
+            package=canonical_package(name),
+            version=version,
+            fixed_versions=tuple(str(f) for f in v.get("fix_versions") or []),
+            ids=ids,
+            help_uri=f"https://osv.dev/vulnerability/{ids[0]}",
+        )

@@ -1,0 +1,91 @@
+"""trivy: `trivy fs --format json --quiet [trivy_args] ROOT`, when installed and listed in `tools`.
+
+Vulnerabilities (Results[].Vulnerabilities[]) become dependency findings, fingerprinted like pip-audit's and
+safety's (package + canonical advisory id), so trivy agrees with them; misconfigurations and secrets
+(Results[].Misconfigurations[] / Secrets[]) become code findings at their target file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Finding, Location
+from repo_automation.errors import SourceFailed
+from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint, with_code_fingerprints
+from repo_automation.scanners.interface import ToolScanner, run_tool
+from repo_automation.scanners.normalise import cwe_ids, severity_from_word
+
+
+def _vuln(target: str, v: dict[str, Any]) -> Finding:
+    vid = str(v.get("VulnerabilityID", ""))
+    name = str(v.get("PkgName", ""))
+    ids = (vid, *[str(a) for a in v.get("VendorIDs") or [] if a != vid])
+    fixed = tuple(s.strip() for s in str(v.get("FixedVersion") or "").split(",") if s.strip())
+    return Finding(
+        tool="trivy", rule_id=vid, severity=severity_from_word(v.get("Severity")),
+        title=f"{name} {v.get('InstalledVersion', '')}: {v.get('Title') or vid}",
+        message=str(v.get("Description") or ""), fingerprint=dependency_fingerprint(name, ids),
+        cwe=cwe_ids(v.get("CweIDs")), location=Location(path=target), package=canonical_package(name),
+        version=str(v.get("InstalledVersion", "")), fixed_versions=fixed, ids=ids,
+        help_uri=v.get("PrimaryURL") or None,
+    )
+
+
+def _code(target: str, kind: str, item: dict[str, Any]) -> Finding:
+    cause = item.get("CauseMetadata") or {}
+    start = item.get("StartLine") or cause.get("StartLine")
+    end = item.get("EndLine") or cause.get("EndLine")
+    rule = str(item.get("ID") or item.get("RuleID") or kind)
+    snippet = "\n".join(str(line.get("Content", "")) for line in ((cause.get("Code") or {}).get("Lines") or [])
+                        if isinstance(line, dict)) or str(item.get("Match") or "")
+    return Finding(
+        tool="trivy", rule_id=rule, severity=severity_from_word(item.get("Severity")),
+        title=str(item.get("Title") or rule), message=str(item.get("Message") or item.get("Description") or ""),
+        fingerprint="", location=Location(path=target, start_line=start, end_line=end, snippet=snippet),
+        help_uri=item.get("PrimaryURL") or None,
+    )
+
+
+def parse_report(text: str) -> list[Finding]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SourceFailed(f"trivy wrote output that is not JSON ({e})") from e
+    if not isinstance(data, dict) or not isinstance(data.get("Results", []), list | type(None)):
+        raise SourceFailed("trivy's JSON report has no 'Results' list")
+    deps: list[Finding] = []
+    code: list[Finding] = []
+    for res in data.get("Results") or []:
+        if not isinstance(res, dict):
+            continue
+        target = str(res.get("Target", "")).removeprefix("./")
+        deps += [_vuln(target, v) for v in res.get("Vulnerabilities") or [] if isinstance(v, dict)]
+        code += [_code(target, "misconfiguration", m) for m in res.get("Misconfigurations") or []
+                 if isinstance(m, dict) and m.get("Status", "FAIL") == "FAIL"]
+        code += [_code(target, "secret", s) for s in res.get("Secrets") or [] if isinstance(s, dict)]
+    return deps + with_code_fingerprints(code)
+
+
+@dataclass(kw_only=True)
+class TrivyScanner(ToolScanner):
+    name: ClassVar[str] = "trivy"
+
+    def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
+        exe = self.tool()
+        targets = list(paths) if paths is not None else (list(self.options.paths) or ["."])
+        timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        findings: list[Finding] = []
+        for target in targets:
+            if not (root / target).exists():
+                continue
+            argv = [exe, "fs", "--format", "json", "--quiet", *self.options.trivy_args, target]
+            result = run_tool(argv, cwd=root, timeout=timeout, label="trivy")
+            if result.returncode != 0:
+                raise SourceFailed(f"trivy failed (exit {result.returncode}): {result.stderr_tail()}")
+            findings += parse_report(result.stdout)
+        return findings

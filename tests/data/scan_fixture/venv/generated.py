@@ -1,0 +1,4 @@
+"""Excluded by the default `exclude` list (venv): bandit must not report this."""
+import os
+
+os.system("rm -rf /tmp/generated")
