@@ -119,16 +119,17 @@ def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Met
                  ) -> RunReport:
     """Everything up to the immutable RunReport: measure, gate, score, evaluate rules. No side effects."""
     from repo_automation.catalogue import derive_metrics
-    from repo_automation.rules import evaluate_alerts
+    from repo_automation.rules import evaluate_rules
     from repo_automation.scoring import score
 
     metrics, findings, sources = measure(stages, ctx)
+    stage_notices = [n for st in (*stages.collectors, *stages.scanners) for n in getattr(st, "notices", ())]
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
     metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind == "scanner"])
     gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx)
     health = score(metrics, ctx.config)
-    alerts = evaluate_alerts(ctx.config, {m.name: m.value for m in metrics})
+    outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
     hist = history(metrics) if history is not None else History()
     return RunReport(
         schema_version=REPORT_SCHEMA_VERSION,
@@ -142,10 +143,10 @@ def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Met
         metrics=tuple(metrics),
         findings=tuple(findings),
         gates=tuple(gates),
-        alerts=tuple(alerts),
+        alerts=outcome.fired,
         sources=(*sources, *gate_sources),
         history=hist,
-        notices=tuple(stages.notices),
+        notices=(*stages.notices, *stage_notices, *(rule.notice for rule in outcome.inconclusive)),
     )
 
 

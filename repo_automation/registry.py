@@ -1,40 +1,95 @@
 """Production wiring: which collectors, scanners, gates, sinks and writers a run uses.
 
 The only module that knows every plug-in. Commands select stages:
-- metrics: collectors (no scanners), scoring, reports, history;
-- maintain: quality collectors, scanners, gates, issues and upkeep;
-- run: everything.
+- metrics: every collector (no scanners, no gates), scoring, reports, history;
+- maintain: the code-quality collectors, scanners, gates, issues and checks;
+- run: everything (what the action runs).
+A plug-in that cannot be built here (no token, no host configured) still appears in the report, as
+skipped with the reason.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import History, Metric
+from repo_automation.domain import Finding, History, Metric
+from repo_automation.errors import SourceSkipped
 from repo_automation.pipeline import Stages
 from repo_automation.stages import Collector, Gate, Scanner, Sink
 
 log = logging.getLogger(__name__)
 
 
-def _collectors(ctx: RunContext) -> list[Collector]:
-    from repo_automation.collectors.git_local import GitCollector
+class _SkippedCollector(Collector):
+    """Stands in the report for a collector that could not be built; says why."""
 
-    out: list[Collector] = []
+    name: ClassVar[str] = "unavailable"
+    reason: ClassVar[str] = ""
+
+    def collect(self, ctx: RunContext) -> Sequence[Metric]:
+        raise SourceSkipped(self.reason)
+
+
+def _build(name: str, factory: Callable[[RunContext], Collector], ctx: RunContext) -> Collector:
+    try:
+        return factory(ctx)
+    except SourceSkipped as e:
+        skipped = type(f"Skipped_{name}", (_SkippedCollector,), {"name": name, "reason": str(e)})
+        return skipped()
+
+
+def _enabled(ctx: RunContext, source: str) -> bool:
+    return bool(ctx.config.get("tracking", "data_sources", source, "enabled", default=True))
+
+
+def _collectors(ctx: RunContext) -> list[Collector]:
+    from repo_automation.collectors.complexity import ComplexityCollector
+    from repo_automation.collectors.coverage import CoverageCollector
+    from repo_automation.collectors.git_local import GitCollector
+    from repo_automation.collectors.sonarqube import SonarQubeCollector
+    from repo_automation.github.collector import GitHubCollector
+
     command = ctx.settings.command
-    if command in ("run", "metrics") and ctx.config.get("tracking", "data_sources", "git", "enabled"):
-        out.append(GitCollector.from_context(ctx))
+    out: list[Collector] = []
+    if command in ("run", "metrics"):
+        if _enabled(ctx, "git"):
+            out.append(_build("git", GitCollector.from_context, ctx))
+        if _enabled(ctx, "github"):
+            out.append(_build("github", GitHubCollector.from_context, ctx))
+    quality = not ctx.settings.skip_quality or command == "metrics"
+    if quality:
+        out.append(_build("coverage", CoverageCollector.from_context, ctx))
+        out.append(_build("complexity", ComplexityCollector.from_context, ctx))
+        if _enabled(ctx, "sonarqube"):
+            out.append(_build("sonarqube", SonarQubeCollector.from_context, ctx))
     return out
 
 
 def _scanners(ctx: RunContext) -> list[Scanner]:
-    return []
+    from repo_automation.scanners import build_scanners
+
+    if ctx.settings.command == "metrics":
+        return []
+    return build_scanners(ctx)
 
 
 def _gates(ctx: RunContext) -> list[Gate]:
-    return []
+    from repo_automation.gates import build_gates
+
+    if ctx.settings.command == "metrics":
+        return []
+    return build_gates(ctx)
+
+
+def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
+    """Fold what several tools said about one advisory into one finding, then apply ignores/baseline."""
+    from repo_automation.policy import apply_finding_policy
+    from repo_automation.scanners import merge_findings
+
+    return apply_finding_policy(merge_findings(findings), ctx)
 
 
 def _sinks(ctx: RunContext) -> list[Sink]:
@@ -42,16 +97,24 @@ def _sinks(ctx: RunContext) -> list[Sink]:
 
 
 def _writers(ctx: RunContext) -> list[Sink]:
-    return []
+    from repo_automation.sinks.action_outputs import ActionOutputsWriter
+    from repo_automation.sinks.files import ReportFilesWriter
+
+    return [ReportFilesWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
 
 
 def build_stages(ctx: RunContext) -> Stages:
+    """Every stage of this run. Checks what can be checked before anything runs (nothing is written)."""
+    from repo_automation.policy import check_policy
+
+    check_policy(ctx)
     return Stages(
         collectors=_collectors(ctx),
         scanners=_scanners(ctx),
         gates=_gates(ctx),
         sinks=_sinks(ctx),
         writers=_writers(ctx),
+        finding_policy=_finding_policy,
     )
 
 
