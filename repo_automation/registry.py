@@ -37,7 +37,8 @@ def _build(name: str, factory: Callable[[RunContext], Collector], ctx: RunContex
     try:
         return factory(ctx)
     except SourceSkipped as e:
-        skipped = type(f"Skipped_{name}", (_SkippedCollector,), {"name": name, "reason": str(e)})
+        skipped: type[_SkippedCollector] = type(
+            f"Skipped_{name}", (_SkippedCollector,), {"name": name, "reason": str(e)})
         return skipped()
 
 
