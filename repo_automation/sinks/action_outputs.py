@@ -24,9 +24,21 @@ from repo_automation.stages import Sink
 log = logging.getLogger(__name__)
 
 MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per level per step and 50 per job
-OUTPUT_NAMES = ("health-score", "health-grade", "report-markdown", "report-json", "automation-report",
-                "findings-count", "critical-count", "high-count", "alerts-count", "gates-failed",
-                "sources-failed", "dry-run")
+OUTPUTS: dict[str, str] = {  # name -> description (action.yml declares exactly these)
+    "health-score": "Overall health score 0-100 (empty when inconclusive).",
+    "health-grade": "Letter grade of the health score (empty when inconclusive).",
+    "report-markdown": "Path of project-health-report.md, relative to the workspace (empty when not written).",
+    "report-json": "Path of project-health-report.json, relative to the workspace (empty when not written).",
+    "automation-report": "Path of automation-report-YYYY-MM-DD.md, relative to the workspace (empty when not written).",
+    "findings-count": "Active and new findings (ignored, baseline and fixed ones are not counted).",
+    "critical-count": "Active and new findings of critical severity.",
+    "high-count": "Active and new findings of high severity.",
+    "alerts-count": "Alert rules that fired.",
+    "gates-failed": "Quality gates that failed (inconclusive ones are not counted).",
+    "sources-failed": "Collectors, scanners, gates and sinks that failed.",
+    "dry-run": "true when this was a dry run.",
+}
+OUTPUT_NAMES = tuple(OUTPUTS)
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "notice", Severity.UNKNOWN: "notice"}
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""What the Docker action runs: mask secrets, trust the workspace, then `repo-automation <command>`.
+
+Inputs arrive as INPUT_<NAME> (hyphens kept). Every secret is masked (::add-mask::) before anything else
+is printed, from the raw inputs, so even a bad input cannot echo one. A bad input ends the step with exit
+status 2, an error annotation and a message on stderr, before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+EXIT_USAGE = 2
+
+
+def raw_secrets(env: Mapping[str, str]) -> list[str]:
+    """Every secret value as given (action input or environment variable), before any parsing."""
+    from repo_automation.settings import FIELDS, input_env_name
+
+    out: list[str] = []
+    for spec in FIELDS:
+        if spec.kind != "secret":
+            continue
+        names = ([input_env_name(spec.input)] if spec.input else []) + list(spec.env)
+        out.extend(env[n] for n in names if env.get(n) and env[n] not in out)
+    return out
+
+
+def main(env: Mapping[str, str] | None = None) -> int:
+    environ = dict(os.environ if env is None else env)
+    from repo_automation import action
+    from repo_automation.errors import RepoAutomationError
+    from repo_automation.settings import from_environment
+
+    for line in action.mask_lines(raw_secrets(environ)):
+        print(line)
+    sys.stdout.flush()
+    try:
+        settings = from_environment(environ)
+    except RepoAutomationError as e:
+        message = e.diagnostics()
+        print(action.command("error", message, title="repo-automation: invalid input"), flush=True)
+        print(f"repo-automation: error: {message}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
+    action.add_safe_directory(settings.workspace, env=environ)
+
+    from repo_automation.cli import main as cli_main
+
+    return cli_main([settings.command], environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""End-to-end runs of the action the way the runner starts it."""

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from repo_automation.report import json_report
+from repo_automation.sinks.action_outputs import OUTPUT_NAMES
+
+from .conftest import SAMPLE_CONFIG, Run, git
+
+EVENT_NAMES = ["push", "pull_request-opened", "pull_request-synchronize", "workflow_dispatch", "schedule"]
+
+
+def _check_delivery(run: Run, *, event: str, repository: str, dry_run: bool) -> dict[str, object]:
+    """What every successful run must deliver: reports, outputs and summary that agree with each other."""
+    assert "Traceback" not in run.stderr, run.stderr
+    doc = run.report_json()
+    assert json_report.validate(doc) == []
+    assert doc["event_name"] == event.split("-")[0]
+    assert doc["repository"] == repository
+    assert doc["dry_run"] is dry_run
+    md = (run.reports / "project-health-report.md").read_text(encoding="utf-8")
+    assert md.startswith("# Project health report")
+    date = doc["generated_at"][:10]  # type: ignore[index]
+    assert (run.reports / f"automation-report-{date}.md").is_file()
+
+    outputs = run.outputs()
+    assert set(outputs) == set(OUTPUT_NAMES)
+    assert outputs["report-json"] == "reports/project-health-report.json"
+    assert outputs["report-markdown"] == "reports/project-health-report.md"
+    assert (run.workspace / outputs["automation-report"]).is_file()
+    counted = [f for f in doc["findings"] if f["state"] in ("active", "new")]  # type: ignore[union-attr,index]
+    assert outputs["findings-count"] == str(len(counted))
+    overall = doc["health"]["overall"]  # type: ignore[index]
+    assert outputs["health-score"] == ("" if overall is None else f"{overall:.1f}".rstrip("0").rstrip("."))
+    assert outputs["dry-run"] == ("true" if dry_run else "false")
+
+    summary = run.summary_file.read_text(encoding="utf-8")
+    assert summary.startswith("# repo-automation: ")
+    assert "`reports/project-health-report.json`" in summary
+    safe = git(run.home, "config", "--file", str(run.home / ".gitconfig"), "--get-all", "safe.directory")
+    assert str(run.workspace) in safe.splitlines()
+    return doc
+
+
+@pytest.mark.parametrize("event", EVENT_NAMES)
+def test_dry_run_for_each_event_delivers_and_writes_only_the_report_folder(
+        event: str, run_action: Callable[..., Run]) -> None:
+    run = run_action(event, inputs={"dry-run": "true"})
+    assert run.status == 0, run.stderr
+    repository = "octo-org/octo-repo" if event == "workflow_dispatch" else "Codertocat/Hello-World"
+    _check_delivery(run, event=event, repository=repository, dry_run=True)
+    status = git(run.workspace, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert status and all(line.startswith("?? reports/") for line in status), status
+    automation = next(run.reports.glob("automation-report-*.md")).read_text(encoding="utf-8")
+    assert "Dry run: nothing was written outside the report folder" in automation
+
+
+def test_bandit_findings_reach_reports_outputs_and_annotations(run_action: Callable[..., Run]) -> None:
+    run = run_action("push")
+    assert run.status == 0, run.stderr
+    doc = _check_delivery(run, event="push", repository="Codertocat/Hello-World", dry_run=False)
+    bandit = [f for f in doc["findings"] if f["tool"] == "bandit"]  # type: ignore[union-attr,index]
+    assert {f["location"]["path"] for f in bandit} == {"app/tasks.py"}
+    assert any("shell" in f["title"].lower() for f in bandit)
+    annotations = [line for line in run.stdout.splitlines() if line.startswith(("::error ", "::warning ", "::notice "))]
+    assert len(annotations) == len(bandit)
+    assert all("file=app/tasks.py,line=" in a for a in annotations)
+
+
+def test_a_failing_policy_exits_1_and_still_writes_summary_and_outputs(
+        workspace: Path, run_action: Callable[..., Run]) -> None:
+    config = json.loads(json.dumps(SAMPLE_CONFIG))
+    config["alerts"] = {"critical": {"conditions": ["git.commits_per_week >= 0"], "blocking": True}}
+    (workspace / ".github" / "project-metrics.json").write_text(json.dumps(config), encoding="utf-8")
+    run = run_action("schedule")
+    assert run.status == 1, run.stderr
+    _check_delivery(run, event="schedule", repository="Codertocat/Hello-World", dry_run=False)
+    assert run.outputs()["alerts-count"] == "1"
+    assert "`git.commits_per_week >= 0`" in run.summary_file.read_text(encoding="utf-8")
+
+
+def test_secrets_are_masked_first_and_never_rendered(run_action: Callable[..., Run]) -> None:
+    secret = "xoxb-not-a-real-token-5fa1c0ffee"
+    run = run_action("workflow_dispatch", inputs={"sonar-token": secret, "dry-run": "true"})
+    assert run.status == 0, run.stderr
+    assert run.stdout.splitlines()[0] == f"::add-mask::{secret}"
+    written = [run.output_file, run.summary_file, *run.reports.iterdir()]
+    assert all(secret not in p.read_text(encoding="utf-8") for p in written)
+    assert secret not in run.stderr
+
+
+@pytest.mark.parametrize(("inputs", "message"), [
+    ({"format": "xml"}, "format must be one of markdown, json, both, got 'xml'"),
+    ({"dry-run": "maybe"}, "dry-run: expected true or false, got 'maybe'"),
+    ({"config-path": "broken.json"}, "broken.json is not valid JSON"),
+    ({"command": "deploy"}, "command must be one of run, metrics, maintain"),
+])
+def test_garbage_input_exits_2_with_a_message_and_writes_nothing(
+        inputs: dict[str, str], message: str, workspace: Path, run_action: Callable[..., Run]) -> None:
+    (workspace / "broken.json").write_text('{"alerts": {"critical": ', encoding="utf-8")
+    secret = "ghp_not-a-real-token-0123456789"
+    run = run_action("push", inputs={**inputs, "github-token": secret})
+    assert run.status == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout.splitlines()[0] == f"::add-mask::{secret}"
+    assert not run.reports.exists()
+    assert not run.output_file.exists() or run.output_file.read_text(encoding="utf-8") == ""
+    assert not run.summary_file.exists()
