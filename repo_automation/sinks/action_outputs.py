@@ -18,7 +18,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.report import views
-from repo_automation.sinks.files import display_path, report_paths
+from repo_automation.sinks.files import display_path, redact, report_paths
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ class ActionOutputsWriter(Sink):
     name = "action-outputs"
 
     def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
-                 fmt: str, workspace: Path, stream: TextIO, alerts_config: Mapping[str, Any] | None = None) -> None:
+                 fmt: str, workspace: Path, stream: TextIO, alerts_config: Mapping[str, Any] | None = None,
+                 secrets: Sequence[str] = ()) -> None:
         self.active = active
         self.output_file = output_file
         self.summary_file = summary_file
@@ -90,6 +91,7 @@ class ActionOutputsWriter(Sink):
         self.workspace = workspace
         self.stream = stream
         self.alerts_config = dict(alerts_config or {})
+        self.secrets = list(secrets)
 
     @classmethod
     def from_context(cls, ctx: RunContext, *, stream: TextIO | None = None) -> ActionOutputsWriter:
@@ -98,7 +100,8 @@ class ActionOutputsWriter(Sink):
                    output_file=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
                    summary_file=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
                    output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   stream=stream or sys.stdout, alerts_config=ctx.config.get("alerts", default={}))
+                   stream=stream or sys.stdout, alerts_config=ctx.config.get("alerts", default={}),
+                   secrets=s.secrets())
 
     def _written_files(self, report: RunReport) -> dict[str, str]:
         """Report files that exist now (written by the reports writer), relative to the workspace."""
@@ -118,18 +121,19 @@ class ActionOutputsWriter(Sink):
                 text = markdown.job_summary(
                     report, report_files=list(files.values()),
                     rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report))
-                n = runner.write_summary(self.summary_file, text)
+                n = runner.write_summary(self.summary_file, redact(text, self.secrets))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))
             if self.output_file is not None:
-                runner.write_outputs(self.output_file, outputs(report, files))
+                values = {k: redact(v, self.secrets) for k, v in outputs(report, files).items()}
+                runner.write_outputs(self.output_file, values)
                 actions.append(Action(sink=self.name, description=f"set {len(OUTPUT_NAMES)} step outputs",
                                       performed=True, target="$GITHUB_OUTPUT"))
         except OSError as e:
             raise SourceFailed(f"cannot write the runner's files: {e}") from e
         lines = annotation_lines(report.findings)
         for line in lines:
-            self.stream.write(line + "\n")
+            self.stream.write(redact(line, self.secrets) + "\n")
         self.stream.flush()
         if lines:
             actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s)", performed=True))

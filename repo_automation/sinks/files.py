@@ -75,6 +75,23 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """Replace every secret with ***, in each form it could take here (as is, inside a JSON string, escaped
+    for Markdown or for a workflow command): a last line of defence should a stage ever put a token into a
+    reason or a message."""
+    import json
+
+    from repo_automation.action import escape_data, escape_property
+    from repo_automation.report.escape import escape_markdown
+    from repo_automation.secrets import MaskingFilter
+
+    if not secrets:
+        return text
+    variants = {form(s) for s in secrets for form in (
+        str, lambda v: json.dumps(v, ensure_ascii=False)[1:-1], escape_markdown, escape_data, escape_property)}
+    return MaskingFilter(sorted(variants, key=len, reverse=True)).redact(text)
+
+
 def display_path(path: Path, workspace: Path) -> str:
     """A path relative to the workspace when it is inside it (what a later workflow step can use)."""
     try:
@@ -89,17 +106,18 @@ class ReportFilesWriter(Sink):
     name = "reports"
 
     def __init__(self, *, output_dir: Path, fmt: str, workspace: Path,
-                 alerts_config: Mapping[str, Any] | None = None) -> None:
+                 alerts_config: Mapping[str, Any] | None = None, secrets: Sequence[str] = ()) -> None:
         self.output_dir = output_dir
         self.fmt = fmt
         self.workspace = workspace
         self.alerts_config = dict(alerts_config or {})
+        self.secrets = list(secrets)
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> ReportFilesWriter:
         s = ctx.settings
         return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   alerts_config=ctx.config.get("alerts", default={}))
+                   alerts_config=ctx.config.get("alerts", default={}), secrets=s.secrets())
 
     def render(self, report: RunReport) -> list[tuple[Path, str, str]]:
         """(path, text, description) for every file, rendered before anything is written."""
@@ -116,7 +134,7 @@ class ReportFilesWriter(Sink):
             out.append((paths.json, json_report.dumps(doc), "project health report (JSON)"))
         if paths.automation is not None:
             out.append((paths.automation, markdown.automation_report(report), "automation report (Markdown)"))
-        return out
+        return [(path, redact(text, self.secrets), what) for path, text, what in out]
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         rendered = self.render(report)

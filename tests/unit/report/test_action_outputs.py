@@ -83,3 +83,15 @@ def test_summary_appends_to_what_earlier_steps_wrote(tmp_path: Path) -> None:
     _writer(tmp_path, env, io.StringIO()).deliver(rich_report(dry_run=True), context(tmp_path))
     text = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert text.startswith("# earlier step\n# repo-automation: octo\\-org/hello\\-world (dry run)")
+
+
+def test_a_leaked_secret_is_redacted_in_summary_and_annotations(tmp_path: Path) -> None:
+    from repo_automation.secrets import Secret
+
+    token = "xoxb-leaky-token-0123456789"
+    ctx = replace(context(tmp_path, slack_webhook_url=Secret(token)), env=_runner_env(tmp_path))
+    stream = io.StringIO()
+    bad = replace(finding(1, Severity.HIGH), title=f"token {token}, found", message=f"value: {token}")
+    ActionOutputsWriter.from_context(ctx, stream=stream).deliver(replace(rich_report(), findings=(bad,)), ctx)
+    assert "leaky" not in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "leaky" not in stream.getvalue() and "***" in stream.getvalue()

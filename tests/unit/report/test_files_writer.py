@@ -69,3 +69,20 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
         write_atomic(target, "bad \udc80 surrogate")
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+
+
+def test_a_secret_that_leaked_into_a_reason_is_redacted_in_every_file(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from repo_automation.domain import SourceResult, Status
+    from repo_automation.secrets import Secret
+
+    token = "ghp_leaky-token_0123456789"
+    ctx = context(tmp_path, github_token=Secret(token))
+    leak = SourceResult(name="github", kind="collector", status=Status.FAILED, reason=f"401 for token {token}")
+    report = replace(rich_report(), sources=(leak,))
+    ReportFilesWriter.from_context(ctx).deliver(report, ctx)
+    for path in (tmp_path / "reports").iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert "ghp" not in text, path.name
+        assert "401 for token \\*\\*\\*" in text or "401 for token ***" in text, path.name
