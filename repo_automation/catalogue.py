@@ -83,6 +83,7 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
     ("security.vulnerabilities", "count", _DOWN, "Critical plus high findings (what the security score weighs)."),
     ("security.hotspots", "count", _DOWN,
      "Sonar security hotspots, or else medium-severity code findings (bandit, semgrep)."),
+    ("security.sonar_vulnerabilities", "count", _DOWN, "Vulnerabilities SonarQube reports for the project."),
 )
 
 CATALOGUE: Mapping[str, MetricInfo] = MappingProxyType(
