@@ -120,7 +120,8 @@ def _model(report: RunReport, rules_not_evaluated: Sequence[Mapping[str, Any]],
 def render(template: str, report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
            report_files: Sequence[str] = (), findings_limit: int = REPORT_FINDINGS_LIMIT) -> str:
     model = _model(report, rules_not_evaluated, report_files, findings_limit)
-    return environment().get_template(template).render(model)
+    text = environment().get_template(template).render(model)
+    return text.rstrip("\n") + "\n"  # one final newline: a later step can append to the same summary
 
 
 def health_report(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = ()) -> str:
