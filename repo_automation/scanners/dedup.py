@@ -30,7 +30,9 @@ def _merge(group: list[Finding]) -> Finding:
     fixed = tuple(dict.fromkeys(v for f in group for v in f.fixed_versions))
     state = min((f.state for f in group), key=lambda s: _STATE_ORDER.get(s, 1))
     locations = sorted({f.location.path for f in group if f.location})
-    note = f"reported by {', '.join(tools)}" + (f" in {', '.join(locations)}" if len(locations) > 1 else "")
+    parts = [f"reported by {', '.join(tools)}"] if len(tools) > 1 else []
+    parts += [f"found in {', '.join(locations)}"] if len(locations) > 1 else []
+    note = "; ".join(parts) or None
     return dataclasses.replace(
         first,
         tool="+".join(tools),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -81,22 +82,41 @@ def find_tool(name: str, search_path: str | None = None) -> str | None:
 
 def run_tool(argv: Sequence[str], *, cwd: Path, timeout: float, env: Mapping[str, str] | None = None,
              label: str | None = None) -> ToolResult:
-    """Run a scanner: argument list, time limit, stderr kept. Missing binary -> SourceSkipped."""
+    """Run a scanner: argument list, time limit, stderr kept. Missing binary -> SourceSkipped.
+
+    The tool runs in its own process group, so a timeout stops it and every helper it started
+    (semgrep-core, bandit's workers), not just the top process.
+    """
     tool = label or Path(argv[0]).name
     start = time.monotonic()
     try:
-        proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                              check=False, env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(list(argv), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, text=True, env=dict(env) if env is not None else None,
+                                start_new_session=True)
     except FileNotFoundError as e:
         raise SourceSkipped(f"{tool} is not installed ({argv[0]} not found)") from e
     except PermissionError as e:
         raise SourceFailed(f"{tool} cannot be executed: {e}") from e
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as e:
+        _kill_group(proc)
         raise SourceFailed(f"{tool} timed out after {timeout:g}s") from e
+    except BaseException:
+        _kill_group(proc)
+        raise
     duration = time.monotonic() - start
     log.debug("%s exited %s in %.2fs", tool, proc.returncode, duration)
-    return ToolResult(argv=tuple(argv), returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
+    return ToolResult(argv=tuple(argv), returncode=proc.returncode, stdout=stdout, stderr=stderr,
                       duration_s=duration)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

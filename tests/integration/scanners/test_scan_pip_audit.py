@@ -1,0 +1,100 @@
+"""Real pip-audit against the local OSV server: every vulnerability it prints is one finding, with severity."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from repo_automation.domain import Severity
+from repo_automation.errors import SourceFailed
+from repo_automation.scanners.interface import ScanOptions
+from repo_automation.scanners.pip_audit import PipAuditScanner
+from tests.fakeosv import FakeOSV
+from tests.integration.scanners.scanning import context, fake_tool, tool_path
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def pip_audit_directly(project: Path, osv: FakeOSV, requirements: str) -> list[tuple[str, str]]:
+    proc = subprocess.run(
+        [tool_path("pip-audit"), "-r", requirements, "--no-deps", "--disable-pip", "-f", "json", "-s", "osv",
+         "--osv-url", osv.query_url, "--progress-spinner", "off", "--cache-dir", str(project / ".cache")],
+        cwd=project, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    deps = json.loads(proc.stdout)["dependencies"]
+    return sorted((d["name"], v["id"]) for d in deps for v in d.get("vulns", []))
+
+
+def scanner(ctx, **kw) -> PipAuditScanner:  # type: ignore[no-untyped-def]
+    return PipAuditScanner(options=ScanOptions.from_context(ctx), env=dict(ctx.env), **kw)
+
+
+def test_every_vulnerability_pip_audit_prints_is_one_finding(project: Path, osv: FakeOSV) -> None:
+    (project / "pyproject.toml").unlink()  # the count compares requirements.txt alone
+    ctx = context(project, osv)
+    findings = scanner(ctx).scan(ctx)
+    direct = pip_audit_directly(project, osv, "requirements.txt")
+    assert len(direct) == 8  # jinja2 2.10  x2, requests 2.19.1  x2, urllib3 1.26.4  x3, django 4.2.15  x1
+    assert sorted((f.package, f.rule_id) for f in findings) == direct
+    assert len({f.fingerprint for f in findings}) == 8
+    # decoy advisories of the same packages, outside the pinned versions, were not matched
+    assert not {"PYSEC-2024-47", "PYSEC-2023-207"} & {f.rule_id for f in findings}
+
+
+def test_findings_carry_package_ids_fixes_location_and_severity(project: Path, osv: FakeOSV) -> None:
+    ctx = context(project, osv)
+    findings = {f.rule_id: f for f in scanner(ctx).scan(ctx)}
+    f = findings["PYSEC-2023-192"]  # urllib3 cookie leak, CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N = 8.1
+    assert f.tool == "pip-audit" and f.package == "urllib3" and f.version == "1.26.4"
+    assert f.severity is Severity.HIGH
+    assert f.ids[0] == "PYSEC-2023-192" and "CVE-2023-43804" in f.ids
+    assert f.fixed_versions == ("1.26.17", "2.0.6")
+    assert f.location is not None and f.location.path == "requirements.txt" and f.location.start_line == 4
+    assert findings["PYSEC-2023-212"].severity is Severity.MEDIUM  # AV:A/AC:H/PR:H … = 4.4
+    assert findings["PYSEC-2019-217"].severity is Severity.UNKNOWN  # the record has no severity data
+    # the severities came from GET /v1/vulns/{id} on the same OSV service, once per advisory
+    lookups = [p for m, p in osv.requests if m == "GET"]
+    assert sorted(lookups) == sorted(f"/v1/vulns/{i}" for i in findings)
+
+
+def test_pyproject_pins_are_audited_and_unpinned_named(project: Path, osv: FakeOSV) -> None:
+    ctx = context(project, osv)
+    audit = scanner(ctx)
+    findings = audit.scan(ctx)
+    from_pyproject = sorted(f.rule_id for f in findings if f.location and f.location.path == "pyproject.toml")
+    assert from_pyproject == ["PYSEC-2020-96", "PYSEC-2021-142"]  # pyyaml==5.3
+    assert any("click>=8 (not pinned)" in n for n in audit.notices)
+
+
+def test_user_environment_variables_win(project: Path, osv: FakeOSV) -> None:
+    # config names an OSV mirror that does not answer; PIP_AUDIT_OSV_URL (the user's) points at ours
+    ctx = context(project, None, env={"PIP_AUDIT_OSV_URL": osv.query_url}, osv_url="http://127.0.0.1:9/v1/query")
+    findings = scanner(ctx).scan(ctx)
+    assert len(findings) == 10
+    assert ("POST", "/v1/query") in osv.requests
+
+
+def test_all_skipped_is_a_failure_not_a_clean_result(project: Path, tmp_path: Path) -> None:
+    # pip-audit's real output with the PyPI service here: every dependency skipped, exit 0
+    recorded = DATA / "pip_audit" / "pypi-all-skipped.json"
+    exe = fake_tool(tmp_path / "bin", "pip-audit",
+                    f'while [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then cp "{recorded}" "$2"; fi; shift; done\n'
+                    'echo "No known vulnerabilities found"; exit 0')
+    (project / "pyproject.toml").unlink()
+    ctx = context(project, None, vulnerability_service="pypi")
+    with pytest.raises(SourceFailed) as e:
+        scanner(ctx, executable=exe).scan(ctx)
+    assert "no dependency could be audited" in str(e.value)
+    assert "Dependency not found on PyPI and could not be audited: six (1.16.0)" in str(e.value)
+
+
+def test_unpinned_requirements_file_is_named_and_the_rest_audited(project: Path, osv: FakeOSV) -> None:
+    (project / "requirements-dev.txt").write_text("pytest>=8\n", encoding="utf-8")
+    ctx = context(project, osv)
+    audit = scanner(ctx)
+    findings = audit.scan(ctx)
+    assert len(findings) == 10
+    assert any("requirements-dev.txt" in n and "not pinned" in n for n in audit.notices)
