@@ -33,6 +33,10 @@ def schema() -> Any:
     return build_schema(SCHEMA_PATH.read_text(encoding="utf-8"), assume_valid_sdl=True, assume_valid=True)
 
 
+class NotFound(Exception):
+    """GitHub's NOT_FOUND: data.repository is null and the errors say which name could not be resolved."""
+
+
 def _violation(state: State, text: str) -> None:
     state.__dict__.setdefault("graphql_violations", []).append(text)
 
@@ -107,11 +111,13 @@ def handle(state: State, body: Any) -> tuple[int, dict[str, Any]]:
                           "nodeCount": 0},
             "repository": lambda info, owner, name, **_: _repository(state, owner, name)}
     result = execute(schema(), document, root_value=root, variable_values=variables)
-    if result.errors:
-        _violation(state, "POST /graphql: " + "; ".join(e.message for e in result.errors))
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
-        payload["errors"] = [e.formatted for e in result.errors]
+        bugs = [e.message for e in result.errors if not isinstance(e.original_error, NotFound)]
+        if bugs:  # the fake could not resolve what the schema allows: a defect of the fake or its data
+            _violation(state, "POST /graphql: " + "; ".join(bugs))
+        payload["errors"] = [{**e.formatted, **({"type": "NOT_FOUND"} if isinstance(e.original_error, NotFound)
+                                                else {})} for e in result.errors]
     return 200, payload
 
 
@@ -170,10 +176,10 @@ def _release(r: Release) -> dict[str, Any]:
     return {"createdAt": iso(r.created), "publishedAt": None if r.draft else iso(r.created), "isDraft": r.draft}
 
 
-def _repository(state: State, owner: str, name: str) -> dict[str, Any] | None:
+def _repository(state: State, owner: str, name: str) -> dict[str, Any]:
     repo = state.repo(owner, name)
     if repo is None:
-        return None
+        raise NotFound(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
     d: RepoData = data_for(state, repo.full_name)
     releases = sorted(d.releases, key=lambda r: r.created)
     return {
