@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from .conftest import SAMPLE_CONFIG, Run, git
 EVENT_NAMES = ["push", "pull_request-opened", "pull_request-synchronize", "workflow_dispatch", "schedule"]
 
 
-def _check_delivery(run: Run, *, event: str, repository: str, dry_run: bool) -> dict[str, object]:
+def _check_delivery(run: Run, *, event: str, repository: str, dry_run: bool) -> dict[str, Any]:
     """What every successful run must deliver: reports, outputs and summary that agree with each other."""
     assert "Traceback" not in run.stderr, run.stderr
     doc = run.report_json()
@@ -24,7 +25,7 @@ def _check_delivery(run: Run, *, event: str, repository: str, dry_run: bool) -> 
     assert doc["dry_run"] is dry_run
     md = (run.reports / "project-health-report.md").read_text(encoding="utf-8")
     assert md.startswith("# Project health report")
-    date = doc["generated_at"][:10]  # type: ignore[index]
+    date = doc["generated_at"][:10]
     assert (run.reports / f"automation-report-{date}.md").is_file()
 
     outputs = run.outputs()
@@ -32,9 +33,9 @@ def _check_delivery(run: Run, *, event: str, repository: str, dry_run: bool) -> 
     assert outputs["report-json"] == "reports/project-health-report.json"
     assert outputs["report-markdown"] == "reports/project-health-report.md"
     assert (run.workspace / outputs["automation-report"]).is_file()
-    counted = [f for f in doc["findings"] if f["state"] in ("active", "new")]  # type: ignore[union-attr,index]
+    counted = [f for f in doc["findings"] if f["state"] in ("active", "new")]
     assert outputs["findings-count"] == str(len(counted))
-    overall = doc["health"]["overall"]  # type: ignore[index]
+    overall = doc["health"]["overall"]
     assert outputs["health-score"] == ("" if overall is None else f"{overall:.1f}".rstrip("0").rstrip("."))
     assert outputs["dry-run"] == ("true" if dry_run else "false")
 
@@ -63,7 +64,7 @@ def test_bandit_findings_reach_reports_outputs_and_annotations(run_action: Calla
     run = run_action("push")
     assert run.status == 0, run.stderr
     doc = _check_delivery(run, event="push", repository="Codertocat/Hello-World", dry_run=False)
-    bandit = [f for f in doc["findings"] if f["tool"] == "bandit"]  # type: ignore[union-attr,index]
+    bandit = [f for f in doc["findings"] if f["tool"] == "bandit"]
     assert {f["location"]["path"] for f in bandit} == {"app/tasks.py"}
     assert any("shell" in f["title"].lower() for f in bandit)
     annotations = [line for line in run.stdout.splitlines() if line.startswith(("::error ", "::warning ", "::notice "))]

@@ -51,7 +51,7 @@ def test_golden(golden: str, kind: str, build: object) -> None:
 
 
 def _html(text: str) -> str:
-    return MarkdownIt("commonmark").enable("table").render(text)
+    return str(MarkdownIt("commonmark").enable("table").render(text))
 
 
 def _evil_report() -> object:
