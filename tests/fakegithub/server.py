@@ -88,7 +88,8 @@ class FakeGitHub:
     def start(self) -> FakeGitHub:
         self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True, request_handler=_QuietHandler)
         self.state.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fakegithub", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fakegithub", daemon=True)
         self._thread.start()
         return self
 

@@ -1,0 +1,281 @@
+"""Issues that never duplicate: a pure planner and the `issues` sink that applies its plan.
+
+`plan_issue_sync(desired, existing)` compares the issues this run wants (one per finding group, fired alert
+and failed gate — see issue_content.py) with the action's existing issues, matched by the fingerprint
+marker in their bodies, and returns the operations: create, update (only when title, body or labels
+changed), close with a comment (the problem is gone), reopen with a comment (it came back), and close
+duplicates. The sink lists the action's issues once (by its label, state=all, paginated), applies the plan
+through PyGithub, and — because a POST retried after a gateway error may have created an issue twice — after
+any creation lists once more and closes extra copies. In a dry run it only reads.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, RunReport
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.stages import Sink
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.Issue import Issue
+    from github.Repository import Repository
+
+log = logging.getLogger(__name__)
+
+OWNED_LABEL = "repo-automation"
+LABEL_COLORS = {"security": "d73a4a", OWNED_LABEL: "5319e7"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredIssue:
+    fingerprint: str
+    title: str
+    body: str  # already escaped and marked (issue_content.py)
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExistingIssue:
+    number: int
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    state: str  # open | closed
+    state_reason: str | None = None
+    fingerprint: str | None = None
+
+
+class OpKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    CLOSE_DUPLICATE = "close-duplicate"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssueOp:
+    kind: OpKind
+    fingerprint: str
+    number: int | None = None  # None for CREATE
+    title: str | None = None
+    body: str | None = None
+    labels: tuple[str, ...] = ()
+    comment: str | None = None
+
+    def describe(self) -> str:
+        where = f"#{self.number}" if self.number is not None else "new issue"
+        what = {OpKind.CREATE: "create", OpKind.UPDATE: "update", OpKind.CLOSE: "close",
+                OpKind.REOPEN: "reopen", OpKind.CLOSE_DUPLICATE: "close duplicate"}[self.kind]
+        title = f" {self.title!r}" if self.title else ""
+        return f"{what} issue {where}{title} [{self.fingerprint}]"
+
+
+def _labels_missing(want: Sequence[str], have: Sequence[str]) -> bool:
+    have_lower = {x.lower() for x in have}
+    return any(x.lower() not in have_lower for x in want)
+
+
+def _merged_labels(want: Sequence[str], have: Sequence[str]) -> tuple[str, ...]:
+    """Keep labels people added; add ours."""
+    out = list(have)
+    for x in want:
+        if x.lower() not in {y.lower() for y in out}:
+            out.append(x)
+    return tuple(out)
+
+
+def plan_issue_sync(desired: Sequence[DesiredIssue], existing: Sequence[ExistingIssue],
+                    *, protected: Sequence[str] = (), closing_comment: str = "", reopening_comment: str = ""
+                    ) -> list[IssueOp]:
+    """What to do so that each desired fingerprint has exactly one open issue and the rest are closed.
+
+    `protected` lists fingerprint prefixes whose source was not measured this run (a scanner failed or was
+    skipped): their issues are not closed, since absence proves nothing. An issue closed by a person as "not
+    planned" is left closed: someone decided. Among several issues with one fingerprint the open one with
+    the lowest number is kept; other open copies are closed as duplicates.
+    """
+    by_fp: dict[str, list[ExistingIssue]] = {}
+    for issue in existing:
+        if issue.fingerprint:
+            by_fp.setdefault(issue.fingerprint, []).append(issue)
+    ops: list[IssueOp] = []
+    primary: dict[str, ExistingIssue] = {}
+    for fp, issues in by_fp.items():
+        ordered = sorted(issues, key=lambda i: (i.state != "open", i.number))
+        primary[fp] = ordered[0]
+        for dup in ordered[1:]:
+            if dup.state == "open":
+                ops.append(IssueOp(kind=OpKind.CLOSE_DUPLICATE, fingerprint=fp, number=dup.number,
+                                   comment=f"Duplicate of #{ordered[0].number}."))
+    wanted = {d.fingerprint: d for d in desired}
+    for fp, d in wanted.items():
+        ops.extend(_plan_one(d, primary.get(fp), reopening_comment))
+    for fp, issue in primary.items():
+        if fp not in wanted and issue.state == "open" and not fp.startswith(tuple(protected)):
+            ops.append(IssueOp(kind=OpKind.CLOSE, fingerprint=fp, number=issue.number, title=issue.title,
+                               comment=closing_comment or "No longer detected: closing."))
+    return ops
+
+
+def _plan_one(d: DesiredIssue, have: ExistingIssue | None, reopening_comment: str) -> list[IssueOp]:
+    if have is None:
+        return [IssueOp(kind=OpKind.CREATE, fingerprint=d.fingerprint, title=d.title, body=d.body, labels=d.labels)]
+    changed = have.title != d.title or have.body != d.body or _labels_missing(d.labels, have.labels)
+    labels = _merged_labels(d.labels, have.labels)
+    if have.state == "open":
+        if not changed:
+            return []
+        return [IssueOp(kind=OpKind.UPDATE, fingerprint=d.fingerprint, number=have.number, title=d.title,
+                        body=d.body, labels=labels)]
+    if have.state_reason == "not_planned":
+        return []
+    return [IssueOp(kind=OpKind.REOPEN, fingerprint=d.fingerprint, number=have.number, title=d.title, body=d.body,
+                    labels=labels, comment=reopening_comment or "Detected again: reopening.")]
+
+
+# -- the sink ------------------------------------------------------------------------------------------
+def _existing(issue: Issue) -> ExistingIssue:
+    body = issue.body or ""
+    return ExistingIssue(number=issue.number, title=issue.title, body=body,
+                         labels=tuple(lab.name for lab in issue.labels), state=issue.state,
+                         state_reason=issue.state_reason, fingerprint=find_fingerprint(body))
+
+
+def _http_error(e: Exception) -> str:
+    from github import GithubException
+
+    if isinstance(e, GithubException):
+        message = e.data.get("message") if isinstance(e.data, dict) else None
+        return f"HTTP {e.status}" + (f" {message}" if message else "")
+    return f"{type(e).__name__}: {e}"
+
+
+class IssueSink(Sink):
+    """Keeps one issue per finding group, fired alert and failed gate; closes, reopens, never duplicates."""
+
+    name: ClassVar[str] = "issues"
+
+    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
+        self.github = github
+        self.repository = repository
+        self.skip_reason = skip_reason
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> IssueSink:
+        if not ctx.settings.create_issues:
+            return cls(github=None, repository=None, skip_reason="issues are off (set create-issues: true)")
+        from repo_automation.github.client import GitHubClient
+
+        try:
+            client = GitHubClient.from_context(ctx)
+        except SourceSkipped as e:
+            return cls(github=None, repository=None, skip_reason=str(e))
+        return cls(github=client.rest, repository=ctx.repository)
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        if self.skip_reason or self.github is None or not self.repository:
+            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        from repo_automation.github.issue_content import desired_issues, run_link
+
+        wanted = desired_issues(report, ctx)
+        repo = self.github.withLazy(True).get_repo(self.repository)
+        objs, existing = self._list(repo)
+        link = run_link(ctx.env)
+        at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
+        more = f" ([run]({link}))" if link else ""
+        ops = plan_issue_sync(wanted.desired, existing, protected=wanted.protected,
+                              closing_comment=f"No longer detected{at}{more}: closing. Reopened if it comes back.",
+                              reopening_comment=f"Detected again{at}{more}: reopening.")
+        if ctx.dry_run:
+            return [Action(sink=self.name, description=op.describe(), performed=False, target=self._target(op))
+                    for op in ops]
+        actions: list[Action] = []
+        failures: list[str] = []
+        labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
+        actions += self._ensure_labels(repo, labels, failures)
+        actions += self._apply(repo, ops, objs, failures)
+        if any(op.kind is OpKind.CREATE for op in ops):  # a retried POST may have created a second copy
+            objs, existing = self._list(repo)
+            dups = [op for op in plan_issue_sync(wanted.desired, existing) if op.kind is OpKind.CLOSE_DUPLICATE]
+            actions += self._apply(repo, dups, objs, failures)
+        if failures:
+            done = "; ".join(a.description for a in actions) or "nothing"
+            raise SourceFailed(f"{len(failures)} issue operation(s) failed: {'; '.join(failures)} (done: {done})")
+        return actions
+
+    def _list(self, repo: Repository) -> tuple[dict[int, Issue], list[ExistingIssue]]:
+        try:
+            objs = {i.number: i for i in repo.get_issues(state="all", labels=[OWNED_LABEL])
+                    if i.pull_request is None}
+        except Exception as e:
+            raise SourceFailed(f"cannot list the action's issues: {_http_error(e)}") from e
+        return objs, [_existing(i) for i in objs.values()]
+
+    def _target(self, op: IssueOp) -> str | None:
+        return f"{self.repository}#{op.number}" if op.number is not None else self.repository
+
+    def _ensure_labels(self, repo: Repository, names: Sequence[str], failures: list[str]) -> list[Action]:
+        if not names:
+            return []
+        from github import GithubException
+
+        try:
+            have = {lab.name.lower() for lab in repo.get_labels()}
+        except GithubException as e:
+            failures.append(f"list labels: {_http_error(e)}")
+            return []
+        out = []
+        for name in names:
+            if name.lower() in have:
+                continue
+            try:
+                repo.create_label(name, LABEL_COLORS.get(name.lower(), "ededed"))
+            except GithubException as e:
+                if e.status != 422:  # 422 already_exists: someone made it meanwhile, which is fine
+                    failures.append(f"create label {name!r}: {_http_error(e)}")
+                continue
+            out.append(Action(sink=self.name, description=f"create label {name!r}", performed=True,
+                              target=self.repository))
+        return out
+
+    def _apply(self, repo: Repository, ops: Sequence[IssueOp], objs: dict[int, Issue], failures: list[str]
+               ) -> list[Action]:
+        out = []
+        for op in ops:
+            try:
+                url = self._apply_one(repo, op, objs)
+            except Exception as e:  # noqa: BLE001 — one failed operation must not stop the others
+                log.warning("issue operation failed: %s: %s", op.describe(), _http_error(e))
+                failures.append(f"{op.describe()}: {_http_error(e)}")
+                continue
+            out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url))
+        return out
+
+    def _apply_one(self, repo: Repository, op: IssueOp, objs: dict[int, Issue]) -> str:
+        if op.kind is OpKind.CREATE:
+            assert op.title is not None and op.body is not None
+            created = repo.create_issue(title=op.title, body=op.body, labels=list(op.labels))
+            return created.html_url
+        assert op.number is not None
+        issue = objs[op.number]
+        if op.kind is OpKind.UPDATE:
+            assert op.title is not None and op.body is not None
+            issue.edit(title=op.title, body=op.body, labels=list(op.labels))
+        elif op.kind is OpKind.REOPEN:
+            assert op.title is not None and op.body is not None
+            issue.edit(state="open", title=op.title, body=op.body, labels=list(op.labels))
+            issue.create_comment(op.comment or "Reopening.")
+        else:
+            issue.create_comment(op.comment or "Closing.")
+            reason = "duplicate" if op.kind is OpKind.CLOSE_DUPLICATE else "completed"
+            issue.edit(state="closed", state_reason=reason)
+        return issue.html_url
