@@ -115,8 +115,11 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def run_action(tmp_path: Path, workspace: Path) -> Callable[..., Run]:
     def run(event: str = "workflow_dispatch", inputs: Mapping[str, str] | None = None,
-            env: Mapping[str, str] | None = None) -> Run:
+            env: Mapping[str, str] | None = None,
+            edit_payload: Callable[[dict[str, Any]], None] | None = None) -> Run:
         payload = EVENTS[event]()
+        if edit_payload is not None:
+            edit_payload(payload)
         event_path = tmp_path / "event.json"
         event_path.write_text(json.dumps(payload), encoding="utf-8")
         home = tmp_path / "home"

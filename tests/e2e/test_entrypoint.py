@@ -112,3 +112,42 @@ def test_garbage_input_exits_2_with_a_message_and_writes_nothing(
     assert not run.reports.exists()
     assert not run.output_file.exists() or run.output_file.read_text(encoding="utf-8") == ""
     assert not run.summary_file.exists()
+
+
+BASE_CODE = '''def check(value):
+    assert value, "value required"
+    return value * 2
+'''
+
+
+def test_pull_request_mode_flags_only_what_the_pull_request_added(
+        workspace: Path, run_action: Callable[..., Run]) -> None:
+    """A real synchronize payload, its base and head pointed at two commits of the sample repository."""
+    tasks = workspace / "app" / "tasks.py"
+    tasks.write_text(BASE_CODE, encoding="utf-8")
+    git(workspace, "commit", "-q", "-am", "Base: only an assert")
+    base = git(workspace, "rev-parse", "HEAD").strip()
+    tasks.write_text("import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n\n\n"
+                     + BASE_CODE, encoding="utf-8")
+    git(workspace, "commit", "-q", "-am", "Head: runs a shell command")
+    head = git(workspace, "rev-parse", "HEAD").strip()
+    config = json.loads(json.dumps(SAMPLE_CONFIG))
+    config["automation"]["security_scanning"]["fail_on_high"] = True
+    (workspace / ".github" / "project-metrics.json").write_text(json.dumps(config), encoding="utf-8")
+
+    def point_at_sample(payload: dict[str, Any]) -> None:
+        payload["pull_request"]["base"]["sha"] = base
+        payload["pull_request"]["head"]["sha"] = head
+
+    run = run_action("pull_request-synchronize", edit_payload=point_at_sample)
+    assert run.status == 1, run.stderr  # a new high finding fails the check
+    doc = _check_delivery(run, event="pull_request", repository="Codertocat/Hello-World", dry_run=False)
+    states = {f["rule_id"]: f["state"] for f in doc["findings"] if f["tool"] == "bandit"}
+    assert states["B602"] == "new" and states["B101"] == "existing"
+    new = [f for f in doc["findings"] if f["state"] == "new"]
+    assert run.outputs()["findings-count"] == str(len(new))
+    annotated = [line for line in run.stdout.splitlines() if line.startswith(("::error ", "::warning ", "::notice "))]
+    assert len(annotated) == len(new)  # existing findings are not annotated on the pull request
+    assert any("title=bandit B602 (high)" in line for line in annotated)
+    summary = run.summary_file.read_text(encoding="utf-8")
+    assert "| high | new |" in summary and "| low | existing |" in summary
