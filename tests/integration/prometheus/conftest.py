@@ -1,0 +1,137 @@
+"""Real Prometheus 2.x and Pushgateway servers on ephemeral 127.0.0.1 ports (Debian packages `prometheus`,
+`prometheus-pushgateway`), started per test and stopped after it.
+
+`backfilled_prometheus` serves exact samples written with `promtool tsdb create-blocks-from openmetrics`, so
+rates and quantiles can be checked by hand; `pushed_prometheus` scrapes a Pushgateway every second, the way a
+CI job hands numbers to Prometheus.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+STARTUP_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    return free_port()
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def start(argv: list[str], ready_url: str, log: Path) -> Server:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{argv[0]} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(ready_url, timeout=1).status_code == 200:
+                return Server(url=ready_url.rsplit("/-/", 1)[0], proc=proc, log=log)
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    stop(Server(url="", proc=proc, log=log))
+    raise RuntimeError(f"{argv[0]} was not ready within {STARTUP_S:.0f}s: {log.read_text()[-2000:]}")
+
+
+def stop(server: Server) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait(timeout=10)
+
+
+def start_prometheus(folder: Path, scrape_configs: str = "") -> Server:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n" + scrape_configs)
+    port = free_port()
+    return start(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'tsdb'}",
+                  f"--web.listen-address=127.0.0.1:{port}"], f"http://127.0.0.1:{port}/-/ready",
+                 folder / "prometheus.log")
+
+
+def openmetrics(at: int) -> str:
+    """Samples ending at epoch `at`, one a minute. By hand, at `at`:
+
+    up: instance a up for all 60 minutes, b down for the first 6 → mean 0.95 → uptime 95 %.
+    http_requests_total: 200s grow 600 a minute (10/s), 500s 30 a minute (0.5/s) → 10.5 req/s, errors 0.5/10.5.
+    latency histogram, per minute 60 requests: 30 ≤ 0.1 s, 54 ≤ 0.25 s, 60 ≤ 0.5 s → p95 = 0.25 + 0.25 * (0.95 -
+    0.9)/(1 - 0.9) = 0.375 s, p99 = 0.25 + 0.25 * 0.9 = 0.475 s.
+    """
+    lines = ["# TYPE up gauge"]
+    for instance, down in (("a", 0), ("b", 6)):
+        lines += [f'up{{job="app",instance="{instance}"}} {0 if i < down else 1} {at - (59 - i) * 60}'
+                  for i in range(60)]
+    lines.append("# TYPE http_requests counter")
+    for status, per_minute in (("200", 600), ("500", 30)):
+        lines += [f'http_requests_total{{status="{status}"}} {100000 + i * per_minute} {at - (30 - i) * 60}'
+                  for i in range(31)]
+    lines.append("# TYPE http_request_duration_seconds histogram")
+    for i in range(31):
+        ts = at - (30 - i) * 60
+        for le, per_minute in (("0.1", 30), ("0.25", 54), ("0.5", 60), ("+Inf", 60)):
+            lines.append(f'http_request_duration_seconds_bucket{{le="{le}"}} {50000 + i * per_minute} {ts}')
+        lines.append(f"http_request_duration_seconds_count {50000 + i * 60} {ts}")
+        lines.append(f"http_request_duration_seconds_sum {1000 + i * 12.0} {ts}")
+    return "\n".join([*lines, "# EOF", ""])
+
+
+@pytest.fixture
+def backfilled_prometheus(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
+    """(URL, the instant the samples end at): a Prometheus serving `openmetrics(at)`, scraping nothing."""
+    at = int(time.time()) // 60 * 60 - 600  # recent, so within the default retention
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "data.om").write_text(openmetrics(at))
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(folder / "data.om"),
+                    str(folder / "tsdb")], check=True, capture_output=True, timeout=60)
+    server = start_prometheus(folder)
+    try:
+        yield server.url, datetime.fromtimestamp(at, UTC)
+    finally:
+        stop(server)
+
+
+@pytest.fixture
+def pushed_prometheus(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(Prometheus URL, Pushgateway URL): Prometheus scrapes the gateway every second, honouring its labels."""
+    port = free_port()
+    gateway = start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"],
+                    f"http://127.0.0.1:{port}/-/ready", tmp_path / "pushgateway.log")
+    try:
+        scrape = (f"scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
+                  f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
+        prometheus = start_prometheus(tmp_path / "prometheus", scrape)
+        try:
+            yield prometheus.url, gateway.url
+        finally:
+            stop(prometheus)
+    finally:
+        stop(gateway)
