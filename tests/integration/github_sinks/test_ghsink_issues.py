@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from repo_automation.domain import Alert, SourceResult, Status
+from repo_automation.domain import Alert, Severity, SourceResult, Status
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint
 from repo_automation.github.issues import IssueSink
@@ -19,8 +19,7 @@ from tests.fakegithub.clients import REPO
 FINDINGS = (
     code_finding("B602", "app/run.py", 10),
     code_finding("B602", "app/run.py", 31),  # same rule, same file: the same issue
-    code_finding("B105", "app/settings.py", 3, title="hard-coded password", severity=__import__(
-        "repo_automation.domain", fromlist=["Severity"]).Severity.LOW),
+    code_finding("B105", "app/settings.py", 3, title="hard-coded password", severity=Severity.LOW),
     dep_finding(),
 )
 

@@ -1,0 +1,134 @@
+"""One sticky pull-request comment with the health diff, edited on each push, never duplicated.
+
+The comment carries the marker `<!-- repo-automation:fingerprint=pr-health -->`; each run lists the pull
+request's comments, edits the action's marked comment when its text changed (and writes nothing when it
+did not), or creates it once. The diff is this report against the history store: the overall score against
+the previous stored run and the metrics that moved. Fork pull requests and dry runs write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, RunReport
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.checks import conclusion_for, pr_skip_reason
+from repo_automation.github.fingerprint import find_fingerprint, with_marker
+from repo_automation.stages import Sink
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.IssueComment import IssueComment
+
+log = logging.getLogger(__name__)
+
+FINGERPRINT = "pr-health"
+MAX_CHANGES = 15
+MAX_COMMENT = 65_536
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.1f}" if abs(x) >= 0.05 else "±0"
+
+
+def _previous_overall(report: RunReport) -> float | None:
+    earlier = [p for p in report.history.trend if p.timestamp < report.generated_at and p.overall is not None]
+    return max(earlier, key=lambda p: p.timestamp).overall if earlier else None
+
+
+def render_comment(report: RunReport, ctx: RunContext) -> str:
+    """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
+    from repo_automation.github.issue_content import run_link
+    from repo_automation.report.escape import escape_code, escape_markdown
+
+    conclusion, reasons = conclusion_for(report, ctx)
+    icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
+    lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
+    lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
+    health = report.health
+    if health.overall is not None:
+        prev = _previous_overall(report)
+        diff = f" ({_signed(health.overall - prev)} since the previous run)" if prev is not None else ""
+        grade = f" — grade {escape_markdown(health.grade)}" if health.grade else ""
+        lines += ["", f"**Overall: {health.overall:.1f}**{grade}{diff}"]
+    if health.categories:
+        lines += ["", "| Category | Score |", "|---|---|"]
+        for name, cat in sorted(health.categories.items()):
+            score = f"{cat.score:.1f}" if cat.score is not None else "n/a (missing inputs)"
+            lines.append(f"| {escape_markdown(name)} | {score} |")
+    moved = [c for c in report.history.changes if c.delta_previous not in (None, 0)]
+    moved.sort(key=lambda c: -abs(c.delta_previous or 0))
+    if moved:
+        lines += ["", "| Metric | Now | Change |", "|---|---|---|"]
+        lines += [f"| {escape_code(c.name)} | {c.value:g} | {_signed(c.delta_previous or 0)} |"
+                  for c in moved[:MAX_CHANGES]]
+    states = [f.state for f in report.findings]
+    counts = {s: states.count(s) for s in ("new", "fixed", "existing", "active") if states.count(s)}
+    if counts:
+        lines += ["", "Findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
+    failed = [g for g in report.gates if g.passed is False]
+    lines += [f"- gate {escape_code(g.name)}: {escape_markdown(g.message, max_len=200)}" for g in failed]
+    if (link := run_link(ctx.env)) is not None:
+        lines += ["", f"[Full report]({link})"]
+    body = "\n".join(lines)
+    return with_marker(body[: MAX_COMMENT - 200], FINGERPRINT)
+
+
+class PrCommentSink(Sink):
+    name: ClassVar[str] = "pr-comment"
+
+    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
+        self.github = github
+        self.repository = repository
+        self.skip_reason = skip_reason
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> PrCommentSink:
+        reason = pr_skip_reason(ctx)
+        if reason:
+            return cls(github=None, repository=None, skip_reason=reason)
+        from repo_automation.github.client import GitHubClient
+
+        try:
+            return cls(github=GitHubClient.from_context(ctx).rest, repository=ctx.repository)
+        except SourceSkipped as e:
+            return cls(github=None, repository=None, skip_reason=str(e))
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        reason = self.skip_reason or pr_skip_reason(ctx)
+        if reason or self.github is None or not self.repository:
+            raise SourceSkipped(reason or "no GitHub repository or credentials")
+        assert ctx.pull_request is not None
+        from github import GithubException
+
+        number = ctx.pull_request.number
+        body = render_comment(report, ctx)
+        issue = self.github.withLazy(True).get_repo(self.repository).get_issue(number)
+        try:
+            ours = self._find(issue.get_comments())
+            if ours is not None and ours.body == body:
+                return []
+            verb = "update" if ours is not None else "create"
+            what = f"{verb} the health comment on pull request #{number}"
+            if ctx.dry_run:
+                return [Action(sink=self.name, description=what, performed=False,
+                               target=ours.html_url if ours else f"{self.repository}#{number}")]
+            if ours is not None:
+                ours.edit(body)
+                url = ours.html_url
+            else:
+                url = issue.create_comment(body).html_url
+        except GithubException as e:
+            raise SourceFailed(f"pull request comment not written: HTTP {e.status}") from e
+        return [Action(sink=self.name, description=what, performed=True, target=url)]
+
+    @staticmethod
+    def _find(comments: Iterable[IssueComment]) -> IssueComment | None:
+        """The action's marked comment: the oldest one written by a bot (people may quote the marker)."""
+        for c in comments:
+            if find_fingerprint(c.body) == FINGERPRINT and c.user is not None and c.user.type == "Bot":
+                return c
+        return None
