@@ -26,6 +26,7 @@ from repo_automation.domain import (
     RunReport,
     SourceResult,
 )
+from repo_automation.report.views import PolicyView
 
 SCHEMA_FILE = "report.schema.json"
 
@@ -134,11 +135,12 @@ def _action(a: Action) -> dict[str, Any]:
     return {"sink": a.sink, "description": a.description, "performed": a.performed, "target": a.target}
 
 
-def to_json(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def to_json(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
+            policy: PolicyView | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict that validates against `schema()`.
 
     `rules_not_evaluated` (from `views.alert_rules_not_evaluated`) lists alert conditions whose metrics
-    were missing in this run.
+    were missing in this run; `policy` is the run's verdict, included when given.
     """
     changes = {c.name: c for c in report.history.changes}
     h = report.health
@@ -165,7 +167,8 @@ def to_json(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any
         "sources": [_source(s) for s in report.sources],
         "actions": [_action(a) for a in report.actions],
         "notices": list(report.notices),
-    }
+    } | ({} if policy is None else {
+        "policy": {"passed": policy.passed, "enforced": policy.enforced, "reasons": list(policy.reasons)}})
 
 
 def dumps(document: Mapping[str, Any]) -> str:

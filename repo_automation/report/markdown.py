@@ -86,7 +86,7 @@ def environment() -> jinja2.Environment:
 
 
 def _model(report: RunReport, rules_not_evaluated: Sequence[Mapping[str, Any]],
-           report_files: Sequence[str], findings_limit: int) -> dict[str, Any]:
+           report_files: Sequence[str], findings_limit: int, policy: views.PolicyView | None) -> dict[str, Any]:
     findings = views.sorted_findings(report.findings)
     changes = {c.name: c for c in report.history.changes}
     chart = views.mermaid_trend(report.history.trend)
@@ -114,28 +114,31 @@ def _model(report: RunReport, rules_not_evaluated: Sequence[Mapping[str, Any]],
         "actions": report.actions,
         "notices": report.notices,
         "report_files": list(report_files),
+        "policy": policy,
     }
 
 
 def render(template: str, report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
-           report_files: Sequence[str] = (), findings_limit: int = REPORT_FINDINGS_LIMIT) -> str:
-    model = _model(report, rules_not_evaluated, report_files, findings_limit)
+           report_files: Sequence[str] = (), findings_limit: int = REPORT_FINDINGS_LIMIT,
+           policy: views.PolicyView | None = None) -> str:
+    model = _model(report, rules_not_evaluated, report_files, findings_limit, policy)
     text = environment().get_template(template).render(model)
     return text.rstrip("\n") + "\n"  # one final newline: a later step can append to the same summary
 
 
-def health_report(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = ()) -> str:
+def health_report(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
+                  policy: views.PolicyView | None = None) -> str:
     """project-health-report.md: score, categories, trend, metrics, findings, gates, alerts, sources."""
-    return render(HEALTH_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated)
+    return render(HEALTH_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated, policy=policy)
 
 
-def automation_report(report: RunReport) -> str:
+def automation_report(report: RunReport, *, policy: views.PolicyView | None = None) -> str:
     """automation-report-YYYY-MM-DD.md: findings, gates and the actions taken (or that would be taken)."""
-    return render(AUTOMATION_TEMPLATE, report)
+    return render(AUTOMATION_TEMPLATE, report, policy=policy)
 
 
 def job_summary(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
-                report_files: Sequence[str] = ()) -> str:
+                report_files: Sequence[str] = (), policy: views.PolicyView | None = None) -> str:
     """The step summary: the short version, pointing at the report files for the rest."""
     return render(SUMMARY_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated,
-                  report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT)
+                  report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT, policy=policy)

@@ -6,10 +6,21 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from repo_automation.domain import Finding, RunReport, Severity, TrendPoint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyView:
+    """The run's verdict as the reports show it. `enforced` False: fail-on-policy is off, the step passes."""
+
+    passed: bool
+    reasons: tuple[str, ...] = ()
+    enforced: bool = True
+
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNKNOWN)
 COUNTED_STATES = ("active", "new")  # what the policy can fail on

@@ -18,7 +18,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.report import views
-from repo_automation.sinks.files import display_path, redact, report_paths
+from repo_automation.sinks.files import Judge, display_path, policy_from_context, redact, report_paths
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class ActionOutputsWriter(Sink):
 
     def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
                  fmt: str, workspace: Path, stream: TextIO, alerts_config: Mapping[str, Any] | None = None,
-                 secrets: Sequence[str] = ()) -> None:
+                 secrets: Sequence[str] = (), policy: Judge | None = None) -> None:
         self.active = active
         self.output_file = output_file
         self.summary_file = summary_file
@@ -92,6 +92,7 @@ class ActionOutputsWriter(Sink):
         self.stream = stream
         self.alerts_config = dict(alerts_config or {})
         self.secrets = list(secrets)
+        self.policy = policy
 
     @classmethod
     def from_context(cls, ctx: RunContext, *, stream: TextIO | None = None) -> ActionOutputsWriter:
@@ -101,7 +102,7 @@ class ActionOutputsWriter(Sink):
                    summary_file=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
                    output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
                    stream=stream or sys.stdout, alerts_config=ctx.config.get("alerts", default={}),
-                   secrets=s.secrets())
+                   secrets=s.secrets(), policy=policy_from_context(ctx))
 
     def _written_files(self, report: RunReport) -> dict[str, str]:
         """Report files that exist now (written by the reports writer), relative to the workspace."""
@@ -120,7 +121,8 @@ class ActionOutputsWriter(Sink):
             if self.summary_file is not None:
                 text = markdown.job_summary(
                     report, report_files=list(files.values()),
-                    rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report))
+                    rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report),
+                    policy=self.policy(report) if self.policy is not None else None)
                 n = runner.write_summary(self.summary_file, redact(text, self.secrets))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +57,21 @@ def report_paths(output_dir: Path, fmt: str, generated_at: datetime) -> ReportPa
 
 def settings_report_paths(settings: Settings, generated_at: datetime) -> ReportPaths:
     return report_paths(settings.resolve(settings.output_dir), settings.format, generated_at)
+
+
+Judge = Callable[[RunReport], views.PolicyView]
+
+
+def policy_from_context(ctx: RunContext) -> Judge:
+    """The run's verdict (repo_automation.verdict, pure) as the reports show it."""
+
+    def judge(report: RunReport) -> views.PolicyView:
+        from repo_automation.verdict import decide
+
+        v = decide(report, ctx.config)
+        return views.PolicyView(passed=v.passed, reasons=tuple(v.reasons), enforced=ctx.settings.fail_on_policy)
+
+    return judge
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -106,18 +121,21 @@ class ReportFilesWriter(Sink):
     name = "reports"
 
     def __init__(self, *, output_dir: Path, fmt: str, workspace: Path,
-                 alerts_config: Mapping[str, Any] | None = None, secrets: Sequence[str] = ()) -> None:
+                 alerts_config: Mapping[str, Any] | None = None, secrets: Sequence[str] = (),
+                 policy: Judge | None = None) -> None:
         self.output_dir = output_dir
         self.fmt = fmt
         self.workspace = workspace
         self.alerts_config = dict(alerts_config or {})
         self.secrets = list(secrets)
+        self.policy = policy
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> ReportFilesWriter:
         s = ctx.settings
         return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   alerts_config=ctx.config.get("alerts", default={}), secrets=s.secrets())
+                   alerts_config=ctx.config.get("alerts", default={}), secrets=s.secrets(),
+                   policy=policy_from_context(ctx))
 
     def render(self, report: RunReport) -> list[tuple[Path, str, str]]:
         """(path, text, description) for every file, rendered before anything is written."""
@@ -125,15 +143,17 @@ class ReportFilesWriter(Sink):
 
         paths = report_paths(self.output_dir, self.fmt, report.generated_at)
         not_evaluated = views.alert_rules_not_evaluated(self.alerts_config, report)
+        policy = self.policy(report) if self.policy is not None else None
         out: list[tuple[Path, str, str]] = []
         if paths.markdown is not None:
-            out.append((paths.markdown, markdown.health_report(report, rules_not_evaluated=not_evaluated),
-                        "project health report (Markdown)"))
+            text = markdown.health_report(report, rules_not_evaluated=not_evaluated, policy=policy)
+            out.append((paths.markdown, text, "project health report (Markdown)"))
         if paths.json is not None:
-            doc = json_report.to_json(report, rules_not_evaluated=not_evaluated)
+            doc = json_report.to_json(report, rules_not_evaluated=not_evaluated, policy=policy)
             out.append((paths.json, json_report.dumps(doc), "project health report (JSON)"))
         if paths.automation is not None:
-            out.append((paths.automation, markdown.automation_report(report), "automation report (Markdown)"))
+            text = markdown.automation_report(report, policy=policy)
+            out.append((paths.automation, text, "automation report (Markdown)"))
         return [(path, redact(text, self.secrets), what) for path, text, what in out]
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:

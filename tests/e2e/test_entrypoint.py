@@ -53,7 +53,8 @@ def test_dry_run_for_each_event_delivers_and_writes_only_the_report_folder(
     run = run_action(event, inputs={"dry-run": "true"})
     assert run.status == 0, run.stderr
     repository = "octo-org/octo-repo" if event == "workflow_dispatch" else "Codertocat/Hello-World"
-    _check_delivery(run, event=event, repository=repository, dry_run=True)
+    doc = _check_delivery(run, event=event, repository=repository, dry_run=True)
+    assert doc["policy"] == {"passed": True, "enforced": True, "reasons": []}
     status = git(run.workspace, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert status and all(line.startswith("?? reports/") for line in status), status
     automation = next(run.reports.glob("automation-report-*.md")).read_text(encoding="utf-8")
@@ -81,7 +82,22 @@ def test_a_failing_policy_exits_1_and_still_writes_summary_and_outputs(
     assert run.status == 1, run.stderr
     _check_delivery(run, event="schedule", repository="Codertocat/Hello-World", dry_run=False)
     assert run.outputs()["alerts-count"] == "1"
-    assert "`git.commits_per_week >= 0`" in run.summary_file.read_text(encoding="utf-8")
+    summary = run.summary_file.read_text(encoding="utf-8")
+    assert "`git.commits_per_week >= 0`" in summary
+    assert "**Failed** (exit status 1):\n\n- critical alert fired: git\\.commits\\_per\\_week &gt;= 0" in summary
+    assert run.report_json()["policy"] == {
+        "passed": False, "enforced": True, "reasons": ["critical alert fired: git.commits_per_week >= 0"]}
+
+
+def test_fail_on_policy_false_exits_0_and_says_the_failure_is_not_enforced(
+        workspace: Path, run_action: Callable[..., Run]) -> None:
+    config = json.loads(json.dumps(SAMPLE_CONFIG))
+    config["alerts"] = {"critical": {"conditions": ["git.commits_per_week >= 0"], "blocking": True}}
+    (workspace / ".github" / "project-metrics.json").write_text(json.dumps(config), encoding="utf-8")
+    run = run_action("schedule", inputs={"fail-on-policy": "false"})
+    assert run.status == 0, run.stderr
+    assert "**Failed, not enforced**" in run.summary_file.read_text(encoding="utf-8")
+    assert run.report_json()["policy"]["enforced"] is False
 
 
 def test_secrets_are_masked_first_and_never_rendered(run_action: Callable[..., Run]) -> None:

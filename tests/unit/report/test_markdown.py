@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from repo_automation.domain import Action, GateResult, SourceResult, Status, TrendPoint
+from repo_automation.domain import Action, GateResult, RunReport, SourceResult, Status, TrendPoint
 from repo_automation.report import markdown
-from repo_automation.report.views import alert_rules_not_evaluated
+from repo_automation.report.views import PolicyView, alert_rules_not_evaluated
 
 from .reports import EVIL, NOW, empty_report, finding, rich_report
 
@@ -20,30 +21,35 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # regenerate: UPDATE_GOLDEN=1 p
 ALERTS = {"warning": {"conditions": ["code_quality.coverage < 70 and git.commits_per_week < 1"]}}
 
 
-def _render(kind: str, report: object) -> str:
-    r = report
-    rules = alert_rules_not_evaluated(ALERTS, r)  # type: ignore[arg-type]
+FAILED = PolicyView(passed=False, reasons=("gate coverage failed: coverage 61.2% is below 80%",
+                                           "critical alert fired: security.critical_vulnerabilities > 0"))
+PASSED = PolicyView(passed=True)
+
+
+def _render(kind: str, report: RunReport, policy: PolicyView | None = None) -> str:
+    rules = alert_rules_not_evaluated(ALERTS, report)
     if kind == "health":
-        return markdown.health_report(r, rules_not_evaluated=rules)  # type: ignore[arg-type]
+        return markdown.health_report(report, rules_not_evaluated=rules, policy=policy)
     if kind == "automation":
-        return markdown.automation_report(r)  # type: ignore[arg-type]
-    return markdown.job_summary(r, rules_not_evaluated=rules,  # type: ignore[arg-type]
+        return markdown.automation_report(report, policy=policy)
+    return markdown.job_summary(report, rules_not_evaluated=rules, policy=policy,
                                 report_files=["reports/project-health-report.md"])
 
 
-CASES = [
-    ("rich-health.md", "health", rich_report),
-    ("rich-automation-dry-run.md", "automation", lambda: rich_report(dry_run=True)),
-    ("rich-summary.md", "summary", rich_report),
-    ("empty-health.md", "health", empty_report),
-    ("empty-automation.md", "automation", empty_report),
-    ("empty-summary.md", "summary", empty_report),
+CASES: list[tuple[str, str, Callable[[], RunReport], PolicyView | None]] = [
+    ("rich-health.md", "health", rich_report, FAILED),
+    ("rich-automation-dry-run.md", "automation", lambda: rich_report(dry_run=True),
+     replace(FAILED, enforced=False)),
+    ("rich-summary.md", "summary", rich_report, FAILED),
+    ("empty-health.md", "health", empty_report, PASSED),
+    ("empty-automation.md", "automation", empty_report, None),
+    ("empty-summary.md", "summary", empty_report, PASSED),
 ]
 
 
-@pytest.mark.parametrize(("golden", "kind", "build"), CASES, ids=[c[0] for c in CASES])
-def test_golden(golden: str, kind: str, build: object) -> None:
-    text = _render(kind, build())  # type: ignore[operator]
+@pytest.mark.parametrize(("golden", "kind", "build", "policy"), CASES, ids=[c[0] for c in CASES])
+def test_golden(golden: str, kind: str, build: Callable[[], RunReport], policy: PolicyView | None) -> None:
+    text = _render(kind, build(), policy)
     path = GOLDEN / golden
     if UPDATE:
         path.write_text(text, encoding="utf-8")
@@ -54,7 +60,7 @@ def _html(text: str) -> str:
     return str(MarkdownIt("commonmark").enable("table").render(text))
 
 
-def _evil_report() -> object:
+def _evil_report() -> RunReport:
     r = rich_report()
     return replace(
         r, repository=EVIL, notices=(EVIL,),
@@ -122,3 +128,12 @@ def test_dry_run_lists_what_would_be_done() -> None:
     assert "Dry run: nothing was written outside the report folder" in text
     assert "- Would (issues): open issue for critical finding" in text
     assert "- Done" not in text
+
+
+def test_policy_section_says_why_the_run_failed_and_whether_it_is_enforced() -> None:
+    text = _render("summary", rich_report(), FAILED)
+    assert "**Failed** (exit status 1):\n\n- gate coverage failed: coverage 61\\.2% is below 80%" in text
+    relaxed = _render("summary", rich_report(), replace(FAILED, enforced=False))
+    assert "**Failed, not enforced** (fail-on-policy is off" in relaxed
+    assert "**Passed**" in _render("summary", empty_report(), PASSED)
+    assert "## Policy" not in _render("summary", empty_report(), None)

@@ -81,3 +81,12 @@ def test_schema_rejects_what_a_consumer_could_not_read() -> None:
     assert any(p.startswith("$.sources[0].status") for p in problems)
     assert any(p.startswith("$.health.overall") for p in problems)
     assert any(p.startswith("$.findings[0]") and "fingerprint" in p for p in problems)
+
+
+def test_policy_verdict_is_included_when_given() -> None:
+    from repo_automation.report.views import PolicyView
+
+    doc = json_report.to_json(rich_report(), policy=PolicyView(passed=False, reasons=("gate coverage failed",)))
+    assert doc["policy"] == {"passed": False, "enforced": True, "reasons": ["gate coverage failed"]}
+    assert json_report.validate(doc) == []
+    assert "policy" not in json_report.to_json(rich_report())
