@@ -1,0 +1,131 @@
+"""Triage of new issues: the `triage` sink labels and assigns open, unlabelled, unassigned issues that the
+action does not own, by the first matching rule of `automation.issue_triage.rules`.
+
+A rule matches when any of its keywords appears in the title or body (case-insensitive, whole words) and any
+of its path globs matches a path mentioned in the issue; a rule without keywords or paths does not test
+that side, so a rule with neither is a catch-all. Pull requests are left alone. One listing per run (the 100
+most recently created open issues) keeps the API cost flat. In a dry run nothing is written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from repo_automation.config import Config
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, RunReport
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.stages import Sink
+
+if TYPE_CHECKING:
+    from github import Github
+
+log = logging.getLogger(__name__)
+
+MAX_ISSUES = 100
+_PATHLIKE = re.compile(r"(?<![\w@])(?:[\w.-]+/)*[\w.-]+\.[A-Za-z0-9]{1,8}\b|(?<![\w@])(?:[\w.-]+/)+[\w.-]*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriageRule:
+    labels: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+
+
+def rules_from_config(config: Config) -> list[TriageRule]:
+    raw: Sequence[dict[str, Any]] = config.get("automation", "issue_triage", "rules", default=[]) or []
+    return [TriageRule(labels=tuple(r.get("labels", ())), keywords=tuple(r.get("keywords", ())),
+                       paths=tuple(r.get("paths", ())), assignees=tuple(r.get("assignees", ()))) for r in raw]
+
+
+def mentioned_paths(text: str) -> list[str]:
+    return [m.group(0).strip("./") or m.group(0) for m in _PATHLIKE.finditer(text)]
+
+
+def _keyword_in(keyword: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def match_rule(rules: Sequence[TriageRule], title: str, body: str) -> TriageRule | None:
+    """The first rule that matches the issue (pure)."""
+    text = f"{title}\n{body}"
+    paths = mentioned_paths(text)
+    for rule in rules:
+        if rule.keywords and not any(_keyword_in(k, text) for k in rule.keywords):
+            continue
+        if rule.paths and not any(fnmatch.fnmatch(p, g) for p in paths for g in rule.paths):
+            continue
+        return rule
+    return None
+
+
+class TriageSink(Sink):
+    name: ClassVar[str] = "triage"
+
+    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
+        self.github = github
+        self.repository = repository
+        self.skip_reason = skip_reason
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> TriageSink:
+        if not ctx.config.get("automation", "issue_triage", "enabled", default=False):
+            return cls(github=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
+        if not rules_from_config(ctx.config):
+            return cls(github=None, repository=None, skip_reason="issue triage has no rules")
+        from repo_automation.github.client import GitHubClient
+
+        try:
+            return cls(github=GitHubClient.from_context(ctx).rest, repository=ctx.repository)
+        except SourceSkipped as e:
+            return cls(github=None, repository=None, skip_reason=str(e))
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        if self.skip_reason or self.github is None or not self.repository:
+            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        rules = rules_from_config(ctx.config)
+        if not rules:
+            raise SourceSkipped("issue triage has no rules")
+        from github import GithubException
+
+        repo = self.github.withLazy(True).get_repo(self.repository)
+        actions: list[Action] = []
+        failures: list[str] = []
+        try:
+            recent = list(itertools.islice(repo.get_issues(state="open", sort="created", direction="desc"),
+                                           MAX_ISSUES))
+        except GithubException as e:
+            raise SourceFailed(f"cannot list open issues: HTTP {e.status}") from e
+        for issue in recent:
+            if issue.pull_request is not None or issue.labels or issue.assignees or find_fingerprint(issue.body):
+                continue
+            rule = match_rule(rules, issue.title, issue.body or "")
+            if rule is None:
+                continue
+            what = f"triage issue #{issue.number}: label {', '.join(rule.labels) or '-'}" + (
+                f", assign {', '.join(rule.assignees)}" if rule.assignees else "")
+            if ctx.dry_run:
+                actions.append(Action(sink=self.name, description=what, performed=False, target=issue.html_url))
+                continue
+            try:
+                if rule.labels:  # the documented {"labels": [...]} form (PyGithub's add_to_labels sends a bare list)
+                    issue.requester.requestJsonAndCheck("POST", f"{issue.url}/labels",
+                                                        input={"labels": list(rule.labels)})
+                if rule.assignees:
+                    issue.add_to_assignees(*rule.assignees)
+            except GithubException as e:
+                failures.append(f"issue #{issue.number}: HTTP {e.status}")
+                continue
+            actions.append(Action(sink=self.name, description=what, performed=True, target=issue.html_url))
+        if failures:
+            raise SourceFailed(f"triage failed for {len(failures)} issue(s): {'; '.join(failures)}")
+        return actions
