@@ -37,6 +37,7 @@ OUTPUTS: dict[str, str] = {  # name -> description (action.yml declares exactly 
     "gates-failed": "Quality gates that failed (inconclusive ones are not counted).",
     "sources-failed": "Collectors, scanners, gates and sinks that failed.",
     "dry-run": "true when this was a dry run.",
+    "policy-passed": "true when the policy held (no failed gate, blocking alert or blocking finding).",
 }
 OUTPUT_NAMES = tuple(OUTPUTS)
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
@@ -57,7 +58,7 @@ def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) 
     return out
 
 
-def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
+def outputs(report: RunReport, files: Mapping[str, str], policy: views.PolicyView | None = None) -> dict[str, str]:
     """The step outputs (all strings; an empty string when unknown)."""
     counts = dict(views.severity_counts(report.findings))
     h = report.health
@@ -74,6 +75,7 @@ def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
         "gates-failed": str(views.gate_failed_count(report)),
         "sources-failed": str(sum(1 for s in report.sources if s.status.value == "failed")),
         "dry-run": "true" if report.dry_run else "false",
+        "policy-passed": "" if policy is None else ("true" if policy.passed else "false"),
     }
 
 
@@ -116,20 +118,20 @@ class ActionOutputsWriter(Sink):
         from repo_automation.report import markdown
 
         files = self._written_files(report)
+        policy = self.policy(report) if self.policy is not None else None
         actions: list[Action] = []
         try:
             if self.summary_file is not None:
                 text = markdown.job_summary(
-                    report, report_files=list(files.values()),
-                    rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report),
-                    policy=self.policy(report) if self.policy is not None else None)
+                    report, report_files=list(files.values()), policy=policy,
+                    rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report))
                 n = runner.write_summary(self.summary_file, redact(text, self.secrets))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))
             if self.output_file is not None:
-                values = {k: redact(v, self.secrets) for k, v in outputs(report, files).items()}
+                values = {k: redact(v, self.secrets) for k, v in outputs(report, files, policy).items()}
                 runner.write_outputs(self.output_file, values)
-                actions.append(Action(sink=self.name, description=f"set {len(OUTPUT_NAMES)} step outputs",
+                actions.append(Action(sink=self.name, description=f"set {len(values)} step outputs",
                                       performed=True, target="$GITHUB_OUTPUT"))
         except OSError as e:
             raise SourceFailed(f"cannot write the runner's files: {e}") from e

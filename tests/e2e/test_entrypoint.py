@@ -38,6 +38,7 @@ def _check_delivery(run: Run, *, event: str, repository: str, dry_run: bool) -> 
     overall = doc["health"]["overall"]
     assert outputs["health-score"] == ("" if overall is None else f"{overall:.1f}".rstrip("0").rstrip("."))
     assert outputs["dry-run"] == ("true" if dry_run else "false")
+    assert outputs["policy-passed"] == ("true" if doc["policy"]["passed"] else "false")
 
     summary = run.summary_file.read_text(encoding="utf-8")
     assert summary.startswith("# repo-automation: ")
@@ -82,6 +83,7 @@ def test_a_failing_policy_exits_1_and_still_writes_summary_and_outputs(
     assert run.status == 1, run.stderr
     _check_delivery(run, event="schedule", repository="Codertocat/Hello-World", dry_run=False)
     assert run.outputs()["alerts-count"] == "1"
+    assert run.outputs()["policy-passed"] == "false"
     summary = run.summary_file.read_text(encoding="utf-8")
     assert "`git.commits_per_week >= 0`" in summary
     assert "**Failed** (exit status 1):\n\n- critical alert fired: git\\.commits\\_per\\_week &gt;= 0" in summary

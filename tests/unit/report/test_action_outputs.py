@@ -48,6 +48,7 @@ def test_outputs_summary_and_annotations(tmp_path: Path) -> None:
     assert (outputs["critical-count"], outputs["high-count"]) == ("1", "1")
     assert (outputs["alerts-count"], outputs["gates-failed"], outputs["sources-failed"]) == ("1", "1", "1")
     assert outputs["dry-run"] == "false"
+    assert outputs["policy-passed"] == "false"  # a failed gate and critical findings
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "**Overall: 72.5 / 100 — grade C**" in summary
     assert "Full reports: `reports/project-health-report.md`" in summary
