@@ -130,14 +130,14 @@ def compute_metrics(commits: Sequence[Commit], tags: Sequence[int], now: datetim
     people = [c for c in work if not c.is_bot]
     active_since = (now - timedelta(days=ACTIVE_WINDOW_DAYS)).timestamp()
     out.append(_metric("git.active_contributors_90d",
-                       len({c.author for c in people if c.committed > active_since}), "authors",
+                       len({c.author for c in people if c.committed > active_since}), "contributors",
                        {"window_days": ACTIVE_WINDOW_DAYS}))
-    out.append(_metric("git.contributors_total", len({c.author for c in people}), "authors", {}))
+    out.append(_metric("git.contributors_total", len({c.author for c in people}), "contributors", {}))
     year_since = (now - timedelta(days=ABSENCE_WINDOW_DAYS)).timestamp()
     counts = Counter(c.author for c in people if c.committed > year_since)
     factor = absence_factor(counts)
     if factor is not None:
-        out.append(_metric("git.contributor_absence_factor", factor, "authors", {
+        out.append(_metric("git.contributor_absence_factor", factor, "contributors", {
             "window_days": ABSENCE_WINDOW_DAYS, "commits": sum(counts.values()), "authors": len(counts)}))
     landed = [c.committed for c in commits if c.committed <= stamp] or [c.committed for c in commits]
     if landed:
@@ -146,7 +146,7 @@ def compute_metrics(commits: Sequence[Commit], tags: Sequence[int], now: datetim
         out.append(_metric("git.days_since_last_commit", round(days, 2), "days", {"last_commit": last.isoformat()}))
     tag_times = sorted(tags)
     quarters = [(s, e, _count_in(tag_times, s, e)) for s, e in _windows(now, QUARTERS, QUARTER_DAYS)]
-    out.append(_metric("git.releases_per_quarter", sum(n for _, _, n in quarters) / QUARTERS, "tags/quarter", {
+    out.append(_metric("git.releases_per_quarter", sum(n for _, _, n in quarters) / QUARTERS, "releases/quarter", {
         "window_days": QUARTER_DAYS,
         "series": [{"start": s.isoformat(), "end": e.isoformat(), "tags": n} for s, e, n in quarters],
         "tags_total": len(tags),

@@ -132,3 +132,16 @@ def _wait_for(prometheus: str, series: str, timeout_s: float = 20.0) -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"{series} was not scraped from the Pushgateway within {timeout_s:.0f}s")
+
+
+def test_every_metric_is_in_the_catalogue_with_its_unit(backfilled_prometheus: tuple[str, datetime],
+                                                        tmp_path: Path) -> None:
+    from repo_automation.catalogue import info
+
+    url, at = backfilled_prometheus
+    got = collect(tmp_path, url, at)
+    assert len(got) == 5
+    for name, metric in got.items():
+        entry = info(name)
+        assert entry is not None, name
+        assert metric.unit == entry.unit, name

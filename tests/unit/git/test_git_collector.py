@@ -226,3 +226,14 @@ def test_dubious_ownership_names_the_safe_directory_fix(history_repo: Repo) -> N
             GitCollector(workspace=history_repo.path, runner=isolated).collect(ctx)
     finally:
         os.chown(history_repo.path, os.getuid(), os.getgid())
+
+
+def test_every_metric_is_in_the_catalogue_with_its_unit(history_repo: Repo) -> None:
+    from repo_automation.catalogue import info
+
+    got = _collect(history_repo.path)
+    assert len(got) == 6
+    for name, metric in got.items():
+        entry = info(name)
+        assert entry is not None, name
+        assert metric.unit == entry.unit, name
