@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repo_automation.domain import Finding, RunReport, Severity, TrendPoint
+
+if TYPE_CHECKING:
+    from repo_automation.config import Config
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,7 +27,6 @@ class PolicyView:
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNKNOWN)
 COUNTED_STATES = ("active", "new")  # what the policy can fail on
 _STATE_ORDER = {"new": 0, "active": 1, "existing": 2, "baseline": 3, "ignored": 4, "fixed": 5}
-_METRIC_NAME = re.compile(r"\b[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\b")
 
 
 def fmt_number(value: float | int | None, digits: int = 2) -> str:
@@ -139,22 +140,13 @@ def mermaid_trend(trend: Sequence[TrendPoint]) -> str | None:
     ])
 
 
-def condition_metrics(condition: str) -> list[str]:
-    """The metric names an alert condition reads (`a.b > 1 and c.d < 2` → [a.b, c.d])."""
-    return list(dict.fromkeys(_METRIC_NAME.findall(condition)))
+def alert_rules_not_evaluated(config: Config, report: RunReport) -> list[dict[str, Any]]:
+    """Alert rules that ended unknown (a metric they need was not measured), from the rules engine itself,
+    so `a or b` with `b` true counts as fired, not as unevaluated."""
+    from repo_automation.rules import evaluate_rules
 
-
-def alert_rules_not_evaluated(config_alerts: Mapping[str, Any], report: RunReport) -> list[dict[str, Any]]:
-    """Alert conditions that could not be evaluated because a metric they read was not measured."""
-    have = set(report.metric_values)
-    out: list[dict[str, Any]] = []
-    for level in sorted(config_alerts or {}):
-        rules = config_alerts.get(level) or {}
-        for cond in rules.get("conditions", []) if isinstance(rules, Mapping) else []:
-            missing = [m for m in condition_metrics(str(cond)) if m not in have]
-            if missing:
-                out.append({"level": level, "condition": str(cond), "missing": missing})
-    return out
+    outcome = evaluate_rules(config, report.metric_values)
+    return [{"level": i.level, "condition": i.condition, "missing": list(i.missing)} for i in outcome.inconclusive]
 
 
 def gate_failed_count(report: RunReport) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from repo_automation import action as runner
+from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
@@ -83,7 +84,7 @@ class ActionOutputsWriter(Sink):
     name = "action-outputs"
 
     def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
-                 fmt: str, workspace: Path, stream: TextIO, alerts_config: Mapping[str, Any] | None = None,
+                 fmt: str, workspace: Path, stream: TextIO, config: Config | None = None,
                  secrets: Sequence[str] = (), policy: Judge | None = None) -> None:
         self.active = active
         self.output_file = output_file
@@ -92,7 +93,7 @@ class ActionOutputsWriter(Sink):
         self.fmt = fmt
         self.workspace = workspace
         self.stream = stream
-        self.alerts_config = dict(alerts_config or {})
+        self.config = config
         self.secrets = list(secrets)
         self.policy = policy
 
@@ -103,7 +104,7 @@ class ActionOutputsWriter(Sink):
                    output_file=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
                    summary_file=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
                    output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   stream=stream or sys.stdout, alerts_config=ctx.config.get("alerts", default={}),
+                   stream=stream or sys.stdout, config=ctx.config,
                    secrets=s.secrets(), policy=policy_from_context(ctx))
 
     def _written_files(self, report: RunReport) -> dict[str, str]:
@@ -111,6 +112,9 @@ class ActionOutputsWriter(Sink):
         paths = report_paths(self.output_dir, self.fmt, report.generated_at)
         found = {"markdown": paths.markdown, "json": paths.json, "automation": paths.automation}
         return {k: display_path(p, self.workspace) for k, p in found.items() if p is not None and p.is_file()}
+
+    def _not_evaluated(self, report: RunReport) -> list[dict[str, Any]]:
+        return views.alert_rules_not_evaluated(self.config, report) if self.config is not None else []
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.active:
@@ -124,7 +128,7 @@ class ActionOutputsWriter(Sink):
             if self.summary_file is not None:
                 text = markdown.job_summary(
                     report, report_files=list(files.values()), policy=policy,
-                    rules_not_evaluated=views.alert_rules_not_evaluated(self.alerts_config, report))
+                    rules_not_evaluated=self._not_evaluated(report))
                 n = runner.write_summary(self.summary_file, redact(text, self.secrets))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed
@@ -121,12 +122,12 @@ class ReportFilesWriter(Sink):
     name = "reports"
 
     def __init__(self, *, output_dir: Path, fmt: str, workspace: Path,
-                 alerts_config: Mapping[str, Any] | None = None, secrets: Sequence[str] = (),
+                 config: Config | None = None, secrets: Sequence[str] = (),
                  policy: Judge | None = None) -> None:
         self.output_dir = output_dir
         self.fmt = fmt
         self.workspace = workspace
-        self.alerts_config = dict(alerts_config or {})
+        self.config = config
         self.secrets = list(secrets)
         self.policy = policy
 
@@ -134,7 +135,7 @@ class ReportFilesWriter(Sink):
     def from_context(cls, ctx: RunContext) -> ReportFilesWriter:
         s = ctx.settings
         return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   alerts_config=ctx.config.get("alerts", default={}), secrets=s.secrets(),
+                   config=ctx.config, secrets=s.secrets(),
                    policy=policy_from_context(ctx))
 
     def render(self, report: RunReport) -> list[tuple[Path, str, str]]:
@@ -142,7 +143,7 @@ class ReportFilesWriter(Sink):
         from repo_automation.report import json_report, markdown
 
         paths = report_paths(self.output_dir, self.fmt, report.generated_at)
-        not_evaluated = views.alert_rules_not_evaluated(self.alerts_config, report)
+        not_evaluated = self._not_evaluated(report)
         policy = self.policy(report) if self.policy is not None else None
         out: list[tuple[Path, str, str]] = []
         if paths.markdown is not None:
@@ -155,6 +156,9 @@ class ReportFilesWriter(Sink):
             text = markdown.automation_report(report, policy=policy)
             out.append((paths.automation, text, "automation report (Markdown)"))
         return [(path, redact(text, self.secrets), what) for path, text, what in out]
+
+    def _not_evaluated(self, report: RunReport) -> list[dict[str, Any]]:
+        return views.alert_rules_not_evaluated(self.config, report) if self.config is not None else []
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         rendered = self.render(report)

@@ -77,7 +77,8 @@ def test_bandit_findings_reach_reports_outputs_and_annotations(run_action: Calla
 def test_a_failing_policy_exits_1_and_still_writes_summary_and_outputs(
         workspace: Path, run_action: Callable[..., Run]) -> None:
     config = json.loads(json.dumps(SAMPLE_CONFIG))
-    config["alerts"] = {"critical": {"conditions": ["git.commits_per_week >= 0"], "blocking": True}}
+    config["alerts"] = {"critical": {"conditions": ["git.commits_per_week >= 0"], "blocking": True},
+                        "warning": {"conditions": ["reliability.uptime < 99.9"]}}
     (workspace / ".github" / "project-metrics.json").write_text(json.dumps(config), encoding="utf-8")
     run = run_action("schedule")
     assert run.status == 1, run.stderr
@@ -89,6 +90,9 @@ def test_a_failing_policy_exits_1_and_still_writes_summary_and_outputs(
     assert "**Failed** (exit status 1):\n\n- critical alert fired: git\\.commits\\_per\\_week &gt;= 0" in summary
     assert run.report_json()["policy"] == {
         "passed": False, "enforced": True, "reasons": ["critical alert fired: git.commits_per_week >= 0"]}
+    assert run.report_json()["alert_rules_not_evaluated"] == [
+        {"level": "warning", "condition": "reliability.uptime < 99.9", "missing": ["reliability.uptime"]}]
+    assert "- warning: `reliability.uptime < 99.9` — missing `reliability.uptime`" in summary
 
 
 def test_fail_on_policy_false_exits_0_and_says_the_failure_is_not_enforced(

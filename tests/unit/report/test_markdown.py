@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from repo_automation import config as config_mod
 from repo_automation.domain import Action, GateResult, RunReport, SourceResult, Status, TrendPoint
 from repo_automation.report import markdown
 from repo_automation.report.views import PolicyView, alert_rules_not_evaluated
@@ -18,7 +19,9 @@ from .reports import EVIL, NOW, empty_report, finding, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # regenerate: UPDATE_GOLDEN=1 pytest tests/unit/report
-ALERTS = {"warning": {"conditions": ["code_quality.coverage < 70 and git.commits_per_week < 1"]}}
+# unknown (coverage missing) or false: the rule cannot be evaluated
+CONFIG = config_mod.from_data({"alerts": {"warning": {"conditions": [
+    "code_quality.coverage < 70 or git.commits_per_week < 1"]}}})
 
 
 FAILED = PolicyView(passed=False, reasons=("gate coverage failed: coverage 61.2% is below 80%",
@@ -27,7 +30,7 @@ PASSED = PolicyView(passed=True)
 
 
 def _render(kind: str, report: RunReport, policy: PolicyView | None = None) -> str:
-    rules = alert_rules_not_evaluated(ALERTS, report)
+    rules = alert_rules_not_evaluated(CONFIG, report)
     if kind == "health":
         return markdown.health_report(report, rules_not_evaluated=rules, policy=policy)
     if kind == "automation":
@@ -137,3 +140,10 @@ def test_policy_section_says_why_the_run_failed_and_whether_it_is_enforced() -> 
     assert "**Failed, not enforced** (fail-on-policy is off" in relaxed
     assert "**Passed**" in _render("summary", empty_report(), PASSED)
     assert "## Policy" not in _render("summary", empty_report(), None)
+
+
+def test_a_rule_that_fired_through_or_is_not_listed_as_unevaluated() -> None:
+    config = config_mod.from_data({"alerts": {"warning": {"conditions": [
+        "code_quality.coverage < 70 or git.commits_per_week > 1", "code_quality.coverage < 70"]}}})
+    assert alert_rules_not_evaluated(config, rich_report()) == [
+        {"level": "warning", "condition": "code_quality.coverage < 70", "missing": ["code_quality.coverage"]}]

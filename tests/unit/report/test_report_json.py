@@ -4,6 +4,7 @@ import json
 import math
 from dataclasses import replace
 
+from repo_automation import config as config_mod
 from repo_automation.domain import Metric
 from repo_automation.report import json_report
 from repo_automation.report.views import alert_rules_not_evaluated
@@ -13,7 +14,8 @@ from .reports import empty_report, rich_report
 
 def test_rich_report_validates_against_the_shipped_schema() -> None:
     report = rich_report()
-    rules = alert_rules_not_evaluated({"warning": {"conditions": ["code_quality.coverage < 70"]}}, report)
+    config = config_mod.from_data({"alerts": {"warning": {"conditions": ["code_quality.coverage < 70"]}}})
+    rules = alert_rules_not_evaluated(config, report)
     doc = json.loads(json_report.dumps(json_report.to_json(report, rules_not_evaluated=rules)))
     assert json_report.validate(doc) == []
     assert doc["schema_version"] == "1.0"
