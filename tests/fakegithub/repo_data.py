@@ -85,6 +85,7 @@ class RepoData:
     runs: list[dict[str, Any]] = field(default_factory=list)  # REST workflow runs (GitHub-shaped)
     contributors: list[tuple[str, int]] = field(default_factory=list)  # (login, contributions)
     installation_id: int | None = None  # the GitHub App's installation on this repository
+    rest_commits: list[dict[str, Any]] = field(default_factory=list)  # REST shapes of `commits`, built lazily
 
 
 def data_for(state: State, full_name: str) -> RepoData:
@@ -165,10 +166,52 @@ def create_access_token(state: State, repo: Repo | None, a: dict[str, Any], q: d
                  "permissions": {"issues": "write"}, "repository_selection": "all"}, {}
 
 
+def _rest_pull(state: State, repo: Repo, it: Item) -> dict[str, Any]:
+    ident = 500_000 + it.number
+    return {"id": ident, "node_id": f"PR_{ident}", "number": it.number, "title": f"Change {it.number}",
+            "state": "open" if it.state == "OPEN" else "closed", "user": state.user(it.author),
+            "url": f"{state.repo_url(repo)}/pulls/{it.number}",
+            "html_url": f"https://github.com/{repo.full_name}/pull/{it.number}",
+            "created_at": iso(it.created), "updated_at": iso(it.last_update),
+            "closed_at": iso(it.closed) if it.closed else None, "merged_at": iso(it.merged) if it.merged else None,
+            "head": {"ref": f"change-{it.number}", "sha": f"{it.number:040x}"},
+            "base": {"ref": repo.default_branch, "sha": "0" * 40}}
+
+
+def _rest_commit(state: State, repo: Repo, i: int, c: Commit) -> dict[str, Any]:
+    sha = f"{i + 1:040x}"
+    person = {"name": c.login or c.email, "email": c.email, "date": iso(c.when)}
+    user = state.user(c.login) if c.login else None
+    return {"sha": sha, "node_id": f"C_{sha}", "url": f"{state.repo_url(repo)}/commits/{sha}",
+            "html_url": f"https://github.com/{repo.full_name}/commit/{sha}", "author": user, "committer": user,
+            "commit": {"author": person, "committer": person, "message": f"Commit {i}",
+                       "tree": {"sha": sha, "url": f"{state.repo_url(repo)}/git/trees/{sha}"}}, "parents": []}
+
+
+def list_pulls(state: State, repo: Repo | None, a: dict[str, Any], q: dict[str, list[str]], b: Any) -> Reply:
+    assert repo is not None
+    wanted = (q.get("state") or ["open"])[0]
+    items = [it for it in data_for(state, repo.full_name).pulls
+             if wanted == "all" or (wanted == "open") == (it.state == "OPEN")]
+    items.sort(key=lambda it: it.created, reverse=(q.get("direction") or ["desc"])[0] == "desc")
+    return 200, [_rest_pull(state, repo, it) for it in items], {}
+
+
+def list_commits(state: State, repo: Repo | None, a: dict[str, Any], q: dict[str, list[str]], b: Any) -> Reply:
+    assert repo is not None
+    d = data_for(state, repo.full_name)
+    if len(d.rest_commits) != len(d.commits):  # built once: the naive walk asks for 200 pages
+        ordered = sorted(d.commits, key=lambda c: c.when, reverse=True)
+        d.rest_commits = [_rest_commit(state, repo, i, c) for i, c in enumerate(ordered)]
+    return 200, d.rest_commits, {}
+
+
 APP_ID = "424242"
 R = "/repos/<owner>/<repo>"
 RULES: list[tuple[str, str, Any]] = [
     ("GET", R + "/contributors", list_contributors),
+    ("GET", R + "/pulls", list_pulls),
+    ("GET", R + "/commits", list_commits),
     ("GET", R + "/actions/runs", list_runs),
     ("GET", R + "/actions/workflows/<workflow_id>/runs", list_workflow_runs),
     ("GET", R + "/installation", get_installation),
