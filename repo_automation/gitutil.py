@@ -8,11 +8,14 @@ from pathlib import Path
 from repo_automation.errors import SourceFailed
 
 
-def run_git(args: list[str], cwd: Path, *, timeout: float = 60.0) -> str:
-    """Run `git ARGS` in cwd and return stdout; raise SourceFailed with git's stderr on failure."""
+def run_git(args: list[str], cwd: Path, *, timeout: float = 60.0, errors: str = "strict") -> str:
+    """Run `git ARGS` in cwd and return stdout; raise SourceFailed with git's stderr on failure.
+
+    `errors="replace"` for output that may hold bytes that are not UTF-8 (old author names)."""
     try:
         proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+            ["git", *args], cwd=cwd, capture_output=True, text=True, errors=errors,
+            timeout=timeout, check=False,
         )
     except FileNotFoundError as e:
         raise SourceFailed("git is not installed") from e

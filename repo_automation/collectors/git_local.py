@@ -41,7 +41,7 @@ from repo_automation.stages import Collector
 
 log = logging.getLogger(__name__)
 
-GitRunner = Callable[..., str]  # run_git(args, cwd, *, timeout=...) -> stdout, SourceFailed on error
+GitRunner = Callable[..., str]  # run_git(args, cwd, *, timeout=..., errors=...) -> stdout, SourceFailed on error
 
 SOURCE = "git"
 ACTIVE_WINDOW_DAYS = 90
@@ -192,7 +192,8 @@ class GitCollector(Collector):
         return metrics
 
     def _git(self, args: list[str]) -> str:
-        return self._run(args, self.workspace, timeout=self.timeout_s)
+        # an old commit may carry an author name in Latin-1: never let one byte fail the whole history
+        return self._run(args, self.workspace, timeout=self.timeout_s, errors="replace")
 
     def _check_checkout(self) -> None:
         if not self.workspace.is_dir():

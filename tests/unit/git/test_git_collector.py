@@ -147,9 +147,9 @@ def test_without_mailmap_the_old_address_is_another_person(history_repo: Repo) -
 def test_git_calls_do_not_grow_with_history(history_repo: Repo, tmp_path: Path) -> None:
     calls: list[list[str]] = []
 
-    def counting(args: list[str], cwd: Path, *, timeout: float = 60.0) -> str:
+    def counting(args: list[str], cwd: Path, *, timeout: float = 60.0, errors: str = "strict") -> str:
         calls.append(args)
-        return run_git(args, cwd, timeout=timeout)
+        return run_git(args, cwd, timeout=timeout, errors=errors)
 
     ctx = make_context(history_repo.path)
     GitCollector(workspace=history_repo.path, runner=counting).collect(ctx)
@@ -212,9 +212,9 @@ def test_dubious_ownership_names_the_safe_directory_fix(history_repo: Repo) -> N
     env = {k: v for k, v in os.environ.items() if k not in ("SUDO_UID", "SUDO_USER")}
     env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
 
-    def isolated(args: list[str], cwd: Path, *, timeout: float = 60.0) -> str:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                              env=env, check=False)
+    def isolated(args: list[str], cwd: Path, *, timeout: float = 60.0, errors: str = "strict") -> str:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, errors=errors,
+                              timeout=timeout, env=env, check=False)
         if proc.returncode != 0:
             raise SourceFailed(f"git {args[0]} failed: {proc.stderr.strip()}")
         return proc.stdout
@@ -237,3 +237,17 @@ def test_every_metric_is_in_the_catalogue_with_its_unit(history_repo: Repo) -> N
         entry = info(name)
         assert entry is not None, name
         assert metric.unit == entry.unit, name
+
+
+def test_an_author_name_that_is_not_utf8_does_not_fail_the_history(tmp_path: Path) -> None:
+    """Old repositories hold Latin-1 author names written without an encoding header."""
+    repo = Repo(tmp_path / "latin1")
+    stamp = int((NOW - timedelta(days=3)).timestamp())
+    stream = (f"commit refs/heads/main\nauthor Jos\xe9 <jose@example.com> {stamp} +0000\n"
+              f"committer Jos\xe9 <jose@example.com> {stamp} +0000\ndata 2\nhi\n\n").encode("latin-1")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, input=stream, check=True, timeout=30)
+    repo.commit(("José", "jose@example.com"), 1)
+    got = _collect(repo.path)
+    assert got["git.contributors_total"].value == 1
+    assert got["git.active_contributors_90d"].value == 1
+    assert sum(w["commits"] for w in got["git.commits_per_week"].metadata["series"]) == 2
