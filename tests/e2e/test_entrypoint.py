@@ -173,3 +173,15 @@ def test_pull_request_mode_flags_only_what_the_pull_request_added(
     assert any("title=bandit B602 (high)" in line for line in annotated)
     summary = run.summary_file.read_text(encoding="utf-8")
     assert "| high | new |" in summary and "| low | existing |" in summary
+
+
+def test_json_format_writes_only_the_json_report_into_the_chosen_folder(run_action: Callable[..., Run]) -> None:
+    run = run_action("push", inputs={"format": "json", "output-dir": "out/health", "dry-run": "true"})
+    assert run.status == 0, run.stderr
+    folder = run.workspace / "out" / "health"
+    names = {p.name for p in folder.iterdir()}
+    assert "project-health-report.json" in names and not [n for n in names if n.endswith(".md")]
+    outputs = run.outputs()
+    assert outputs["report-json"] == "out/health/project-health-report.json"
+    assert outputs["report-markdown"] == "" and outputs["automation-report"] == ""
+    assert not (run.workspace / "reports").exists()
