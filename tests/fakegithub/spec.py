@@ -8,6 +8,7 @@ reported. Requests are validated as if sent to https://api.github.com, whatever 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,16 +54,60 @@ class Invalid:
 
 
 @cache
+def spec_dict() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@cache
 def openapi() -> Any:
     from jsonschema_path import SchemaPath
     from openapi_core import Config, OpenAPI
 
-    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    return OpenAPI(SchemaPath.from_dict(spec), config=Config(spec_validator_cls=None))
+    return OpenAPI(SchemaPath.from_dict(spec_dict()), config=Config(spec_validator_cls=None))
+
+
+@cache
+def _greedy_templates() -> tuple[re.Pattern[str], ...]:
+    """Paths whose last parameter may hold slashes on the wire (`git/refs/heads/main`, `contents/a/b.py`)."""
+    out = []
+    for template in spec_dict()["paths"]:
+        tail = template.rsplit("/", 1)[-1]
+        if tail in ("{ref}", "{path}"):
+            head = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template.rsplit("/", 1)[0]))
+            out.append(re.compile(f"^({head}/)(.+)$"))
+    return tuple(out)
+
+
+def normalise(path: str) -> str | None:
+    """The same request as GitHub routes it, where the description cannot say so; None when nothing applies.
+
+    - a trailing slash is ignored by GitHub;
+    - `/repositories/{id}/…` is GitHub's id-based alias of `/repos/{owner}/{repo}/…` (its own Link headers
+      use it; the description does not list it);
+    - a last `{ref}` or `{path}` parameter holds slashes unencoded (`git/refs/heads/test`).
+    """
+    new = path.rstrip("/") or "/"
+    new = re.sub(r"^/repositories/\d+(?=/|$)", "/repos/by-id/repository", new)
+    for pattern in _greedy_templates():
+        m = pattern.match(new)
+        if m and "/" in m.group(2):
+            new = m.group(1) + m.group(2).replace("/", "%2F")
+            break
+    return new if new != path else None
 
 
 def check(req: SpecRequest) -> Invalid | None:
     """None when GitHub's description accepts the request, else the 4xx GitHub would answer."""
+    invalid = _check(req)
+    if invalid is not None and invalid.status in (400, 404):
+        other = normalise(req.path)
+        if other is not None:
+            retry = SpecRequest(req.method, other, req.body, req.query, req.headers, req.content_type)
+            return _check(retry)
+    return invalid
+
+
+def _check(req: SpecRequest) -> Invalid | None:
     from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
     from openapi_core.validation.request.exceptions import ParameterValidationError, RequestBodyValidationError
 
