@@ -20,6 +20,7 @@ from repo_automation.domain import (
     Action,
     Finding,
     GateResult,
+    Health,
     History,
     Metric,
     RunReport,
@@ -115,8 +116,17 @@ def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunCon
     return out, results
 
 
-def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Metric]], History] | None = None
-                 ) -> RunReport:
+HistoryReader = Callable[[Sequence[Metric], Health], History]
+
+
+def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Health
+                  ) -> tuple[History, list[SourceResult]]:
+    """The history comparison; a store that cannot be read is a failed source, not a crash."""
+    items, result = _run_one("history", "history", lambda: [reader(metrics, health)])
+    return (items[0] if items else History()), [result]
+
+
+def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | None = None) -> RunReport:
     """Everything up to the immutable RunReport: measure, gate, score, evaluate rules. No side effects."""
     from repo_automation.catalogue import derive_metrics
     from repo_automation.rules import evaluate_rules
@@ -130,7 +140,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Met
     gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx)
     health = score(metrics, ctx.config)
     outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
-    hist = history(metrics) if history is not None else History()
+    hist, history_sources = _read_history(history, metrics, health) if history is not None else (History(), [])
     return RunReport(
         schema_version=REPORT_SCHEMA_VERSION,
         repository=ctx.repository,
@@ -144,7 +154,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: Callable[[list[Met
         findings=tuple(findings),
         gates=tuple(gates),
         alerts=outcome.fired,
-        sources=(*sources, *gate_sources),
+        sources=(*sources, *gate_sources, *history_sources),
         history=hist,
         notices=(*stages.notices, *stage_notices, *(rule.notice for rule in outcome.inconclusive)),
     )

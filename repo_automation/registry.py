@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Finding, History, Metric
+from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
-from repo_automation.pipeline import Stages
+from repo_automation.pipeline import HistoryReader, Stages
 from repo_automation.stages import Collector, Gate, Scanner, Sink
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,9 @@ def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Findin
 
 
 def _sinks(ctx: RunContext) -> list[Sink]:
-    return []
+    from repo_automation.sinks.history import HistorySink
+
+    return [HistorySink.from_context(ctx)]
 
 
 def _writers(ctx: RunContext) -> list[Sink]:
@@ -109,6 +111,7 @@ def build_stages(ctx: RunContext) -> Stages:
     from repo_automation.policy import check_policy
 
     check_policy(ctx)
+    preflight(ctx)
     return Stages(
         collectors=_collectors(ctx),
         scanners=_scanners(ctx),
@@ -119,5 +122,24 @@ def build_stages(ctx: RunContext) -> Stages:
     )
 
 
-def history_reader(ctx: RunContext) -> Callable[[list[Metric]], History] | None:
-    return None
+def history_reader(ctx: RunContext) -> HistoryReader:
+    """Compare this run with the stored history (read-only: a store that does not exist yet is empty)."""
+    from repo_automation.history import read_history
+
+    def read(metrics: Sequence[Metric], health: Health) -> History:
+        return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health)
+
+    return read
+
+
+def preflight(ctx: RunContext) -> None:
+    """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
+    from repo_automation.history import check_store, open_store
+
+    if not ctx.settings.store_db:
+        return
+    if ctx.dry_run:
+        with open_store(ctx.settings.history_db, ctx.workspace, readonly=True):
+            pass
+    else:
+        check_store(ctx.settings.history_db, ctx.workspace)

@@ -81,6 +81,12 @@ class Settings:
             v = getattr(self, f.name)
             if isinstance(v, Secret) and v:
                 out.append(v.reveal())
+        if "://" in self.history_db:  # a PostgreSQL URL may carry a password
+            from urllib.parse import unquote, urlsplit
+
+            password = urlsplit(self.history_db).password
+            if password:
+                out.extend({password, unquote(password)})
         return out
 
 
