@@ -238,7 +238,12 @@ class GitHubCollector(Collector):
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> GitHubCollector:
-        return cls(client=GitHubClient.from_context(ctx))
+        """Production wiring. An incomplete App configuration raises UsageError here (exit status 2); no
+        credentials or no repository leaves the client unset, and collect() reports the skip reason."""
+        try:
+            return cls(client=GitHubClient.from_context(ctx))
+        except SourceSkipped:
+            return cls()
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
         if not ctx.config.get("tracking", "data_sources", "github", "enabled", default=True):

@@ -103,6 +103,15 @@ def test_no_credentials_or_no_repository_skips_with_the_reason(tmp_path: Path) -
     assert no_repo.status is Status.SKIPPED and "GITHUB_REPOSITORY" in no_repo.reason
 
 
+def test_collector_from_context_defers_the_skip_to_the_run(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, env={"GITHUB_REPOSITORY": synthetic.REPO})
+    _, _, (result,) = measure(Stages(collectors=[GitHubCollector.from_context(ctx)]), ctx)
+    assert result.status is Status.SKIPPED and "no GitHub credentials" in result.reason
+    with pytest.raises(UsageError):
+        GitHubCollector.from_context(make_context(tmp_path, env={"GITHUB_APP_ID": "1",
+                                                                 "GITHUB_REPOSITORY": synthetic.REPO}))
+
+
 def test_disabled_in_configuration_skips(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, config={"tracking": {"data_sources": {"github": {"enabled": False}}}},
                        env={"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": synthetic.REPO})
