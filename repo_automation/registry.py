@@ -50,6 +50,7 @@ def _collectors(ctx: RunContext) -> list[Collector]:
     from repo_automation.collectors.complexity import ComplexityCollector
     from repo_automation.collectors.coverage import CoverageCollector
     from repo_automation.collectors.git_local import GitCollector
+    from repo_automation.collectors.prometheus import PrometheusCollector
     from repo_automation.collectors.sonarqube import SonarQubeCollector
     from repo_automation.github.collector import GitHubCollector
 
@@ -60,6 +61,8 @@ def _collectors(ctx: RunContext) -> list[Collector]:
             out.append(_build("git", GitCollector.from_context, ctx))
         if _enabled(ctx, "github"):
             out.append(_build("github", GitHubCollector.from_context, ctx))
+        if _enabled(ctx, "prometheus") and ctx.config.get("tracking", "data_sources", "prometheus", "endpoint"):
+            out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
     quality = not ctx.settings.skip_quality or command == "metrics"
     if quality:
         out.append(_build("coverage", CoverageCollector.from_context, ctx))
