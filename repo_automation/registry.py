@@ -61,7 +61,7 @@ def _collectors(ctx: RunContext) -> list[Collector]:
             out.append(_build("git", GitCollector.from_context, ctx))
         if _enabled(ctx, "github"):
             out.append(_build("github", GitHubCollector.from_context, ctx))
-        if _enabled(ctx, "prometheus") and ctx.config.get("tracking", "data_sources", "prometheus", "endpoint"):
+        if _enabled(ctx, "prometheus"):  # skipped with the reason when no endpoint is configured
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
     quality = not ctx.settings.skip_quality or command == "metrics"
     if quality:
