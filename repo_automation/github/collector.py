@@ -83,11 +83,12 @@ def _m(name: str, value: float, unit: str = "", **metadata: Any) -> Metric:
 
 
 def repository_metrics(repo: dict[str, Any]) -> list[Metric]:
-    out = [_m("github.stars", repo["stargazerCount"]), _m("github.forks", repo["forkCount"]),
-           _m("github.watchers", repo["watchers"]["totalCount"]),
-           _m("github.open_issues", repo["openIssues"]["totalCount"], note="issues only, pull requests excluded"),
-           _m("github.open_pull_requests", repo["openPullRequests"]["totalCount"]),
-           _m("github.releases", repo["releases"]["totalCount"])]
+    out = [_m("github.stars", repo["stargazerCount"], "count"), _m("github.forks", repo["forkCount"], "count"),
+           _m("github.watchers", repo["watchers"]["totalCount"], "count"),
+           _m("github.open_issues", repo["openIssues"]["totalCount"], "count",
+              note="issues only, pull requests excluded"),
+           _m("github.open_pull_requests", repo["openPullRequests"]["totalCount"], "count"),
+           _m("github.releases", repo["releases"]["totalCount"], "count")]
     target = (repo.get("defaultBranchRef") or {}).get("target") or {}
     weekly = [target[f"week{i}"]["totalCount"] for i in range(queries.WEEKS) if f"week{i}" in target]
     if weekly:
@@ -112,7 +113,7 @@ def pull_request_metrics(conn: dict[str, Any], now: datetime) -> list[Metric]:
     merged, opened, closed = since("mergedAt"), since("createdAt"), since("closedAt")
     meta = {"window_start": iso(start), "window_weeks": round(weeks, 2), "sample_size": len(nodes),
             "truncated": truncated}
-    out = [_m("github.pull_requests_merged_per_week", merged / weeks, "PRs/week", merged=merged, **meta)]
+    out = [_m("github.pull_requests_merged_per_week", merged / weeks, "pull requests/week", merged=merged, **meta)]
     if opened:
         out.append(_m("github.change_request_closure_ratio", closed / opened, "ratio",
                       opened=opened, closed=closed, **meta))

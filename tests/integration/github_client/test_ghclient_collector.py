@@ -123,3 +123,16 @@ def test_corrupt_cache_file_is_ignored_with_a_warning(fake: ClientFakeGitHub,
     assert values["github.contributors"] == 5
     assert "corrupt" in caplog.text
     assert FileEtagCache(path).get(f"{fake.url}/repos/{synthetic.REPO}/contributors?per_page=100") is not None
+
+
+def test_every_metric_is_in_the_catalogue_with_its_unit(fake: ClientFakeGitHub,
+                                                        make_client: Callable[..., GitHubClient],
+                                                        tmp_path: Path) -> None:
+    from repo_automation.catalogue import info
+
+    ctx = make_context(tmp_path, github_repository=synthetic.REPO)
+    for metric in GitHubCollector(client=make_client()).collect(ctx):
+        known = info(metric.name)
+        assert known is not None, metric.name
+        assert metric.unit == known.unit, metric.name
+        assert metric.source == "github"
