@@ -6,7 +6,8 @@ Grouping (each group has one fingerprint, so one issue):
 - any other finding by tool and rule — `finding:<tool>:<rule>`;
 - a fired alert by level and condition — `alert:<level>:<condition>`;
 - a failed gate (when automation.code_quality.auto_create_issues) — `gate:<name>`.
-Only active/new/existing findings count (ignored, baseline and fixed ones do not). All outside text is
+Only active/new/existing findings count (ignored, baseline and fixed ones do not). Alerts come first, then
+findings worst first (the order matters when creations are capped per run). All outside text is
 escaped; bodies stay under GitHub's 65,536 characters, cut with a pointer to the full report.
 """
 
@@ -159,14 +160,14 @@ def desired_issues(report: RunReport, ctx: RunContext) -> IssuePlanInput:
     gates_on = bool(ctx.config.get("automation", "code_quality", "auto_create_issues", default=False))
     configured = ctx.config.get("automation", "security_scanning", "issue_labels", default=["security"])
     labels = tuple(dict.fromkeys([OWNED_LABEL, *configured]))
-    out: list[DesiredIssue] = []
+    out: list[DesiredIssue] = [_alert_issue(a, pointer) for a in report.alerts]
     if findings_on:
         groups: dict[tuple[str, ...], list[Finding]] = {}
         for f in report.findings:
             if f.state in ISSUE_STATES:
                 groups.setdefault(_group_key(f), []).append(f)
-        out += [_finding_issue(k, g, labels, pointer) for k, g in sorted(groups.items())]
-    out += [_alert_issue(a, pointer) for a in report.alerts]
+        worst_first = sorted(groups.items(), key=lambda kv: (-max(f.severity.rank for f in kv[1]), kv[0]))
+        out += [_finding_issue(k, g, labels, pointer) for k, g in worst_first]
     if gates_on:
         out += [_gate_issue(g, pointer) for g in report.gates if g.passed is False]
     unique = {d.fingerprint: d for d in out}

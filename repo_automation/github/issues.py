@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OWNED_LABEL = "repo-automation"
+# GitHub's secondary limits allow about 80 content-creating requests a minute and 500 an hour: a first run on a
+# repository with hundreds of findings creates the worst 30 issues and leaves the rest to the next runs.
+CREATES_PER_RUN = 30
 LABEL_COLORS = {"security": "d73a4a", OWNED_LABEL: "5319e7"}
 
 
@@ -159,6 +162,17 @@ def _http_error(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+def _cap_creates(ops: Sequence[IssueOp]) -> tuple[list[IssueOp], list[Action]]:
+    creates = [op for op in ops if op.kind is OpKind.CREATE]
+    if len(creates) <= CREATES_PER_RUN:
+        return list(ops), []
+    dropped = {id(op) for op in creates[CREATES_PER_RUN:]}
+    note = Action(sink="issues", performed=False,
+                  description=f"{len(dropped)} more new issue(s) left for the next runs: GitHub limits how fast "
+                              f"content is created, so at most {CREATES_PER_RUN} are opened per run (worst first)")
+    return [op for op in ops if id(op) not in dropped], [note]
+
+
 class IssueSink(Sink):
     """Keeps one issue per finding group, fired alert and failed gate; closes, reopens, never duplicates."""
 
@@ -184,6 +198,8 @@ class IssueSink(Sink):
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if self.skip_reason or self.github is None or not self.repository:
             raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        if ctx.pull_request is not None:
+            raise SourceSkipped("issues follow the default branch; a pull request gets a check run and a comment")
         from repo_automation.github.issue_content import desired_issues, run_link
 
         wanted = desired_issues(report, ctx)
@@ -195,10 +211,11 @@ class IssueSink(Sink):
         ops = plan_issue_sync(wanted.desired, existing, protected=wanted.protected,
                               closing_comment=f"No longer detected{at}{more}: closing. Reopened if it comes back.",
                               reopening_comment=f"Detected again{at}{more}: reopening.")
+        ops, deferred = _cap_creates(ops)
+        actions: list[Action] = deferred
         if ctx.dry_run:
             return [Action(sink=self.name, description=op.describe(), performed=False, target=self._target(op))
-                    for op in ops]
-        actions: list[Action] = []
+                    for op in ops] + actions
         failures: list[str] = []
         labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
         actions += self._ensure_labels(repo, labels, failures)

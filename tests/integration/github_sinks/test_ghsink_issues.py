@@ -209,3 +209,25 @@ def test_a_persistent_failure_is_reported_and_the_next_run_repairs(
     fake_github.faults.clear()
     _sink(gh).deliver(report(FINDINGS[:1]), ctx)
     assert len(_open(fake_github)) == 1 and len(fake_github.state.issues(REPO)) == 3
+
+
+def test_creations_are_capped_per_run_worst_first_and_resume_next_run(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+    many = tuple(code_finding("B101", f"app/m{n:02}.py", 1, severity=Severity.LOW) for n in range(34))
+    ctx = context(tmp_path, fake_github, create_issues=True)
+    actions = _sink(gh).deliver(report((*many, dep_finding())), ctx)
+    issues = fake_github.state.issues(REPO)
+    assert len(issues) == 30 and "pyyaml" in issues[0]["title"]  # the critical one first
+    assert "5 more new issue(s) left for the next runs" in actions[0].description
+    _sink(gh).deliver(report((*many, dep_finding())), ctx)
+    assert len(fake_github.state.issues(REPO)) == 35 and len(set(_fps(fake_github.state.issues(REPO)))) == 35
+
+
+def test_pull_request_runs_leave_issues_alone(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+    from repo_automation.context import PullRequest
+
+    pr = PullRequest(number=7, base_sha="c" * 40, head_sha="b" * 40, base_ref="main", head_ref="x", is_fork=False)
+    ctx = context(tmp_path, fake_github, create_issues=True, pull_request=pr)
+    with pytest.raises(SourceSkipped, match="default branch"):
+        _sink(gh).deliver(report(FINDINGS), ctx)
+    assert fake_github.requests == []
