@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 SECONDARY_LIMIT_DEFAULT_WAIT_S = 60.0  # GitHub: "wait at least one minute" when no Retry-After is given
+_SHARED: list[tuple[Any, GitHubClient]] = []  # (RunContext, client) of the last few runs in this process
+_SHARED_MAX = 4
+_SHARED_LOCK = threading.Lock()
 
 
 class GitHubError(SourceFailed):
@@ -144,6 +147,22 @@ class GitHubClient:
             raise SourceSkipped("no GitHub credentials: set github-token (GITHUB_TOKEN) or a GitHub App id and key")
         return cls(session=session, auth=auth, api_url=api_url, graphql_url=graphql_url,
                    cache=cache_from_settings(settings), repository=ctx.repository)
+
+    @classmethod
+    def shared(cls, ctx: RunContext) -> GitHubClient:
+        """One client per run (same RunContext): one App installation token, one cache, one usage count.
+
+        Use it from the collector and the sinks alike; call `close()` once at the end of the run.
+        """
+        with _SHARED_LOCK:
+            for held_ctx, client in _SHARED:
+                if held_ctx is ctx:
+                    return client
+        client = cls.from_context(ctx)
+        with _SHARED_LOCK:
+            _SHARED.append((ctx, client))
+            del _SHARED[:-_SHARED_MAX]
+        return client
 
     # -- PyGithub, for the sinks ---------------------------------------------------------------------------
     @property

@@ -242,7 +242,7 @@ class GitHubCollector(Collector):
         """Production wiring. An incomplete App configuration raises UsageError here (exit status 2); no
         credentials or no repository leaves the client unset, and collect() reports the skip reason."""
         try:
-            return cls(client=GitHubClient.from_context(ctx))
+            return cls(client=GitHubClient.shared(ctx))
         except SourceSkipped:
             return cls()
 

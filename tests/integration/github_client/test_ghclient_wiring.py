@@ -76,6 +76,23 @@ def test_github_app_auth_buys_an_installation_token(fake: ClientFakeGitHub, tmp_
     assert fake.state.token not in repr(client.auth) and "BEGIN" not in repr(client.auth)
 
 
+def test_one_shared_client_per_run_buys_one_installation_token(fake: ClientFakeGitHub, tmp_path: Path) -> None:
+    private, public = rsa_pem()
+    fake.app_public_key = public
+    data_for(fake.state, synthetic.REPO).installation_id = 77
+    ctx = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_APP_ID": APP_ID,
+                                      "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_REPOSITORY": synthetic.REPO})
+    collector = GitHubCollector.from_context(ctx)
+    collector.collect(ctx)
+    sink_client = GitHubClient.shared(ctx)  # what a sink gets
+    assert sink_client is collector.client
+    assert sink_client.rest.get_repo(synthetic.REPO).full_name == synthetic.REPO
+    assert fake.count("POST", "access_tokens") == 1
+    other_run = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": fake.token,
+                                            "GITHUB_REPOSITORY": synthetic.REPO})
+    assert GitHubClient.shared(other_run) is not sink_client
+
+
 def test_github_app_with_the_wrong_key_fails_clearly(fake: ClientFakeGitHub, tmp_path: Path) -> None:
     fake.app_public_key = rsa_pem()[1]
     data_for(fake.state, synthetic.REPO).installation_id = 77
