@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.github.reads import http_error, list_json
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
     from github import Github
-    from github.Issue import Issue
     from github.Repository import Repository
+
+    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -146,20 +148,12 @@ def _plan_one(d: DesiredIssue, have: ExistingIssue | None, reopening_comment: st
 
 
 # -- the sink ------------------------------------------------------------------------------------------
-def _existing(issue: Issue) -> ExistingIssue:
-    body = issue.body or ""
-    return ExistingIssue(number=issue.number, title=issue.title, body=body,
-                         labels=tuple(lab.name for lab in issue.labels), state=issue.state,
-                         state_reason=issue.state_reason, fingerprint=find_fingerprint(body))
-
-
-def _http_error(e: Exception) -> str:
-    from github import GithubException
-
-    if isinstance(e, GithubException):
-        message = e.data.get("message") if isinstance(e.data, dict) else None
-        return f"HTTP {e.status}" + (f" {message}" if message else "")
-    return f"{type(e).__name__}: {e}"
+def existing_from_json(item: Mapping[str, Any]) -> ExistingIssue:
+    body = str(item.get("body") or "")
+    return ExistingIssue(number=int(item["number"]), title=str(item.get("title") or ""), body=body,
+                         labels=tuple(str(lab["name"]) for lab in item.get("labels") or () if isinstance(lab, dict)),
+                         state=str(item.get("state") or "open"), state_reason=item.get("state_reason"),
+                         fingerprint=find_fingerprint(body))
 
 
 def _cap_creates(ops: Sequence[IssueOp]) -> tuple[list[IssueOp], list[Action]]:
@@ -178,25 +172,27 @@ class IssueSink(Sink):
 
     name: ClassVar[str] = "issues"
 
-    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
-        self.github = github
+    def __init__(self, *, client: GitHubClient | None, repository: str | None, github: Github | None = None,
+                 skip_reason: str | None = None) -> None:
+        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes."""
+        self.client = client
+        self.github = github if github is not None or client is None else client.rest
         self.repository = repository
         self.skip_reason = skip_reason
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> IssueSink:
         if not ctx.settings.create_issues:
-            return cls(github=None, repository=None, skip_reason="issues are off (set create-issues: true)")
+            return cls(client=None, repository=None, skip_reason="issues are off (set create-issues: true)")
         from repo_automation.github.client import GitHubClient
 
         try:
-            client = GitHubClient.from_context(ctx)
+            return cls(client=GitHubClient.from_context(ctx), repository=ctx.repository)
         except SourceSkipped as e:
-            return cls(github=None, repository=None, skip_reason=str(e))
-        return cls(github=client.rest, repository=ctx.repository)
+            return cls(client=None, repository=None, skip_reason=str(e))
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        if self.skip_reason or self.github is None or not self.repository:
+        if self.skip_reason or self.client is None or self.github is None or not self.repository:
             raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
         if ctx.pull_request is not None:
             raise SourceSkipped("issues follow the default branch; a pull request gets a check run and a comment")
@@ -204,7 +200,7 @@ class IssueSink(Sink):
 
         wanted = desired_issues(report, ctx)
         repo = self.github.withLazy(True).get_repo(self.repository)
-        objs, existing = self._list(repo)
+        existing = self._list()
         link = run_link(ctx.env)
         at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
         more = f" ([run]({link}))" if link else ""
@@ -219,23 +215,20 @@ class IssueSink(Sink):
         failures: list[str] = []
         labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
         actions += self._ensure_labels(repo, labels, failures)
-        actions += self._apply(repo, ops, objs, failures)
+        actions += self._apply(repo, ops, failures)
         if any(op.kind is OpKind.CREATE for op in ops):  # a retried POST may have created a second copy
-            objs, existing = self._list(repo)
-            dups = [op for op in plan_issue_sync(wanted.desired, existing) if op.kind is OpKind.CLOSE_DUPLICATE]
-            actions += self._apply(repo, dups, objs, failures)
+            dups = [op for op in plan_issue_sync(wanted.desired, self._list()) if op.kind is OpKind.CLOSE_DUPLICATE]
+            actions += self._apply(repo, dups, failures)
         if failures:
             done = "; ".join(a.description for a in actions) or "nothing"
             raise SourceFailed(f"{len(failures)} issue operation(s) failed: {'; '.join(failures)} (done: {done})")
         return actions
 
-    def _list(self, repo: Repository) -> tuple[dict[int, Issue], list[ExistingIssue]]:
-        try:
-            objs = {i.number: i for i in repo.get_issues(state="all", labels=[OWNED_LABEL])
-                    if i.pull_request is None}
-        except Exception as e:
-            raise SourceFailed(f"cannot list the action's issues: {_http_error(e)}") from e
-        return objs, [_existing(i) for i in objs.values()]
+    def _list(self) -> list[ExistingIssue]:
+        """The action's issues, open and closed: one conditional listing by the action's label."""
+        assert self.client is not None
+        items = list_json(self.client, f"/repos/{self.repository}/issues", {"state": "all", "labels": OWNED_LABEL})
+        return [existing_from_json(i) for i in items if "pull_request" not in i]
 
     def _target(self, op: IssueOp) -> str | None:
         return f"{self.repository}#{op.number}" if op.number is not None else self.repository
@@ -245,10 +238,12 @@ class IssueSink(Sink):
             return []
         from github import GithubException
 
+        assert self.client is not None
         try:
-            have = {lab.name.lower() for lab in repo.get_labels()}
-        except GithubException as e:
-            failures.append(f"list labels: {_http_error(e)}")
+            listed = list_json(self.client, f"/repos/{self.repository}/labels", {})
+            have = {str(lab.get("name", "")).lower() for lab in listed}
+        except SourceFailed as e:
+            failures.append(f"list labels: {e}")
             return []
         out = []
         for name in names:
@@ -258,32 +253,31 @@ class IssueSink(Sink):
                 repo.create_label(name, LABEL_COLORS.get(name.lower(), "ededed"))
             except GithubException as e:
                 if e.status != 422:  # 422 already_exists: someone made it meanwhile, which is fine
-                    failures.append(f"create label {name!r}: {_http_error(e)}")
+                    failures.append(f"create label {name!r}: {http_error(e)}")
                 continue
             out.append(Action(sink=self.name, description=f"create label {name!r}", performed=True,
                               target=self.repository))
         return out
 
-    def _apply(self, repo: Repository, ops: Sequence[IssueOp], objs: dict[int, Issue], failures: list[str]
-               ) -> list[Action]:
+    def _apply(self, repo: Repository, ops: Sequence[IssueOp], failures: list[str]) -> list[Action]:
         out = []
         for op in ops:
             try:
-                url = self._apply_one(repo, op, objs)
+                url = self._apply_one(repo, op)
             except Exception as e:  # noqa: BLE001 — one failed operation must not stop the others
-                log.warning("issue operation failed: %s: %s", op.describe(), _http_error(e))
-                failures.append(f"{op.describe()}: {_http_error(e)}")
+                log.warning("issue operation failed: %s: %s", op.describe(), http_error(e))
+                failures.append(f"{op.describe()}: {http_error(e)}")
                 continue
             out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url))
         return out
 
-    def _apply_one(self, repo: Repository, op: IssueOp, objs: dict[int, Issue]) -> str:
+    def _apply_one(self, repo: Repository, op: IssueOp) -> str:
         if op.kind is OpKind.CREATE:
             assert op.title is not None and op.body is not None
             created = repo.create_issue(title=op.title, body=op.body, labels=list(op.labels))
             return created.html_url
         assert op.number is not None
-        issue = objs[op.number]
+        issue = repo.get_issue(op.number)  # lazy: no request until it is written
         if op.kind is OpKind.UPDATE:
             assert op.title is not None and op.body is not None
             issue.edit(title=op.title, body=op.body, labels=list(op.labels))

@@ -24,8 +24,8 @@ FINDINGS = (
 )
 
 
-def _sink(gh: Any) -> IssueSink:
-    return IssueSink(github=gh, repository=REPO)
+def _sink(gh: Any, ghc: Any) -> IssueSink:
+    return IssueSink(client=ghc, github=gh, repository=REPO)
 
 
 def _open(server: FakeGitHub) -> list[dict[str, Any]]:
@@ -37,74 +37,76 @@ def _fps(issues: list[dict[str, Any]]) -> list[str | None]:
 
 
 def test_ten_runs_with_the_same_findings_keep_exactly_one_issue_per_group(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, create_issues=True)
-    first = _sink(gh).deliver(report(FINDINGS), ctx)
+    first = _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     assert [a.description.split(" ")[0] for a in first].count("create") == 3 + 2  # 3 issues, 2 labels
     for _ in range(9):
-        assert _sink(gh).deliver(report(FINDINGS), ctx) == []
+        assert _sink(gh, ghc).deliver(report(FINDINGS), ctx) == []
     issues = fake_github.state.issues(REPO)
     assert len(issues) == 3 and len(set(_fps(issues))) == 3
     assert fake_github.count("POST", "/issues") == 3 and fake_github.count("PATCH") == 0
     assert fake_github.count("GET", "/labels") == 1  # labels only looked at when an issue needs them
+    listings = [r.status for r in fake_github.requests if r.method == "GET" and r.path.endswith("/issues")]
+    assert listings == [200, 200] + [304] * 9 and ghc.usage.not_modified == 9  # warm reruns read for free
     run = next(i for i in issues if "app/run.py" in i["title"])
     assert "line 10" in run["body"] and "line 31" in run["body"]
     assert {lab["name"] for lab in run["labels"]} == {"repo-automation", "security"}
 
 
 def test_gone_finding_is_closed_with_a_comment_and_reopened_when_back(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, create_issues=True)
-    _sink(gh).deliver(report(FINDINGS), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     dep_issue = next(i for i in fake_github.state.issues(REPO) if "pyyaml" in i["title"])
-    actions = _sink(gh).deliver(report(FINDINGS[:3]), ctx)
+    actions = _sink(gh, ghc).deliver(report(FINDINGS[:3]), ctx)
     assert [a.description.split(" issue")[0] for a in actions] == ["close"]
     assert dep_issue["state"] == "closed" and dep_issue["state_reason"] == "completed"
     assert "No longer detected" in fake_github.state.comments(REPO, dep_issue["number"])[-1]["body"]
-    actions = _sink(gh).deliver(report(FINDINGS), ctx)
+    actions = _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     assert [a.description.split(" issue")[0] for a in actions] == ["reopen"]
     assert dep_issue["state"] == "open" and len(fake_github.state.issues(REPO)) == 3
     assert "Detected again" in fake_github.state.comments(REPO, dep_issue["number"])[-1]["body"]
 
 
-def test_issue_closed_as_not_planned_stays_closed(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_issue_closed_as_not_planned_stays_closed(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, create_issues=True)
-    _sink(gh).deliver(report(FINDINGS[3:]), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS[3:]), ctx)
     issue = fake_github.state.issues(REPO)[0]
     issue.update(state="closed", state_reason="not_planned")
-    assert _sink(gh).deliver(report(FINDINGS[3:]), ctx) == []
+    assert _sink(gh, ghc).deliver(report(FINDINGS[3:]), ctx) == []
     assert issue["state"] == "closed" and fake_github.count("POST", "/issues") == 1
 
 
-def test_a_failed_scanner_does_not_close_its_issues(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_a_failed_scanner_does_not_close_its_issues(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, create_issues=True)
-    _sink(gh).deliver(report(FINDINGS), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     sources = (SourceResult(name="bandit", kind="scanner", status=Status.FAILED, reason="timed out"),
                SourceResult(name="pip-audit", kind="scanner", status=Status.OK))
-    actions = _sink(gh).deliver(report(FINDINGS[3:], sources=sources), ctx)
+    actions = _sink(gh, ghc).deliver(report(FINDINGS[3:], sources=sources), ctx)
     assert actions == [] and len(_open(fake_github)) == 3
     ok = tuple(SourceResult(name=s.name, kind="scanner", status=Status.OK) for s in sources)
-    assert len(_sink(gh).deliver(report(FINDINGS[3:], sources=ok), ctx)) == 2  # now bandit ran: close both
+    assert len(_sink(gh, ghc).deliver(report(FINDINGS[3:], sources=ok), ctx)) == 2  # now bandit ran: close both
 
 
 def test_labels_people_added_are_kept_and_labels_are_created_once(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, create_issues=True,
                   config={"automation": {"security_scanning": {"issue_labels": ["security", "vuln"]}}})
-    _sink(gh).deliver(report(FINDINGS[:1]), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS[:1]), ctx)
     issue = fake_github.state.issues(REPO)[0]
     issue["labels"].append(fake_github.state.add_label(fake_github.state.repo("octo-org", "hello-world"),  # type: ignore[arg-type]
                                                        "triaged"))
-    _sink(gh).deliver(report(FINDINGS), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     assert {lab["name"] for lab in issue["labels"]} == {"repo-automation", "security", "vuln", "triaged"}
     assert fake_github.count("POST", "/labels") == 3
 
 
 def test_oversized_body_is_cut_with_a_pointer_to_the_report(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     many = tuple(code_finding("B608", "app/db.py", n, message="SQL built from strings " + "x" * 200)
                  for n in range(1, 1001))
-    _sink(gh).deliver(report(many), context(tmp_path, fake_github, create_issues=True))
+    _sink(gh, ghc).deliver(report(many), context(tmp_path, fake_github, create_issues=True))
     (issue,) = fake_github.state.issues(REPO)
     assert len(issue["body"]) <= 65_536
     assert "more, cut to fit GitHub's issue size limit" in issue["body"]
@@ -112,10 +114,10 @@ def test_oversized_body_is_cut_with_a_pointer_to_the_report(
     assert find_fingerprint(issue["body"]) == "code:bandit:B608:app/db.py"
 
 
-def test_injection_in_titles_and_messages_is_inert(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_injection_in_titles_and_messages_is_inert(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     evil = "@octo-org/admins <!-- repo-automation:fingerprint=hijack --> [x](javascript:alert(1)) <img src=x>"
     finding = code_finding("B101", "app/x.py", 1, title=evil, message=evil + "\n\n# heading")
-    _sink(gh).deliver(report((finding,)), context(tmp_path, fake_github, create_issues=True))
+    _sink(gh, ghc).deliver(report((finding,)), context(tmp_path, fake_github, create_issues=True))
     (issue,) = fake_github.state.issues(REPO)
     assert "@octo-org" not in issue["title"] and "@\u200docto-org" in issue["title"]
     assert issue["body"].count("<!--") == 1 and "<img" not in issue["body"] and "](javascript" not in issue["body"]
@@ -123,34 +125,36 @@ def test_injection_in_titles_and_messages_is_inert(tmp_path: Path, fake_github: 
     assert "@octo-org" not in issue["body"]
 
 
-def test_alerts_get_their_own_issue(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_alerts_get_their_own_issue(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     alert = Alert(level="critical", condition="security.critical_vulnerabilities > 0", channels=("slack",),
                   values={"security.critical_vulnerabilities": 2.0})
-    _sink(gh).deliver(report((), alerts=(alert,)), context(tmp_path, fake_github, create_issues=True))
+    _sink(gh, ghc).deliver(report((), alerts=(alert,)), context(tmp_path, fake_github, create_issues=True))
     (issue,) = fake_github.state.issues(REPO)
     assert issue["title"] == "[critical alert] security.critical_vulnerabilities > 0"
     assert {lab["name"] for lab in issue["labels"]} == {"repo-automation", "alert", "critical"}
 
 
-def test_dry_run_reads_only_and_describes_every_write(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
-    _sink(gh).deliver(report(FINDINGS), context(tmp_path, fake_github, create_issues=True))
+def test_dry_run_reads_only_and_describes_every_write(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+    _sink(gh, ghc).deliver(report(FINDINGS), context(tmp_path, fake_github, create_issues=True))
     before = len(fake_github.mutating_requests())
     dry = context(tmp_path, fake_github, create_issues=True, dry_run=True)
     changed = (FINDINGS[0], code_finding("B303", "app/hash.py", 4, title="md5 used"))
-    actions = _sink(gh).deliver(report(changed), dry)
+    actions = _sink(gh, ghc).deliver(report(changed), dry)
     assert len(fake_github.mutating_requests()) == before
     # B602 lost one of its two lines (update), B303 is new, the other two are gone
     assert sorted(a.description.split(" issue")[0] for a in actions) == ["close", "close", "create", "update"]
     assert not any(a.performed for a in actions)
 
 
-def test_pull_requests_in_the_listing_are_not_touched(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_pull_requests_in_the_listing_are_not_touched(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     repo = fake_github.state.repo("octo-org", "hello-world")
     assert repo is not None
     pr = fake_github.state.add_pull(repo, title="bump", head_sha="b" * 40, base_sha="c" * 40)
     pr["labels"] = [fake_github.state.ensure_label(repo, "repo-automation")]
     pr["body"] = "<!-- repo-automation:fingerprint=code:bandit:B101:app/x.py -->"
-    _sink(gh).deliver(report(()), context(tmp_path, fake_github, create_issues=True))
+    _sink(gh, ghc).deliver(report(()), context(tmp_path, fake_github, create_issues=True))
     assert pr["state"] == "open" and fake_github.mutating_requests() == []
 
 
@@ -173,17 +177,17 @@ def test_production_wiring_through_the_github_client(tmp_path: Path, fake_github
     assert len(fake_github.state.issues(REPO)) == 1
 
 
-def test_a_500_then_success_creates_each_issue_once(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_a_500_then_success_creates_each_issue_once(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     fake_github.inject(Fault.server_error(500, method="POST", path=r"/issues$"))
-    _sink(gh).deliver(report(FINDINGS), context(tmp_path, fake_github, create_issues=True))
+    _sink(gh, ghc).deliver(report(FINDINGS), context(tmp_path, fake_github, create_issues=True))
     assert len(_open(fake_github)) == 3 and len(set(_fps(_open(fake_github)))) == 3
 
 
 def test_an_issue_created_behind_a_502_is_not_left_duplicated(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     """GitHub created the issue but the gateway answered 502; PyGithub retries the POST: a second copy."""
     fake_github.inject(Fault.server_error(502, method="POST", path=r"/issues$", apply=True))
-    actions = _sink(gh).deliver(report(FINDINGS[3:]), context(tmp_path, fake_github, create_issues=True))
+    actions = _sink(gh, ghc).deliver(report(FINDINGS[3:]), context(tmp_path, fake_github, create_issues=True))
     assert len(fake_github.state.issues(REPO)) == 2  # the copy was made…
     assert len(_open(fake_github)) == 1  # …and closed as a duplicate in the same run
     closed = next(i for i in fake_github.state.issues(REPO) if i["state"] == "closed")
@@ -191,43 +195,43 @@ def test_an_issue_created_behind_a_502_is_not_left_duplicated(
 
 
 def test_secondary_rate_limit_on_the_listing_is_waited_out(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     fake_github.inject(Fault.secondary_rate_limit(retry_after=1, method="GET", path=r"/issues$"))
-    _sink(gh).deliver(report(FINDINGS[3:]), context(tmp_path, fake_github, create_issues=True))
+    _sink(gh, ghc).deliver(report(FINDINGS[3:]), context(tmp_path, fake_github, create_issues=True))
     assert len(_open(fake_github)) == 1
 
 
 def test_a_persistent_failure_is_reported_and_the_next_run_repairs(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, create_issues=True)
-    _sink(gh).deliver(report(FINDINGS), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     fake_github.inject(Fault.server_error(500, times=None, method="PATCH"))
     with pytest.raises(SourceFailed, match="issue operation"):
-        _sink(gh).deliver(report(FINDINGS[:1]), ctx)
-    out = deliver(report(FINDINGS[:1]), Stages(sinks=[_sink(gh)]), ctx)
+        _sink(gh, ghc).deliver(report(FINDINGS[:1]), ctx)
+    out = deliver(report(FINDINGS[:1]), Stages(sinks=[_sink(gh, ghc)]), ctx)
     assert out.sources[-1].status is Status.FAILED and "HTTP 500" in out.sources[-1].reason
     fake_github.faults.clear()
-    _sink(gh).deliver(report(FINDINGS[:1]), ctx)
+    _sink(gh, ghc).deliver(report(FINDINGS[:1]), ctx)
     assert len(_open(fake_github)) == 1 and len(fake_github.state.issues(REPO)) == 3
 
 
 def test_creations_are_capped_per_run_worst_first_and_resume_next_run(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     many = tuple(code_finding("B101", f"app/m{n:02}.py", 1, severity=Severity.LOW) for n in range(34))
     ctx = context(tmp_path, fake_github, create_issues=True)
-    actions = _sink(gh).deliver(report((*many, dep_finding())), ctx)
+    actions = _sink(gh, ghc).deliver(report((*many, dep_finding())), ctx)
     issues = fake_github.state.issues(REPO)
     assert len(issues) == 30 and "pyyaml" in issues[0]["title"]  # the critical one first
     assert "5 more new issue(s) left for the next runs" in actions[0].description
-    _sink(gh).deliver(report((*many, dep_finding())), ctx)
+    _sink(gh, ghc).deliver(report((*many, dep_finding())), ctx)
     assert len(fake_github.state.issues(REPO)) == 35 and len(set(_fps(fake_github.state.issues(REPO)))) == 35
 
 
-def test_pull_request_runs_leave_issues_alone(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_pull_request_runs_leave_issues_alone(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     from repo_automation.context import PullRequest
 
     pr = PullRequest(number=7, base_sha="c" * 40, head_sha="b" * 40, base_ref="main", head_ref="x", is_fork=False)
     ctx = context(tmp_path, fake_github, create_issues=True, pull_request=pr)
     with pytest.raises(SourceSkipped, match="default branch"):
-        _sink(gh).deliver(report(FINDINGS), ctx)
+        _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     assert fake_github.requests == []
