@@ -12,6 +12,7 @@ exponential backoff; `202 Accepted` (statistics still being computed) is retried
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -134,13 +135,11 @@ class GitHubClient:
         if not ctx.repository:
             raise SourceSkipped("no repository: set GITHUB_REPOSITORY or the repository input")
         settings = ctx.settings
-        api_url = settings.github_api_url
         configured = ctx.config.get("tracking", "data_sources", "github", "api_endpoint")
-        if api_url == DEFAULT_API_URL and isinstance(configured, str) and configured:
-            api_url = configured  # GITHUB_API_URL wins when set; otherwise the configuration's endpoint
-        graphql_url = settings.graphql_url if api_url == settings.github_api_url else None
-        if graphql_url is None:
-            graphql_url = api_url[: -len("/v3")] + "/graphql" if api_url.endswith("/api/v3") else api_url + "/graphql"
+        if settings.github_api_url == DEFAULT_API_URL and isinstance(configured, str) and configured:
+            # GITHUB_API_URL wins when set; otherwise the configuration's endpoint (GraphQL derived from it)
+            settings = dataclasses.replace(settings, github_api_url=configured.rstrip("/"))
+        api_url, graphql_url = settings.github_api_url, settings.graphql_url
         session = build_session()
         auth = auth_from_settings(settings, ctx.repository, session)
         if auth is None:

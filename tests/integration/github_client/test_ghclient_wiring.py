@@ -151,3 +151,13 @@ def test_token_never_shows_in_repr(tmp_path: Path) -> None:
     client = GitHubClient.from_context(ctx)
     assert isinstance(client.auth, TokenAuth)
     assert "ghp_secretvalue123" not in repr(client.auth) + repr(vars(client))
+
+
+def test_configured_api_endpoint_is_used_when_github_api_url_is_not_set(fake: ClientFakeGitHub,
+                                                                        tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, config={"tracking": {"data_sources": {"github": {
+        "api_endpoint": fake.url + "/api/v3"}}}}, env={"GITHUB_TOKEN": fake.token, "GITHUB_REPOSITORY": synthetic.REPO})
+    client = GitHubClient.from_context(ctx)
+    assert (client.api_url, client.graphql_url) == (fake.url + "/api/v3", fake.url + "/api/graphql")
+    values = {m.name: m.value for m in GitHubCollector(client=client).collect(ctx)}
+    assert values["github.stars"] == 42
