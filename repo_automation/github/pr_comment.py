@@ -9,19 +9,21 @@ the previous stored run and the metrics that moved. Fork pull requests and dry r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.checks import conclusion_for, pr_skip_reason
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
+from repo_automation.github.reads import http_error, list_json
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
     from github import Github
-    from github.IssueComment import IssueComment
+
+    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +82,11 @@ def render_comment(report: RunReport, ctx: RunContext) -> str:
 class PrCommentSink(Sink):
     name: ClassVar[str] = "pr-comment"
 
-    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
-        self.github = github
+    def __init__(self, *, client: GitHubClient | None, repository: str | None, github: Github | None = None,
+                 skip_reason: str | None = None) -> None:
+        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes."""
+        self.client = client
+        self.github = github if github is not None or client is None else client.rest
         self.repository = repository
         self.skip_reason = skip_reason
 
@@ -89,46 +94,47 @@ class PrCommentSink(Sink):
     def from_context(cls, ctx: RunContext) -> PrCommentSink:
         reason = pr_skip_reason(ctx)
         if reason:
-            return cls(github=None, repository=None, skip_reason=reason)
+            return cls(client=None, repository=None, skip_reason=reason)
         from repo_automation.github.client import GitHubClient
 
         try:
-            return cls(github=GitHubClient.from_context(ctx).rest, repository=ctx.repository)
+            return cls(client=GitHubClient.from_context(ctx), repository=ctx.repository)
         except SourceSkipped as e:
-            return cls(github=None, repository=None, skip_reason=str(e))
+            return cls(client=None, repository=None, skip_reason=str(e))
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         reason = self.skip_reason or pr_skip_reason(ctx)
-        if reason or self.github is None or not self.repository:
+        if reason or self.client is None or self.github is None or not self.repository:
             raise SourceSkipped(reason or "no GitHub repository or credentials")
         assert ctx.pull_request is not None
         from github import GithubException
 
         number = ctx.pull_request.number
         body = render_comment(report, ctx)
+        ours = find_ours(list_json(self.client, f"/repos/{self.repository}/issues/{number}/comments", {}))
+        if ours is not None and ours.get("body") == body:
+            return []
+        what = f"{'update' if ours is not None else 'create'} the health comment on pull request #{number}"
+        if ctx.dry_run:
+            target = str(ours.get("html_url")) if ours else f"{self.repository}#{number}"
+            return [Action(sink=self.name, description=what, performed=False, target=target)]
         issue = self.github.withLazy(True).get_repo(self.repository).get_issue(number)
         try:
-            ours = self._find(issue.get_comments())
-            if ours is not None and ours.body == body:
-                return []
-            verb = "update" if ours is not None else "create"
-            what = f"{verb} the health comment on pull request #{number}"
-            if ctx.dry_run:
-                return [Action(sink=self.name, description=what, performed=False,
-                               target=ours.html_url if ours else f"{self.repository}#{number}")]
             if ours is not None:
-                ours.edit(body)
-                url = ours.html_url
+                comment = issue.get_comment(int(ours["id"]))  # lazy: the PATCH is the only request
+                comment.edit(body)
+                url = comment.html_url
             else:
                 url = issue.create_comment(body).html_url
         except GithubException as e:
-            raise SourceFailed(f"pull request comment not written: HTTP {e.status}") from e
+            raise SourceFailed(f"pull request comment not written: {http_error(e)}") from e
         return [Action(sink=self.name, description=what, performed=True, target=url)]
 
-    @staticmethod
-    def _find(comments: Iterable[IssueComment]) -> IssueComment | None:
-        """The action's marked comment: the oldest one written by a bot (people may quote the marker)."""
-        for c in comments:
-            if find_fingerprint(c.body) == FINGERPRINT and c.user is not None and c.user.type == "Bot":
-                return c
-        return None
+
+def find_ours(comments: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The action's marked comment: the oldest one written by a bot (people may quote the marker)."""
+    for c in comments:
+        user = c.get("user") or {}
+        if find_fingerprint(c.get("body")) == FINGERPRINT and isinstance(user, dict) and user.get("type") == "Bot":
+            return c
+    return None

@@ -10,10 +10,9 @@ most recently created open issues) keeps the API cost flat. In a dry run nothing
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,10 +21,14 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.github.reads import http_error, list_json
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
     from github import Github
+    from github.Issue import Issue
+
+    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -68,64 +71,68 @@ def match_rule(rules: Sequence[TriageRule], title: str, body: str) -> TriageRule
     return None
 
 
+def _untriaged(item: Mapping[str, Any]) -> bool:
+    """Open, not a pull request, no labels, no assignees, not one of the action's own issues."""
+    return ("pull_request" not in item and not item.get("labels") and not item.get("assignees")
+            and find_fingerprint(item.get("body")) is None)
+
+
 class TriageSink(Sink):
     name: ClassVar[str] = "triage"
 
-    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
-        self.github = github
+    def __init__(self, *, client: GitHubClient | None, repository: str | None, github: Github | None = None,
+                 skip_reason: str | None = None) -> None:
+        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes."""
+        self.client = client
+        self.github = github if github is not None or client is None else client.rest
         self.repository = repository
         self.skip_reason = skip_reason
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> TriageSink:
         if not ctx.config.get("automation", "issue_triage", "enabled", default=False):
-            return cls(github=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
+            return cls(client=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
         if not rules_from_config(ctx.config):
-            return cls(github=None, repository=None, skip_reason="issue triage has no rules")
+            return cls(client=None, repository=None, skip_reason="issue triage has no rules")
         from repo_automation.github.client import GitHubClient
 
         try:
-            return cls(github=GitHubClient.from_context(ctx).rest, repository=ctx.repository)
+            return cls(client=GitHubClient.from_context(ctx), repository=ctx.repository)
         except SourceSkipped as e:
-            return cls(github=None, repository=None, skip_reason=str(e))
+            return cls(client=None, repository=None, skip_reason=str(e))
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        if self.skip_reason or self.github is None or not self.repository:
+        if self.skip_reason or self.client is None or self.github is None or not self.repository:
             raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
         rules = rules_from_config(ctx.config)
         if not rules:
             raise SourceSkipped("issue triage has no rules")
-        from github import GithubException
-
+        recent = list_json(self.client, f"/repos/{self.repository}/issues",
+                           {"state": "open", "sort": "created", "direction": "desc"}, limit=MAX_ISSUES)
         repo = self.github.withLazy(True).get_repo(self.repository)
         actions: list[Action] = []
         failures: list[str] = []
-        try:
-            recent = list(itertools.islice(repo.get_issues(state="open", sort="created", direction="desc"),
-                                           MAX_ISSUES))
-        except GithubException as e:
-            raise SourceFailed(f"cannot list open issues: HTTP {e.status}") from e
-        for issue in recent:
-            if issue.pull_request is not None or issue.labels or issue.assignees or find_fingerprint(issue.body):
-                continue
-            rule = match_rule(rules, issue.title, issue.body or "")
+        for item in filter(_untriaged, recent):
+            rule = match_rule(rules, str(item.get("title") or ""), str(item.get("body") or ""))
             if rule is None:
                 continue
-            what = f"triage issue #{issue.number}: label {', '.join(rule.labels) or '-'}" + (
+            number, url = int(item["number"]), str(item.get("html_url") or "")
+            what = f"triage issue #{number}: label {', '.join(rule.labels) or '-'}" + (
                 f", assign {', '.join(rule.assignees)}" if rule.assignees else "")
-            if ctx.dry_run:
-                actions.append(Action(sink=self.name, description=what, performed=False, target=issue.html_url))
-                continue
-            try:
-                if rule.labels:  # the documented {"labels": [...]} form (PyGithub's add_to_labels sends a bare list)
-                    issue.requester.requestJsonAndCheck("POST", f"{issue.url}/labels",
-                                                        input={"labels": list(rule.labels)})
-                if rule.assignees:
-                    issue.add_to_assignees(*rule.assignees)
-            except GithubException as e:
-                failures.append(f"issue #{issue.number}: HTTP {e.status}")
-                continue
-            actions.append(Action(sink=self.name, description=what, performed=True, target=issue.html_url))
+            if not ctx.dry_run:
+                try:
+                    self._apply(repo.get_issue(number), rule)
+                except Exception as e:  # noqa: BLE001 — one issue's failure must not stop the others
+                    failures.append(f"issue #{number}: {http_error(e)}")
+                    continue
+            actions.append(Action(sink=self.name, description=what, performed=not ctx.dry_run, target=url))
         if failures:
             raise SourceFailed(f"triage failed for {len(failures)} issue(s): {'; '.join(failures)}")
         return actions
+
+    @staticmethod
+    def _apply(issue: Issue, rule: TriageRule) -> None:
+        if rule.labels:  # the documented {"labels": [...]} form (PyGithub's add_to_labels sends a bare list)
+            issue.requester.requestJsonAndCheck("POST", f"{issue.url}/labels", input={"labels": list(rule.labels)})
+        if rule.assignees:
+            issue.add_to_assignees(*rule.assignees)

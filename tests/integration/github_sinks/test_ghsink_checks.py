@@ -80,12 +80,13 @@ def test_no_permission_for_checks_falls_back_to_a_commit_status(
     assert len(status["description"]) <= 140 and "commit status" in action.description
 
 
-def test_fork_pull_request_is_a_notice_not_a_failure(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_fork_pull_request_is_a_notice_not_a_failure(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github, fork=True))
     notice = fork_notice(ctx)
     assert notice is not None and "fork" in notice
     for sink in (CheckRunSink.from_context(ctx), PrCommentSink.from_context(ctx),
-                 CheckRunSink(github=gh, repository=REPO), PrCommentSink(github=gh, repository=REPO)):
+                 CheckRunSink(github=gh, repository=REPO), PrCommentSink(client=ghc, github=gh, repository=REPO)):
         with pytest.raises(SourceSkipped, match="read-only"):
             sink.deliver(report(()), ctx)
     assert fake_github.requests == []
@@ -98,11 +99,11 @@ def test_not_a_pull_request_is_skipped(tmp_path: Path, fake_github: FakeGitHub, 
     assert fork_notice(ctx) is None
 
 
-def test_dry_run_writes_no_check_and_no_comment(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_dry_run_writes_no_check_and_no_comment(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     findings = tuple(code_finding("B101", "a.py", n) for n in range(1, 80))
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github), dry_run=True)
     actions = [*CheckRunSink(github=gh, repository=REPO).deliver(report(findings), ctx),
-               *PrCommentSink(github=gh, repository=REPO).deliver(report(findings), ctx)]
+               *PrCommentSink(client=ghc, github=gh, repository=REPO).deliver(report(findings), ctx)]
     assert fake_github.mutating_requests() == []
     assert [a.performed for a in actions] == [False, False]
     assert "79 annotation(s) in 2 request(s)" in actions[0].description
@@ -124,10 +125,10 @@ def _with_health(overall: float, changes: tuple[MetricChange, ...] = ()) -> Any:
 
 
 def test_sticky_comment_is_created_once_then_edited_never_duplicated(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     pr = _pr(fake_github)
     ctx = context(tmp_path, fake_github, pull_request=pr)
-    sink = PrCommentSink(github=gh, repository=REPO)
+    sink = PrCommentSink(client=ghc, github=gh, repository=REPO)
     change = MetricChange(name="code_quality.coverage", value=81.0, previous=78.5, delta_previous=2.5,
                           thirty_days_ago=None, delta_30d=None)
     sink.deliver(_with_health(80.0, (change,)), ctx)
@@ -144,7 +145,7 @@ def test_sticky_comment_is_created_once_then_edited_never_duplicated(
 
 
 def test_a_person_quoting_the_marker_does_not_capture_the_comment(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
     pr = _pr(fake_github)
     repo = fake_github.state.repo("octo-org", "hello-world")
     assert repo is not None
@@ -154,5 +155,6 @@ def test_a_person_quoting_the_marker_does_not_capture_the_comment(
               "issue_url": f"{fake_github.state.repo_url(repo)}/issues/{pr.number}", "url": "", "html_url": "",
               "node_id": "x", "author_association": "NONE"}
     repo.comments[1] = quoted
-    PrCommentSink(github=gh, repository=REPO).deliver(report(()), context(tmp_path, fake_github, pull_request=pr))
+    sink = PrCommentSink(client=ghc, github=gh, repository=REPO)
+    sink.deliver(report(()), context(tmp_path, fake_github, pull_request=pr))
     assert quoted["body"].startswith("> ") and len(fake_github.state.comments(REPO, pr.number)) == 2

@@ -44,3 +44,32 @@ def test_dry_run_of_every_github_sink_sends_no_write(tmp_path: Path, fake_github
     statuses = {s.name: s.status for s in out.sources if s.kind == "sink"}
     assert statuses == {"issues": Status.OK, "triage": Status.OK, "checks": Status.SKIPPED,
                         "pr-comment": Status.SKIPPED}
+
+
+def test_warm_rerun_of_the_reading_sinks_costs_no_rest_point(
+        tmp_path: Path, fake_github: FakeGitHub, gh: object, ghc: object) -> None:
+    from typing import Any
+
+    repo = fake_github.state.repo("octo-org", "hello-world")
+    assert repo is not None
+    fake_github.state.add_issue(repo, title="It crashes", body="crash", user="someone")
+    issue = fake_github.state.add_pull(repo, title="feature", head_sha="b" * 40, base_sha="c" * 40)
+    pr = PullRequest(number=issue["number"], base_sha="c" * 40, head_sha="b" * 40, base_ref="main",
+                     head_ref="feature", is_fork=False)
+    push = context(tmp_path, fake_github, config=TRIAGE, create_issues=True)
+    on_pr = context(tmp_path, fake_github, config=TRIAGE, pull_request=pr)
+    findings = (code_finding("B602", "app/run.py", 3),)
+    kw: dict[str, Any] = {"client": ghc, "github": gh, "repository": "octo-org/hello-world"}
+
+    def run() -> None:
+        IssueSink(**kw).deliver(report(findings), push)
+        TriageSink(**kw).deliver(report(findings), push)
+        PrCommentSink(**kw).deliver(report(findings), on_pr)
+
+    run()
+    run()  # sees the first run's own writes (labels, a comment): listings changed, nothing to write
+    settled = len(fake_github.requests)
+    assert len(fake_github.mutating_requests()) == 5  # 2 labels, 1 issue, 1 triage label, 1 comment
+    run()
+    again = fake_github.requests[settled:]
+    assert [(r.method, r.status) for r in again] == [("GET", 304)] * 3  # issues, open issues, PR comments
