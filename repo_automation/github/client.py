@@ -172,10 +172,12 @@ class GitHubClient:
             from github import Github, GithubRetry
 
             gh_auth = GhAuth.Token(self.auth.token()) if self.auth is not None else None
-            self._rest = Github(auth=gh_auth, base_url=self.api_url, timeout=int(self.timeout_s),
+            retry = GithubRetry(total=self.max_retries, backoff_factor=self.backoff_s,
+                                secondary_rate_wait=min(SECONDARY_LIMIT_DEFAULT_WAIT_S, self.max_wait_s),
+                                max_rate_limit_wait=self.max_wait_s)  # never an hour's sleep in a sink
+            self._rest = Github(auth=gh_auth, base_url=self.api_url, timeout=max(1, round(self.timeout_s)),
                                 user_agent=str(self.session.headers.get("User-Agent", "repo-automation")),
-                                retry=GithubRetry(total=self.max_retries, backoff_factor=self.backoff_s),
-                                per_page=100)
+                                retry=retry, per_page=100)
         return self._rest
 
     # -- REST ------------------------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ class GitHubClient:
               params: dict[str, Any] | None = None, json: Any = None) -> requests.Response:
         import requests
 
-        attempts = accepted = 0
+        attempts = accepted = limited = 0
         what = "GraphQL" if graphql else f"{method} {url.removeprefix(self.api_url)}"
         while True:
             if self.auth is not None:
@@ -249,12 +251,17 @@ class GitHubClient:
                 continue
             self._count(graphql, resp)
             delay = self._rate_limit_delay(resp, what, graphql)
-            if delay is None and resp.status_code >= 500:
+            if delay is not None:
+                limited += 1
+                if limited > self.max_retries:
+                    raise GitHubError(f"{what}: still rate limited after {limited - 1} waits; try again later",
+                                      status=resp.status_code)
+            elif resp.status_code >= 500:
                 attempts += 1
                 if attempts > self.max_retries:
                     return resp
                 delay = self._backoff(attempts)
-            elif delay is None and resp.status_code == 202 and method == "GET":
+            elif resp.status_code == 202 and method == "GET":
                 accepted += 1
                 if accepted > self.accepted_retries:
                     raise GitHubError(f"{what}: GitHub is still computing the statistics (202 after "

@@ -74,6 +74,14 @@ def test_secondary_limit_longer_than_we_wait_fails_at_once(
     assert time.monotonic() - start < 3
 
 
+def test_rate_limit_that_never_lifts_gives_up_after_bounded_waits(
+        fake: ClientFakeGitHub, make_client: Callable[..., GitHubClient], tmp_path: Path) -> None:
+    fake.inject(Fault.secondary_rate_limit(retry_after=0, path=GRAPHQL, times=None))
+    with pytest.raises(SourceFailed, match="still rate limited after 2 waits"):
+        collect(make_client(max_retries=2), tmp_path)
+    assert fake.count("POST", "graphql") == 3
+
+
 def test_primary_limit_exhausted_reports_the_reset_time(
         fake: ClientFakeGitHub, make_client: Callable[..., GitHubClient], tmp_path: Path) -> None:
     fake.inject(Fault.primary_exhausted(reset_in=3600, path=GRAPHQL))
