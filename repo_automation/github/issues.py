@@ -285,8 +285,8 @@ class IssueSink(Sink):
             assert op.title is not None and op.body is not None
             issue.edit(state="open", title=op.title, body=op.body, labels=list(op.labels))
             issue.create_comment(op.comment or "Reopening.")
-        else:
-            issue.create_comment(op.comment or "Closing.")
+        else:  # state first: if the comment then fails, the next run has nothing left to repeat
             reason = "duplicate" if op.kind is OpKind.CLOSE_DUPLICATE else "completed"
             issue.edit(state="closed", state_reason=reason)
+            issue.create_comment(op.comment or "Closing.")
         return issue.html_url

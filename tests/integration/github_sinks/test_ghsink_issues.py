@@ -235,3 +235,24 @@ def test_pull_request_runs_leave_issues_alone(tmp_path: Path, fake_github: FakeG
     with pytest.raises(SourceSkipped, match="default branch"):
         _sink(gh, ghc).deliver(report(FINDINGS), ctx)
     assert fake_github.requests == []
+
+
+def test_secondary_rate_limit_on_a_creation_is_waited_out_without_a_copy(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+    fake_github.inject(Fault.secondary_rate_limit(retry_after=1, method="POST", path=r"/issues$"))
+    _sink(gh, ghc).deliver(report(FINDINGS[3:]), context(tmp_path, fake_github, create_issues=True))
+    assert len(fake_github.state.issues(REPO)) == 1
+    assert [r.status for r in fake_github.requests if r.method == "POST" and r.path.endswith("/issues")] == [403, 201]
+
+
+def test_a_failed_close_comment_is_not_repeated_by_the_next_run(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+    ctx = context(tmp_path, fake_github, create_issues=True)
+    _sink(gh, ghc).deliver(report(FINDINGS[3:]), ctx)
+    fake_github.inject(Fault.server_error(500, times=None, method="POST", path=r"/comments$"))
+    with pytest.raises(SourceFailed):
+        _sink(gh, ghc).deliver(report(()), ctx)
+    fake_github.faults.clear()
+    assert _sink(gh, ghc).deliver(report(()), ctx) == []
+    (issue,) = fake_github.state.issues(REPO)
+    assert issue["state"] == "closed" and fake_github.state.comments(REPO, issue["number"]) == []
