@@ -124,8 +124,19 @@ class AppAuth(Auth):
                 expires = datetime.fromisoformat(raw_exp.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 log.debug("unparsable expires_at %r; assuming one hour", raw_exp)
+        mask_in_logs(token)
         log.info("GitHub App %s: installation %s token obtained for %s", self.app_id, inst_id, self.repository)
         return token, expires
+
+
+def mask_in_logs(value: str) -> None:
+    """A secret learnt at run time (an installation token) joins the masking filters the CLI installed."""
+    from repo_automation.secrets import MaskingFilter
+
+    for handler in logging.getLogger("repo_automation").handlers:
+        for f in handler.filters:
+            if isinstance(f, MaskingFilter):
+                f.add(value)
 
 
 def check_settings(settings: Settings) -> None:

@@ -73,7 +73,28 @@ def test_github_app_auth_buys_an_installation_token(fake: ClientFakeGitHub, tmp_
     assert paths[:2] == [("GET", f"/repos/{synthetic.REPO}/installation", 200),
                          ("POST", "/app/installations/77/access_tokens", 201)]
     assert sum(1 for p in paths if "access_tokens" in p[1]) == 1  # bought once, reused
+    assert client.auth.token() in fake.state.__dict__["installation_tokens"]
     assert fake.state.token not in repr(client.auth) and "BEGIN" not in repr(client.auth)
+
+
+def test_installation_token_is_masked_in_the_log(fake: ClientFakeGitHub, tmp_path: Path) -> None:
+    import logging
+
+    from repo_automation.secrets import MaskingFilter
+
+    private, public = rsa_pem()
+    fake.app_public_key = public
+    data_for(fake.state, synthetic.REPO).installation_id = 77
+    ctx = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_APP_ID": APP_ID,
+                                      "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_REPOSITORY": synthetic.REPO})
+    handler, mask = logging.NullHandler(), MaskingFilter()
+    handler.addFilter(mask)
+    logging.getLogger("repo_automation").addHandler(handler)
+    try:
+        token = GitHubClient.from_context(ctx).auth.token()  # type: ignore[union-attr]
+    finally:
+        logging.getLogger("repo_automation").removeHandler(handler)
+    assert mask.redact(f"token {token} leaked") == "token *** leaked"
 
 
 def test_one_shared_client_per_run_buys_one_installation_token(fake: ClientFakeGitHub, tmp_path: Path) -> None:
