@@ -121,6 +121,8 @@ def test_secrets_are_masked_first_and_never_rendered(run_action: Callable[..., R
     ({"dry-run": "maybe"}, "dry-run: expected true or false, got 'maybe'"),
     ({"config-path": "broken.json"}, "broken.json is not valid JSON"),
     ({"command": "deploy"}, "command must be one of run, metrics, maintain"),
+    ({"source-timeout": "soon"}, "source-timeout: expected a number, got 'soon'"),
+    ({"output-dir": "app/tasks.py"}, "output-dir exists and is not a folder"),
 ])
 def test_garbage_input_exits_2_with_a_message_and_writes_nothing(
         inputs: dict[str, str], message: str, workspace: Path, run_action: Callable[..., Run]) -> None:
