@@ -24,4 +24,5 @@ def raw(server: FakeGitHub, method: str, path: str, **kw: Any) -> Any:
 
     headers = {"Authorization": f"token {server.token}", "Accept": "application/vnd.github+json"}
     headers.update(kw.pop("headers", {}))
-    return requests.request(method, server.url + path, headers=headers, timeout=10, **kw)
+    kw.setdefault("timeout", 10)
+    return requests.request(method, server.url + path, headers=headers, **kw)

@@ -52,6 +52,13 @@ def rate_limit(state: State, repo: Repo | None, a: dict[str, Any], q: dict[str, 
     return 200, {"resources": {"core": core, "graphql": graphql, "search": search}, "rate": core}, {}
 
 
+def repo_stats(state: State, repo: Repo | None, a: dict[str, Any], q: dict[str, list[str]], b: Any) -> Reply:
+    """GET …/stats/{kind}: what the test put in repo.stats (GitHub's 202 "computing" is a Fault.accepted())."""
+    assert repo is not None
+    default: Any = {"all": [], "owner": []} if a["kind"] == "participation" else []
+    return 200, repo.stats.get(a["kind"], default), {}
+
+
 # -- issues ------------------------------------------------------------------------------------
 def _issue(repo: Repo, number: int) -> dict[str, Any] | None:
     return repo.issues.get(number)

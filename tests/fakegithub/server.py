@@ -31,6 +31,7 @@ R = "/repos/<owner>/<repo>"
 RULES: list[tuple[str, str, Any]] = [
     ("GET", "/rate_limit", r.rate_limit),
     ("GET", R, r.get_repo),
+    ("GET", R + "/stats/<kind>", r.repo_stats),
     ("GET", R + "/issues", r.list_issues),
     ("POST", R + "/issues", r.create_issue),
     ("GET", R + "/issues/<int:number>", r.get_issue),

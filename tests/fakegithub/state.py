@@ -39,6 +39,7 @@ class Repo:
     annotations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # check run id -> annotations
     statuses: list[dict[str, Any]] = field(default_factory=list)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)  # number -> pull fields + "files"
+    stats: dict[str, Any] = field(default_factory=dict)  # contributors | commit_activity | … -> answer
 
     @property
     def full_name(self) -> str:
