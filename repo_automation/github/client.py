@@ -334,8 +334,8 @@ class GitHubClient:
             message = str(body.get("message", "")) if isinstance(body, dict) else ""
         except ValueError:
             message = resp.text[:200]
-        hint = {401: " (the token was rejected)", 403: " (the token lacks a permission)",
-                404: " (not found, or the token cannot see it)"}.get(resp.status_code, "")
+        hint = {401: " (the token was rejected)", 404: " (not found, or the token cannot see it)"}.get(
+            resp.status_code, "")
         raise GitHubError(f"{method} {path}: {resp.status_code} {message}{hint}".rstrip(), status=resp.status_code)
 
     # -- end of run ------------------------------------------------------------------------------------------

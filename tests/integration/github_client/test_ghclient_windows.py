@@ -94,3 +94,24 @@ def test_cache_file_of_another_format_is_ignored(tmp_path: Path, caplog: pytest.
     path.write_text(json.dumps({"version": 99, "entries": {"k": {"etag": "x", "body": 1}}}), encoding="utf-8")
     assert FileEtagCache(path).get("k") is None
     assert "corrupt" in caplog.text
+
+
+def test_empty_repository_gives_zeros_and_leaves_out_what_has_no_sample(
+        fake: ClientFakeGitHub, make_client: Callable[..., GitHubClient], tmp_path: Path) -> None:
+    fake.state.add_repo("octo-org/empty")
+    ctx = make_context(tmp_path, github_repository="octo-org/empty")
+    values = {m.name: m.value for m in GitHubCollector(client=make_client(repository="octo-org/empty")).collect(ctx)}
+    assert values == {"github.stars": 0, "github.forks": 0, "github.watchers": 0, "github.open_issues": 0,
+                      "github.open_pull_requests": 0, "github.releases": 0, "github.commits_per_week": 0,
+                      "github.pull_requests_merged_per_week": 0, "github.releases_per_quarter": 0,
+                      "github.contributors": 0}  # no response times, no absence factor, no CI: nothing to measure
+
+
+def test_missing_permission_on_runs_omits_ci_health_with_githubs_message(
+        fake: ClientFakeGitHub, make_client: Callable[..., GitHubClient], tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    fake.inject(Fault.forbidden(path=r"/actions/runs$"))
+    ctx = make_context(tmp_path, github_repository="octo-org/hello-world")
+    values = {m.name: m.value for m in GitHubCollector(client=make_client()).collect(ctx)}
+    assert "reliability.build_success_rate" not in values and values["github.stars"] == 42
+    assert "403 Resource not accessible by integration" in caplog.text
