@@ -346,6 +346,11 @@ class GitHubClient:
 
     def log_usage(self) -> None:
         u = self.usage
+        if self._rest is not None:  # what PyGithub (the sinks) last saw; read without a request
+            remaining, limit = self._rest.requester.rate_limiting
+            if limit >= 0:
+                with self._lock:
+                    u.remaining["core"] = min(remaining, u.remaining.get("core", remaining))
         log.info("GitHub API: %s requests, %s REST points (%s answered 304), %s GraphQL points; remaining %s",
                  u.requests, u.rest_points, u.not_modified, u.graphql_points,
                  ", ".join(f"{k}={v}" for k, v in sorted(u.remaining.items())) or "unknown")

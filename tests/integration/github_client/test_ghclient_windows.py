@@ -58,6 +58,9 @@ def test_pygithub_face_uses_the_same_base_url(fake: ClientFakeGitHub,
     repo = client.rest.get_repo("octo-org/hello-world")
     assert repo.full_name == "octo-org/hello-world"
     assert "/api/v3/repos/octo-org/hello-world" in fake.raw_paths
+    client.close()  # the end-of-run log includes the quota PyGithub saw, without asking again
+    assert client.usage.remaining["core"] == fake.state.rate_limit - fake.state.rate_used
+    assert len(fake.requests) == 1
 
 
 def test_graphql_rate_limited_answer_fails_with_the_reset_time(fake: ClientFakeGitHub,
