@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from repo_automation.errors import UsageError
+
 if TYPE_CHECKING:
     from repo_automation.settings import Settings
 
@@ -189,5 +191,8 @@ class RedisEtagCache(EtagCache):
 def cache_from_settings(settings: Settings) -> EtagCache:
     """Redis when REDIS_URL is set, else the JSON file; read-only in dry runs."""
     if settings.redis_url:
-        return RedisEtagCache.from_url(settings.redis_url.reveal(), read_only=settings.dry_run)
+        try:
+            return RedisEtagCache.from_url(settings.redis_url.reveal(), read_only=settings.dry_run)
+        except ValueError as e:  # redis-py's message names the schemes it accepts, never the password
+            raise UsageError(f"REDIS_URL is not a Redis URL: {e}") from None
     return FileEtagCache(settings.resolve(settings.etag_cache), read_only=settings.dry_run)

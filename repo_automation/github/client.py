@@ -143,6 +143,7 @@ class GitHubClient:
         session = build_session()
         auth = auth_from_settings(settings, ctx.repository, session)
         if auth is None:
+            session.close()
             raise SourceSkipped("no GitHub credentials: set github-token (GITHUB_TOKEN) or a GitHub App id and key")
         return cls(session=session, auth=auth, api_url=api_url, graphql_url=graphql_url,
                    cache=cache_from_settings(settings), repository=ctx.repository)

@@ -136,3 +136,27 @@ def test_every_metric_is_in_the_catalogue_with_its_unit(fake: ClientFakeGitHub,
         assert known is not None, metric.name
         assert metric.unit == known.unit, metric.name
         assert metric.source == "github"
+
+
+def test_unreachable_redis_degrades_to_uncached_reads(fake: ClientFakeGitHub,
+                                                      make_client: Callable[..., GitHubClient],
+                                                      tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cache = RedisEtagCache.from_url(f"redis://127.0.0.1:{port}/0")
+    values = collect(make_client(cache=cache), tmp_path)
+    assert values["github.contributors"] == 5
+    assert "ETag cache (Redis) unavailable" in caplog.text
+
+
+def test_a_redis_url_that_is_not_one_is_a_usage_error(tmp_path: Path) -> None:
+    from repo_automation.errors import UsageError
+
+    ctx = make_context(tmp_path, env={"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": synthetic.REPO,
+                                      "REDIS_URL": "http://user:hunter22@cache.example"})
+    with pytest.raises(UsageError, match="REDIS_URL is not a Redis URL") as err:
+        GitHubClient.from_context(ctx)
+    assert "hunter22" not in str(err.value)
