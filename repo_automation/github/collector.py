@@ -75,7 +75,7 @@ def first_response_hours(item: dict[str, Any]) -> float | None:
             times.append(when)
     if created is None or not times:
         return None
-    return (min(times) - created).total_seconds() / 3600
+    return max(0.0, (min(times) - created).total_seconds() / 3600)  # imported threads can predate the item
 
 
 def _m(name: str, value: float, unit: str = "", **metadata: Any) -> Metric:
@@ -134,10 +134,14 @@ def response_metrics(repo: dict[str, Any]) -> list[Metric]:
 
 def absence_factor(history: dict[str, Any]) -> Metric | None:
     """The fewest authors who made half of the recent commits (CHAOSS contributor absence factor)."""
-    counts = Counter()  # type: Counter[str]
+    counts: Counter[str] = Counter()
+    bots = 0
     for node in history["nodes"]:
         author = node.get("author") or {}
         who = (author.get("user") or {}).get("login") or (author.get("email") or author.get("name") or "?").lower()
+        if who.endswith("[bot]") or "[bot]@" in who:
+            bots += 1  # dependabot and friends are not contributors who can be absent
+            continue
         counts[who] += 1
     total = sum(counts.values())
     if not total:
@@ -149,8 +153,8 @@ def absence_factor(history: dict[str, Any]) -> Metric | None:
         if running * 2 >= total:
             break
     return _m("github.contributor_absence_factor", factor, "contributors", window_days=ABSENCE_WINDOW.days,
-              sample_size=total, commits_in_window=history["totalCount"], authors=len(counts),
-              truncated=history["totalCount"] > total)
+              sample_size=total, bot_commits_left_out=bots, commits_in_window=history["totalCount"],
+              authors=len(counts), truncated=history["totalCount"] > total + bots)
 
 
 def release_metric(conn: dict[str, Any], now: datetime) -> Metric:
