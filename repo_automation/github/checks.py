@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.reads import connect
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
     from github import Github
     from github.Repository import Repository
+
+    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +97,13 @@ class CheckRunSink(Sink):
         self.skip_reason = skip_reason
 
     @classmethod
-    def from_context(cls, ctx: RunContext) -> CheckRunSink:
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> CheckRunSink:
+        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
         reason = pr_skip_reason(ctx)
         if reason:
             return cls(github=None, repository=None, skip_reason=reason)
-        from repo_automation.github.client import GitHubClient
-
-        try:
-            return cls(github=GitHubClient.from_context(ctx).rest, repository=ctx.repository)
-        except SourceSkipped as e:
-            return cls(github=None, repository=None, skip_reason=str(e))
+        github_client, why = connect(ctx, client)
+        return cls(github=github_client.rest if github_client else None, repository=ctx.repository, skip_reason=why)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         reason = self.skip_reason or pr_skip_reason(ctx)

@@ -17,7 +17,7 @@ from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.checks import conclusion_for, pr_skip_reason
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
-from repo_automation.github.reads import http_error, list_json
+from repo_automation.github.reads import connect, http_error, list_json
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -91,16 +91,13 @@ class PrCommentSink(Sink):
         self.skip_reason = skip_reason
 
     @classmethod
-    def from_context(cls, ctx: RunContext) -> PrCommentSink:
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> PrCommentSink:
+        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
         reason = pr_skip_reason(ctx)
         if reason:
             return cls(client=None, repository=None, skip_reason=reason)
-        from repo_automation.github.client import GitHubClient
-
-        try:
-            return cls(client=GitHubClient.from_context(ctx), repository=ctx.repository)
-        except SourceSkipped as e:
-            return cls(client=None, repository=None, skip_reason=str(e))
+        github_client, why = connect(ctx, client)
+        return cls(client=github_client, repository=ctx.repository, skip_reason=why)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         reason = self.skip_reason or pr_skip_reason(ctx)

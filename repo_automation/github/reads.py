@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from repo_automation.context import RunContext
     from repo_automation.github.client import GitHubClient
 
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
@@ -44,3 +45,16 @@ def http_error(e: Exception) -> str:
         message = e.data.get("message") if isinstance(e.data, dict) else None
         return f"HTTP {e.status}" + (f" {message}" if message else "")
     return f"{type(e).__name__}: {e}"
+
+
+def connect(ctx: RunContext, client: GitHubClient | None = None) -> tuple[GitHubClient | None, str | None]:
+    """The run's GitHubClient (the one given, shared by all GitHub stages, or a new one) or why there is none."""
+    if client is not None:
+        return client, None
+    from repo_automation.errors import SourceSkipped
+    from repo_automation.github.client import GitHubClient
+
+    try:
+        return GitHubClient.from_context(ctx), None
+    except SourceSkipped as e:
+        return None, str(e)

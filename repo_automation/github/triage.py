@@ -21,7 +21,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint
-from repo_automation.github.reads import http_error, list_json
+from repo_automation.github.reads import connect, http_error, list_json
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -89,17 +89,14 @@ class TriageSink(Sink):
         self.skip_reason = skip_reason
 
     @classmethod
-    def from_context(cls, ctx: RunContext) -> TriageSink:
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> TriageSink:
+        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
         if not ctx.config.get("automation", "issue_triage", "enabled", default=False):
             return cls(client=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
         if not rules_from_config(ctx.config):
             return cls(client=None, repository=None, skip_reason="issue triage has no rules")
-        from repo_automation.github.client import GitHubClient
-
-        try:
-            return cls(client=GitHubClient.from_context(ctx), repository=ctx.repository)
-        except SourceSkipped as e:
-            return cls(client=None, repository=None, skip_reason=str(e))
+        github_client, why = connect(ctx, client)
+        return cls(client=github_client, repository=ctx.repository, skip_reason=why)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if self.skip_reason or self.client is None or self.github is None or not self.repository:

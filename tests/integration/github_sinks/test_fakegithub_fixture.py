@@ -29,6 +29,6 @@ def test_sends_a_valid_request(fake_github):
                       headers={"Authorization": "token " + fake_github.token}, timeout=10)
     assert r.status_code == 201
 """)
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=120)  # own process: own imports
     result.assert_outcomes(passed=2, errors=1)  # ...but its teardown fails it
     result.stdout.fnmatch_lines(["*requests GitHub would refuse*", "*'title' is a required property*"])
