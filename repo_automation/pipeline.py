@@ -156,7 +156,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
         alerts=outcome.fired,
         sources=(*sources, *gate_sources, *history_sources),
         history=hist,
-        notices=(*stages.notices, *stage_notices, *(rule.notice for rule in outcome.inconclusive)),
+        notices=(*stages.notices, *stage_notices),  # rules not evaluated are shown by the renderers
     )
 
 

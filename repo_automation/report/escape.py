@@ -27,7 +27,12 @@ def escape_markdown(text: object, *, max_len: int | None = None) -> str:
 
 
 def escape_code(text: object) -> str:
-    """Text for an inline code span: backticks cannot close the span, mentions are inert anyway."""
-    s = "" if text is None else str(text)
-    s = s.replace("\n", " ").replace("`", "ˋ")
-    return f"`{s}`" if s else ""
+    """Text as an inline code span that nothing inside can close: the fence is one backtick longer than the
+    longest run of backticks in the text (CommonMark), padded with a space where the text touches it."""
+    s = "" if text is None else str(text).replace("\r", " ").replace("\n", " ")
+    if not s:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
