@@ -5,7 +5,7 @@ at import from a loop over week numbers (never from data). A unit test validates
 `ALL_QUERIES` against GitHub's published schema (@octokit/graphql-schema).
 
 Bounded windows keep the cost constant whatever the repository's size: the whole health query costs
-1 point on GitHub's formula (about 100 connection requests).
+1 point on GitHub's formula (98 connection requests; 150 would round up to 2).
 """
 
 from __future__ import annotations
