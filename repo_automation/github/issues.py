@@ -156,6 +156,15 @@ def existing_from_json(item: Mapping[str, Any]) -> ExistingIssue:
                          fingerprint=find_fingerprint(body))
 
 
+def _other_branch(ctx: RunContext) -> str | None:
+    """The pushed branch when the event says it is not the default branch (no API call needed)."""
+    repo = ctx.event.get("repository")
+    default = repo.get("default_branch") if isinstance(repo, Mapping) else None
+    if default and ctx.ref and ctx.ref.startswith("refs/heads/") and ctx.ref != f"refs/heads/{default}":
+        return ctx.ref[len("refs/heads/"):]
+    return None
+
+
 def _cap_creates(ops: Sequence[IssueOp]) -> tuple[list[IssueOp], list[Action]]:
     creates = [op for op in ops if op.kind is OpKind.CREATE]
     if len(creates) <= CREATES_PER_RUN:
@@ -193,6 +202,8 @@ class IssueSink(Sink):
             raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
         if ctx.pull_request is not None:
             raise SourceSkipped("issues follow the default branch; a pull request gets a check run and a comment")
+        if (branch := _other_branch(ctx)) is not None:
+            raise SourceSkipped(f"issues follow the default branch; this run is on {branch!r}")
         from repo_automation.github.issue_content import desired_issues, run_link
 
         wanted = desired_issues(report, ctx)

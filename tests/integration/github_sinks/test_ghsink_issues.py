@@ -256,3 +256,16 @@ def test_a_failed_close_comment_is_not_repeated_by_the_next_run(
     assert _sink(gh, ghc).deliver(report(()), ctx) == []
     (issue,) = fake_github.state.issues(REPO)
     assert issue["state"] == "closed" and fake_github.state.comments(REPO, issue["number"]) == []
+
+
+def test_a_push_to_another_branch_leaves_issues_alone(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+    import dataclasses
+
+    event = {"ref": "refs/heads/feature", "repository": {"default_branch": "main", "full_name": REPO}}
+    ctx = dataclasses.replace(context(tmp_path, fake_github, create_issues=True), ref="refs/heads/feature",
+                              event=event)
+    with pytest.raises(SourceSkipped, match="'feature'"):
+        _sink(gh, ghc).deliver(report(FINDINGS), ctx)
+    on_main = dataclasses.replace(ctx, ref="refs/heads/main")
+    assert len(_sink(gh, ghc).deliver(report(FINDINGS), on_main)) == 5
