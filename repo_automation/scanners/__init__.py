@@ -9,7 +9,7 @@ pip-audit, safety), each one pipeline stage, run concurrently by the pipeline. A
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from repo_automation.context import RunContext
 from repo_automation.scanners.dedup import merge_findings
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 TOOLS = ("bandit", "pip-audit", "safety", "semgrep", "trivy")
 DEFAULT_TOOLS = ("bandit", "pip-audit", "safety")
 
-__all__ = ["DEFAULT_TOOLS", "TOOLS", "PullRequestScope", "ScanOptions", "ToolScanner", "build_scanners",
+__all__ = ["DEFAULT_TOOLS", "TOOLS", "LiveNotices", "PullRequestScope", "ScanOptions", "ToolScanner", "build_scanners",
            "make_scanner", "merge_findings", "scan_notices"]
 
 
@@ -76,3 +76,25 @@ def build_scanners(ctx: RunContext, *, paths: Sequence[str] | None = None) -> li
 def scan_notices(scanners: Sequence[Scanner]) -> list[str]:
     """What the scanners asked to tell the reader (partial skips, tool errors, PR-mode fallback)."""
     return [n for s in scanners for n in getattr(s, "notices", [])]
+
+
+class LiveNotices(Sequence[str]):
+    """`extra` then the scanners' notices, read when iterated: pass it as Stages.notices before the run,
+    and the RunReport built after the scan holds what the scanners said."""
+
+    def __init__(self, scanners: Sequence[Scanner], extra: Sequence[str] = ()) -> None:
+        self._scanners = scanners
+        self._extra = tuple(extra)
+
+    def _items(self) -> list[str]:
+        return [*self._extra, *scan_notices(self._scanners)]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._items()[index]

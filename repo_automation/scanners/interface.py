@@ -67,7 +67,10 @@ class ToolResult:
     duration_s: float
 
     def stderr_tail(self, limit: int = 500) -> str:
-        text = self.stderr.strip()
+        """The end of stderr for a reason; the tool's ERROR lines alone when it printed some."""
+        lines = self.stderr.strip().splitlines()
+        errors = [ln for ln in lines if "ERROR" in ln or "Error" in ln]
+        text = "\n".join(errors or lines).strip()
         return text[-limit:] if text else "(no output on stderr)"
 
 

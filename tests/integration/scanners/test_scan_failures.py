@@ -23,7 +23,8 @@ def test_broken_tools_fail_alone_and_the_rest_completes(project: Path, osv: Fake
                      executable=fake_tool(bin_dir, "bandit-garbage", 'echo "this is not json" >&2; '
                                           'for a; do case "$prev" in -o) echo "<html>oops" > "$a";; esac; '
                                           'prev="$a"; done; exit 1')),
-        make_scanner("pip-audit", ctx, options=opts),  # the real one, against the local OSV server
+        # the real one, against the local OSV server, with time enough on a busy machine
+        make_scanner("pip-audit", ctx, options=ScanOptions(osv_url=osv.query_url, timeout_s=120)),
         make_scanner("semgrep", ctx, options=opts,
                      executable=fake_tool(bin_dir, "semgrep-crash", 'echo "Segmentation fault" >&2; exit 139')),
         make_scanner("trivy", ctx, options=opts, executable=fake_tool(bin_dir, "trivy-hang", "sleep 30")),
@@ -83,3 +84,18 @@ def test_build_scanners_follows_config_and_settings(project: Path) -> None:
     skipped = make_context(project, skip_security=True)
     assert build_scanners(skipped) == []
     assert scan_notices(build_scanners(ctx)) == []
+
+
+def test_notices_reach_the_stages_after_the_scan(project: Path, osv: FakeOSV) -> None:
+    from repo_automation.scanners import LiveNotices
+
+    (project / "requirements-dev.txt").write_text("pytest>=8\n", encoding="utf-8")
+    ctx = context(project, osv, tools=["pip-audit"])
+    scanners = build_scanners(ctx)
+    stages = Stages(scanners=scanners, notices=LiveNotices(scanners, ["shallow clone"]))
+    assert tuple(stages.notices) == ("shallow clone",)  # nothing said before the run
+    measure(stages, ctx)
+    said = tuple(stages.notices)
+    assert said[0] == "shallow clone"
+    assert any("requirements-dev.txt" in n and "not pinned" in n for n in said[1:])
+    assert any("click>=8 (not pinned)" in n for n in said[1:])

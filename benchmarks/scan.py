@@ -1,0 +1,182 @@
+"""Scan-stage benchmark on a real large codebase: Django 5.0's sdist (121 k lines of Python).
+
+Measures, with bandit and pip-audit (pip-audit against a local OSV server loaded with the whole PyPA
+advisory database when ../shared/data has it, else the test records), plus semgrep when it is on PATH:
+
+- parallel_ratio: the scan stage's wall time (adapters run concurrently by the pipeline) over the sum of
+  the same adapters run one after another. Target <= 0.7 on two cores.
+- overhead: our adapters run one after another, against the bare tools run directly with the same
+  arguments: (ours - tools) / tools. Target <= 0.10.
+- pr_mode_ratio: PR mode for a 3-file change (two Python files and the requirements) against the full
+  concurrent scan. Target <= 0.05.
+
+Usage: .venv/bin/python benchmarks/scan.py [--cache DIR]   (last line: parallel_ratio=… overhead=… pr_mode_ratio=…)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from repo_automation.pipeline import Stages, measure  # noqa: E402
+from repo_automation.scanners import build_scanners, make_scanner  # noqa: E402
+from repo_automation.scanners.discover import python_files  # noqa: E402
+from repo_automation.scanners.interface import ScanOptions, find_tool  # noqa: E402
+from tests.fakeosv import FakeOSV, load_records  # noqa: E402
+from tests.helpers import make_context  # noqa: E402
+
+SHARED_DB = ROOT.parent / "shared" / "data" / "pypa-advisories.osv.jsonl.gz"
+GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "b",
+           "GIT_COMMITTER_EMAIL": "b@example.com", "GIT_CONFIG_GLOBAL": os.devnull}
+
+
+def django_tree(cache: Path) -> Path:
+    """Django 5.0's source, downloaded once into the cache folder."""
+    src = cache / "Django-5.0"
+    if src.is_dir():
+        return src
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "django==5.0",
+                    "-d", str(cache), "-q"], check=True, timeout=600)
+    sdist = next(cache.glob("[Dd]jango-5.0.tar.gz"))
+    with tarfile.open(sdist) as tar:
+        tar.extractall(cache, filter="data")
+    return src
+
+
+def advisory_records() -> list[dict]:  # type: ignore[type-arg]
+    if SHARED_DB.is_file():
+        with gzip.open(SHARED_DB, "rt", encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    return load_records()
+
+
+def vulnerable_pins(records: list[dict], count: int = 40) -> list[str]:  # type: ignore[type-arg]
+    """`name==version` lines of packages with a known advisory (one version each)."""
+    from packaging.version import InvalidVersion, Version
+
+    pins: dict[str, str] = {}
+    for r in records:
+        for aff in r.get("affected", []):
+            name, versions = aff["package"]["name"], aff.get("versions") or []
+            for v in versions:
+                try:
+                    Version(v)
+                except InvalidVersion:
+                    continue
+                pins.setdefault(name.lower(), v)
+                break
+        if len(pins) >= count:
+            break
+    return [f"{n}=={v}" for n, v in sorted(pins.items())]
+
+
+def prepare(cache: Path, work: Path, records: list[dict]) -> Path:  # type: ignore[type-arg]
+    project = work / "django"
+    shutil.copytree(django_tree(cache), project, ignore=shutil.ignore_patterns("docs", "js_tests"))
+    (project / "requirements.txt").write_text("\n".join(vulnerable_pins(records)) + "\n", encoding="utf-8")
+    env = {**os.environ, **GIT_ENV}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=project, check=True, env=env, timeout=600)
+    return project
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    out = fn()
+    return time.monotonic() - start, out
+
+
+def bare_tools(project: Path, osv: FakeOSV, tools: list[str], semgrep_rules: Path | None) -> float:
+    """The tools alone, run directly with the arguments the adapters use."""
+    files = python_files(project, None, ("django",), ScanOptions().exclude)
+    total = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        argvs = {
+            "bandit": [find_tool("bandit"), "-f", "json", "-o", f"{tmp}/b.json", "-q", *files],
+            "pip-audit": [find_tool("pip-audit"), "-r", "requirements.txt", "--no-deps", "--disable-pip", "-f",
+                          "json", "-o", f"{tmp}/p.json", "--progress-spinner", "off", "--cache-dir", f"{tmp}/c",
+                          "-s", "osv", "--osv-url", osv.query_url],
+            "semgrep": [find_tool("semgrep"), "scan", "--json", "--metrics=off", "--disable-version-check",
+                        "--no-git-ignore", "--quiet", "--config", str(semgrep_rules), *files],
+        }
+        for tool in tools:
+            t, _ = timed(lambda tool=tool: subprocess.run(argvs[tool], cwd=project, capture_output=True, timeout=900,
+                                                          check=False))
+            print(f"bare {tool}: {t:.2f}s", file=sys.stderr)
+            total += t
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "repo-automation-bench")
+    args = parser.parse_args()
+    records = advisory_records()
+    semgrep_rules = ROOT / "tests" / "data" / "scan_fixture" / "semgrep" / "rules.yml"
+    tools = ["bandit", "pip-audit"] + (["semgrep"] if find_tool("semgrep") else [])
+    with tempfile.TemporaryDirectory(prefix="ra-bench-") as tmp, FakeOSV(records) as osv:
+        project = prepare(args.cache, Path(tmp), records)
+        shutil.copy(semgrep_rules, project / "semgrep-rules.yml")
+        subprocess.run(["git", "commit", "-q", "-am", "x", "--allow-empty"], cwd=project, env={**os.environ,
+                       **GIT_ENV}, check=True, timeout=60)
+        # Django's package (not its test suite) and our requirements file
+        cfg = {"automation": {"security_scanning": {"tools": tools, "osv_url": osv.query_url,
+                                                    "paths": ["django", "requirements.txt"],
+                                                    "semgrep_config": ["semgrep-rules.yml"]}}}
+        ctx = make_context(project, config=cfg)
+        opts = ScanOptions.from_context(ctx)
+
+        bare = bare_tools(project, osv, tools, project / "semgrep-rules.yml")
+        seq = 0.0
+        for tool in tools:
+            t, found = timed(lambda tool=tool: make_scanner(tool, ctx, options=opts).scan(ctx))
+            print(f"ours {tool}: {t:.2f}s, {len(found)} findings", file=sys.stderr)
+            seq += t
+        par, (_, findings, results) = timed(lambda: measure(Stages(scanners=build_scanners(ctx)), ctx))
+        print(f"concurrent: {par:.2f}s, {len(findings)} findings, "
+              f"{[(r.name, r.status.value) for r in results]}", file=sys.stderr)
+
+        pr_time = pr_mode(project, cfg)
+    print(f"bare={bare:.2f}s sequential={seq:.2f}s concurrent={par:.2f}s pr_mode={pr_time:.2f}s", file=sys.stderr)
+    print(f"parallel_ratio={par / seq:.3f} overhead={(seq - bare) / bare:.3f} pr_mode_ratio={pr_time / par:.3f}")
+
+
+def pr_mode(project: Path, cfg: dict) -> float:  # type: ignore[type-arg]
+    """A pull request changing two Python files and the requirements, scanned in PR mode."""
+    env = {**os.environ, **GIT_ENV}
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True,
+                          timeout=60).stdout.strip()
+    subprocess.run(["git", "checkout", "-q", "-b", "feature"], cwd=project, check=True, env=env, timeout=60)
+    for rel in ("django/utils/html.py", "django/db/models/query.py"):
+        path = project / rel
+        path.write_text(path.read_text(encoding="utf-8") + "\n\ndef _bench(x):\n    return eval(x)\n",
+                        encoding="utf-8")
+    req = project / "requirements.txt"
+    req.write_text(req.read_text(encoding="utf-8") + "jinja2==2.10\n", encoding="utf-8")
+    subprocess.run(["git", "commit", "-q", "-am", "pr"], cwd=project, check=True, env=env, timeout=60)
+    event = project.parent / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 1, "base": {"sha": base, "ref": "main"},
+                                                  "head": {"sha": "HEAD", "ref": "feature"}}}), encoding="utf-8")
+    ctx = make_context(project, config=cfg, env={"GITHUB_EVENT_PATH": str(event)})
+    t, (_, findings, results) = timed(lambda: measure(Stages(scanners=build_scanners(ctx)), ctx))
+    new = sum(1 for f in findings if f.state == "new")
+    print(f"pr mode: {t:.2f}s, {len(findings)} findings ({new} new), "
+          f"{[(r.name, r.status.value) for r in results]}", file=sys.stderr)
+    return t
+
+
+if __name__ == "__main__":
+    main()
