@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from repo_automation.context import PullRequest
-from repo_automation.domain import CategoryScore, Health, History, MetricChange, Severity, TrendPoint
+from repo_automation.domain import CategoryScore, Health, History, MetricChange, Severity, Status, TrendPoint
 from repo_automation.errors import SourceSkipped
 from repo_automation.github.checks import CHECK_NAME, STATUS_CONTEXT, CheckRunSink, fork_notice
 from repo_automation.github.pr_comment import PrCommentSink
+from repo_automation.pipeline import Stages, deliver
 from tests.fakegithub import FakeGitHub, Fault
 from tests.fakegithub.builders import code_finding, context, report
 from tests.fakegithub.clients import REPO
@@ -158,3 +159,45 @@ def test_a_person_quoting_the_marker_does_not_capture_the_comment(
     sink = PrCommentSink(client=ghc, github=gh, repository=REPO)
     sink.deliver(report(()), context(tmp_path, fake_github, pull_request=pr))
     assert quoted["body"].startswith("> ") and len(fake_github.state.comments(REPO, pr.number)) == 2
+
+
+def _real_pull_request_event(tmp_path: Path, *, fork: bool) -> Path:
+    """GitHub's own example `pull_request.opened` payload (@octokit/webhooks-examples), optionally from a fork."""
+    import json
+
+    from tests.fakegithub.spec import ROOT
+
+    index = json.loads((ROOT / "node_modules/@octokit/webhooks-examples/api.github.com/index.json").read_text())
+    payload = next(e for e in index if e["name"] == "pull_request")["examples"][0]
+    if fork:
+        payload["pull_request"]["head"]["repo"] = {**payload["pull_request"]["head"]["repo"],
+                                                   "full_name": "mallory/Hello-World", "fork": True}
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(payload))
+    return path
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_real_pull_request_payloads_drive_the_pr_sinks(tmp_path: Path, fake_github: FakeGitHub, fork: bool) -> None:
+    from repo_automation import config as config_mod
+    from repo_automation.context import build_context
+    from repo_automation.settings import from_environment
+
+    repo = fake_github.state.add_repo("Codertocat/Hello-World", default_branch="master")
+    fake_github.state.add_issue(repo, title="filler")
+    fake_github.state.add_pull(repo, title="Update the README with new information.", head_sha="ec26c3e5" + "0" * 32,
+                               base_sha="f95f852b" + "0" * 32)
+    env = {"GITHUB_TOKEN": fake_github.token, "GITHUB_API_URL": fake_github.url, "GITHUB_EVENT_NAME": "pull_request",
+           "GITHUB_EVENT_PATH": str(_real_pull_request_event(tmp_path, fork=fork))}
+    ctx = build_context(from_environment(env, workspace=tmp_path), config_mod.from_data({}), env)
+    assert ctx.repository == "Codertocat/Hello-World" and ctx.pull_request is not None
+    out = deliver(report(()), Stages(sinks=[CheckRunSink.from_context(ctx), PrCommentSink.from_context(ctx)]), ctx)
+    statuses = [s.status for s in out.sources if s.kind == "sink"]
+    if fork:
+        assert statuses == [Status.SKIPPED, Status.SKIPPED] and fake_github.requests == []
+        assert fork_notice(ctx) is not None and "#2" in (fork_notice(ctx) or "")
+    else:
+        assert statuses == [Status.OK, Status.OK]
+        (run,) = repo.check_runs.values()
+        assert run["head_sha"] == ctx.pull_request.head_sha and len(fake_github.state.comments(
+            "Codertocat/Hello-World", 2)) == 1
