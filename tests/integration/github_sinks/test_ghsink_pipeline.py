@@ -73,3 +73,7 @@ def test_warm_rerun_of_the_reading_sinks_costs_no_rest_point(
     run()
     again = fake_github.requests[settled:]
     assert [(r.method, r.status) for r in again] == [("GET", 304)] * 3  # issues, open issues, PR comments
+    import json
+
+    sent = json.dumps([r.body for r in fake_github.requests])
+    assert fake_github.token not in sent  # the token authenticates; it is never written anywhere
