@@ -24,7 +24,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && git config --system --add safe.directory /github/workspace
 
-WORKDIR /app
+WORKDIR /usr/src/repo-automation
 
 # Dependencies first, read from pyproject.toml alone, so editing the code does not reinstall them.
 # The postgres and redis extras are included: the organisation fan-out writes to a shared PostgreSQL
@@ -36,12 +36,15 @@ print("\n".join(p["dependencies"] + x.get("postgres", []) + x.get("redis", [])))
     && pip install --no-cache-dir -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# Then the code, installed without touching the dependencies (bytecode compiled at install: faster start).
-COPY README.md entrypoint.py ./
+# Then the code, installed without touching the dependencies. The source is removed afterwards so that
+# /app/entrypoint.py imports the installed package, whose bytecode pip compiled (a faster start).
+COPY README.md ./
 COPY repo_automation/ ./repo_automation/
-RUN pip install --no-cache-dir --no-deps . \
-    && rm -rf build ./*.egg-info \
+WORKDIR /app
+RUN pip install --no-cache-dir --no-deps /usr/src/repo-automation \
+    && rm -rf /usr/src/repo-automation \
     && repo-automation --version
+COPY entrypoint.py ./
 
 # No USER: the runner requires the container to run as root (it owns the mounted workspace and files).
 ENTRYPOINT ["python", "/app/entrypoint.py"]
