@@ -189,17 +189,7 @@ def _unknown_keys(status: int, body: Any) -> list[str]:
 
 
 def make_session() -> requests.Session:
-    """A requests session with a user agent and retries (with backoff, honouring Retry-After) on 429/5xx."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
+    """The shared session (repo_automation.http): user agent, default timeout, bounded retries on 429/5xx."""
+    from repo_automation.http import make_session as shared_session
 
-    from repo_automation import __version__
-
-    session = requests.Session()
-    session.headers["User-Agent"] = f"repo-automation/{__version__}"
-    retry = Retry(total=2, backoff_factor=0.5, status_forcelist=(429, 502, 503, 504), allowed_methods={"GET"},
-                  respect_retry_after_header=True)
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    return session
+    return shared_session()
