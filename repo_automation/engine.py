@@ -30,8 +30,9 @@ def preflight(settings: Settings) -> None:
     out = settings.resolve(settings.output_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output-dir exists and is not a folder: {out}")
-    if settings.github_app_id and not settings.github_app_private_key:
-        raise UsageError("github-app-id is set but github-app-private-key is missing")
+    from repo_automation.github.auth import check_settings
+
+    check_settings(settings)
 
 
 def run(settings: Settings, env: Mapping[str, str]) -> int:
@@ -44,8 +45,11 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
     stages = registry.build_stages(ctx)  # raises UsageError/ConfigError before anything runs
     log.info("repo-automation %s on %s (%s)%s", settings.command, ctx.repository or settings.workspace,
              ctx.event_name or "local", " — dry run" if settings.dry_run else "")
-    report = pipeline.build_report(stages, ctx, history=registry.history_reader(ctx))
-    final = pipeline.deliver(report, stages, ctx)
+    try:
+        report = pipeline.build_report(stages, ctx, history=registry.history_reader(ctx))
+        final = pipeline.deliver(report, stages, ctx)
+    finally:
+        registry.release(ctx)
     verdict = decide(final, cfg)
     for src in final.sources:
         if src.status is not Status.OK:

@@ -135,6 +135,13 @@ def history_reader(ctx: RunContext) -> HistoryReader:
     return read
 
 
+def release(ctx: RunContext) -> None:
+    """End of run: close what the stages shared (the GitHub client saves its ETag cache here)."""
+    from repo_automation.github.client import GitHubClient
+
+    GitHubClient.release_shared(ctx)
+
+
 def preflight(ctx: RunContext) -> None:
     """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
     from repo_automation.history import check_store, open_store

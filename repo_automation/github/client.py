@@ -164,6 +164,15 @@ class GitHubClient:
             del _SHARED[:-_SHARED_MAX]
         return client
 
+    @classmethod
+    def release_shared(cls, ctx: RunContext) -> None:
+        """End of run: close this run's shared client, if one was made (saves the ETag cache, logs quota)."""
+        with _SHARED_LOCK:
+            held = [client for held_ctx, client in _SHARED if held_ctx is ctx]
+            _SHARED[:] = [(c, client) for c, client in _SHARED if c is not ctx]
+        for client in held:
+            client.close()
+
     # -- PyGithub, for the sinks ---------------------------------------------------------------------------
     @property
     def rest(self) -> Github:
