@@ -133,3 +133,17 @@ def test_sarif_upload_points_at_the_file_the_action_writes(path: Path) -> None:
                 assert step["with"]["sarif_file"] in expected, f"{path.name}: SARIF is written to {expected}"
                 assert f"hashFiles('{step['with']['sarif_file']}')" in str(step.get("if", "")), (
                     f"{path.name}: upload only when the file exists (an empty upload closes every open alert)")
+
+
+def test_workflows_sharing_a_cache_use_the_same_paths() -> None:
+    """The path list is part of a cache entry's identity: with another list the restore silently misses."""
+    seen: dict[str, set[str]] = {}
+    for path in WORKFLOWS:
+        for job in load(path)["jobs"].values():
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("actions/cache"):
+                    prefix = str(step["with"]["key"]).split("${{")[0]
+                    seen.setdefault(prefix, set()).add(str(step["with"]["path"]).strip())
+    assert seen, "no workflow keeps a cache"
+    mismatched = {prefix: sorted(paths) for prefix, paths in seen.items() if len(paths) > 1}
+    assert not mismatched, f"one cache key prefix, several path lists: {mismatched}"
