@@ -215,14 +215,15 @@ class IssueSink(Sink):
         ops = plan_issue_sync(wanted.desired, existing, protected=wanted.protected,
                               closing_comment=f"No longer detected{at}{more}: closing. Reopened if it comes back.",
                               reopening_comment=f"Detected again{at}{more}: reopening.")
-        ops, deferred = _cap_creates(ops)
-        actions: list[Action] = deferred
-        if ctx.dry_run:
-            return [Action(sink=self.name, description=op.describe(), performed=False, target=self._target(op))
-                    for op in ops] + actions
+        ops, actions = _cap_creates(ops)
         failures: list[str] = []
         labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
-        actions += self._ensure_labels(repo, labels, failures)
+        actions += self._ensure_labels(repo, labels, failures, dry_run=ctx.dry_run)
+        if ctx.dry_run:
+            if failures:
+                raise SourceFailed(f"dry run: {'; '.join(failures)}")
+            return actions + [Action(sink=self.name, description=op.describe(), performed=False,
+                                     target=self._target(op)) for op in ops]
         actions += self._apply(repo, ops, failures)
         if any(op.kind is OpKind.CREATE for op in ops):  # a retried POST may have created a second copy
             dups = [op for op in plan_issue_sync(wanted.desired, self._list()) if op.kind is OpKind.CLOSE_DUPLICATE]
@@ -241,7 +242,9 @@ class IssueSink(Sink):
     def _target(self, op: IssueOp) -> str | None:
         return f"{self.repository}#{op.number}" if op.number is not None else self.repository
 
-    def _ensure_labels(self, repo: Repository, names: Sequence[str], failures: list[str]) -> list[Action]:
+    def _ensure_labels(self, repo: Repository, names: Sequence[str], failures: list[str], *, dry_run: bool
+                       ) -> list[Action]:
+        """Create the labels the operations need and the repository lacks (a dry run only says so)."""
         if not names:
             return []
         from github import GithubException
@@ -249,21 +252,20 @@ class IssueSink(Sink):
         assert self.client is not None
         try:
             listed = list_json(self.client, f"/repos/{self.repository}/labels", {})
-            have = {str(lab.get("name", "")).lower() for lab in listed}
         except SourceFailed as e:
             failures.append(f"list labels: {e}")
             return []
+        have = {str(lab.get("name", "")).lower() for lab in listed}
         out = []
-        for name in names:
-            if name.lower() in have:
-                continue
-            try:
-                repo.create_label(name, LABEL_COLORS.get(name.lower(), "ededed"))
-            except GithubException as e:
-                if e.status != 422:  # 422 already_exists: someone made it meanwhile, which is fine
-                    failures.append(f"create label {name!r}: {http_error(e)}")
-                continue
-            out.append(Action(sink=self.name, description=f"create label {name!r}", performed=True,
+        for name in (n for n in names if n.lower() not in have):
+            if not dry_run:
+                try:
+                    repo.create_label(name, LABEL_COLORS.get(name.lower(), "ededed"))
+                except GithubException as e:
+                    if e.status != 422:  # 422 already_exists: someone made it meanwhile, which is fine
+                        failures.append(f"create label {name!r}: {http_error(e)}")
+                    continue
+            out.append(Action(sink=self.name, description=f"create label {name!r}", performed=not dry_run,
                               target=self.repository))
         return out
 

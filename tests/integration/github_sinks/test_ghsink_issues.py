@@ -136,6 +136,11 @@ def test_alerts_get_their_own_issue(tmp_path: Path, fake_github: FakeGitHub, gh:
 
 def test_dry_run_reads_only_and_describes_every_write(
         tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+    first = _sink(gh, ghc).deliver(report(FINDINGS), context(tmp_path, fake_github, create_issues=True,
+                                                              dry_run=True))
+    assert fake_github.mutating_requests() == []
+    assert sorted(a.description.split(" ")[0] + " " + a.description.split(" ")[1] for a in first) == [
+        "create issue", "create issue", "create issue", "create label", "create label"]
     _sink(gh, ghc).deliver(report(FINDINGS), context(tmp_path, fake_github, create_issues=True))
     before = len(fake_github.mutating_requests())
     dry = context(tmp_path, fake_github, create_issues=True, dry_run=True)
