@@ -1,0 +1,281 @@
+"""SlackSink: fired alerts, and one short health message, to Slack through an incoming webhook.
+
+On when the `notify-slack` input or `integrations.slack.enabled` is true and a webhook is set
+(`SLACK_WEBHOOK_URL` / `slack-webhook-url`); otherwise skipped, saying why.
+
+Routing, per fired alert, by its level's `notification_channels`:
+- `slack` goes to `integrations.slack.channels.alerts` (or the webhook's own channel when that is unset);
+- `slack-<purpose>` goes to `integrations.slack.channels.<purpose>`, or `#<purpose>` when unset
+  (e.g. `slack-security` to the configured security channel);
+- a configured Slack channel named directly (`#ops-alerts`) goes there;
+- an alert level without channels goes to the alerts channel (Slack is on, so alerts are wanted there);
+- any other name (`pagerduty`, `email`) is not a channel this tool can deliver to: an Action says so.
+A modern Slack app webhook posts to the channel it was created for and ignores the channel override; a
+legacy webhook honours it. With `channels.metrics` set, one health message goes there too.
+
+Messages use Block Kit within Slack's limits (50 blocks, 3000 characters per section, 150 per header): longer
+content is cut with a pointer to the run's report. Outside text is escaped for mrkdwn (& < >), and no secret
+value is ever sent. One message per alert fingerprint (`alert:<level>:<condition>`) and channel per run.
+
+The webhook answers are handled as Slack documents them: 400 invalid_payload / invalid_blocks / no_text,
+403, 404 channel_not_found / no_service, 410 channel_is_archived fail that message with Slack's reason (no
+retry); 429 is retried after its Retry-After (bounded) and 5xx with backoff (repo_automation.http). Failed
+messages fail the sink, naming each one and what was sent. Dry run: no request, one Action per message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, Alert, RunReport, Status
+from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
+from repo_automation.secrets import Secret
+from repo_automation.stages import Sink
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+TIMEOUT_S = 10.0
+LEVEL_ICON = {"critical": ":red_circle:", "warning": ":warning:"}
+
+
+def escape(text: object) -> str:
+    """Text made inert in Slack mrkdwn: &, < and > as entities (so no <!channel>, no links, no mentions)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int, pointer: str) -> str:
+    """`text` within `limit` characters; a cut text ends with '…' and the pointer to the full report."""
+    if len(text) <= limit:
+        return text
+    tail = f"\n… cut to fit Slack's limit; {pointer}"
+    return text[: max(0, limit - len(tail))].rstrip() + tail
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    key: str  # alert fingerprint or "health", unique per channel within a run
+    channel: str  # "" = the webhook's own channel
+    summary: str  # for Actions and logs
+    payload: Mapping[str, Any]
+
+
+def route(name: str, channels: Mapping[str, str]) -> str | None:
+    """The Slack channel for a notification channel name ("" = the webhook's own), None when it is not Slack."""
+    if name in channels.values():
+        return name
+    if name == "slack":
+        return channels.get("alerts", "")
+    if name.startswith("slack-") and len(name) > len("slack-"):
+        purpose = name[len("slack-"):]
+        return channels.get(purpose) or f"#{purpose}"
+    return None
+
+
+def fit_blocks(blocks: list[dict[str, Any]], pointer: str) -> list[dict[str, Any]]:
+    """Sections and headers cut to Slack's text limits, and at most 50 blocks (the last one a pointer)."""
+    out: list[dict[str, Any]] = []
+    for b in blocks:
+        text = b.get("text")
+        if isinstance(text, dict) and b["type"] == "header" and len(text["text"]) > MAX_HEADER:
+            b = {**b, "text": {**text, "text": text["text"][: MAX_HEADER - 1] + "…"}}
+        elif isinstance(text, dict):
+            b = {**b, "text": {**text, "text": cut(text["text"], MAX_SECTION, pointer)}}
+        out.append(b)
+    if len(out) > MAX_BLOCKS:
+        dropped = len(out) - (MAX_BLOCKS - 1)
+        out = [*out[: MAX_BLOCKS - 1], _context(f"… {dropped} more block(s) cut to fit Slack's limit; {pointer}")]
+    return out
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, MAX_SECTION, "")}]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _number(v: float) -> str:
+    return f"{v:g}" if math.isfinite(v) else str(v)
+
+
+def alert_fingerprint(alert: Alert) -> str:
+    from repo_automation.github.fingerprint import make_fingerprint
+
+    return make_fingerprint("alert", alert.level, alert.condition)
+
+
+def alert_payload(alert: Alert, report: RunReport, channel: str, link: str | None) -> dict[str, Any]:
+    repo = escape(report.repository or "this repository")
+    pointer = f"full report: <{link}|the run>" if link else "the full report is in the run's summary"
+    values = ", ".join(f"`{escape(k)}` = {_number(v)}" for k, v in alert.values.items()) or "n/a"
+    facts = [f"escalates after {alert.escalation_time_minutes} min"] if alert.escalation_time_minutes else []
+    if report.sha:
+        facts.append(f"commit `{escape(report.sha[:12])}`")
+    facts.append(pointer)
+    blocks = [
+        _header(f"{alert.level.capitalize()} alert: {report.repository or 'repository'}"),
+        _section(f"{LEVEL_ICON.get(alert.level, '')} *Condition:* `{escape(alert.condition)}`\n*Values:* {values}"),
+        _context(" · ".join(facts)),
+    ]
+    text = f"{alert.level.capitalize()} alert in {repo}: {escape(alert.condition)}"
+    payload: dict[str, Any] = {"text": cut(text, MAX_SECTION, pointer), "blocks": fit_blocks(blocks, pointer)}
+    if channel:
+        payload["channel"] = channel
+    return payload
+
+
+def health_payload(report: RunReport, channel: str, link: str | None) -> dict[str, Any]:
+    h = report.health
+    pointer = f"full report: <{link}|the run>" if link else "the full report is in the run's summary"
+    overall = f"{h.overall:.1f} / 100 ({h.grade})" if h.overall is not None else "inconclusive"
+    cats = "\n".join(f"• {escape(c.name)}: {f'{c.score:.1f}' if c.score is not None else 'inconclusive'}"
+                     for c in h.categories.values())
+    failed_gates = [g.name for g in report.gates if g.passed is False]
+    failed_sources = [f"{s.name} ({s.reason})" for s in report.sources if s.status is Status.FAILED]
+    active = [f for f in report.findings if f.state in ("active", "new")]
+    lines = [f"*Health:* {overall}", f"*Alerts fired:* {len(report.alerts)}",
+             f"*Active findings:* {len(active)}",
+             f"*Gates failed:* {escape(', '.join(failed_gates)) if failed_gates else 'none'}"]
+    if failed_sources:
+        lines.append(f"*Sources failed:* {escape('; '.join(failed_sources))}")
+    blocks = [_header(f"Repository health: {report.repository or 'repository'}"), _section("\n".join(lines))]
+    if cats:
+        blocks.append(_section(cats))
+    blocks.append(_context(pointer))
+    payload: dict[str, Any] = {"text": f"Health of {escape(report.repository or 'the repository')}: {overall}",
+                               "blocks": fit_blocks(blocks, pointer)}
+    if channel:
+        payload["channel"] = channel
+    return payload
+
+
+def plan_messages(report: RunReport, channels: Mapping[str, str], link: str | None
+                  ) -> tuple[list[Message], list[str]]:
+    """The messages to send (deduplicated by fingerprint and channel) and the channel names Slack cannot serve."""
+    messages: dict[tuple[str, str], Message] = {}
+    elsewhere: list[str] = []
+    for alert in report.alerts:
+        key = alert_fingerprint(alert)
+        for name in alert.channels or ("slack",):
+            channel = route(name, channels)
+            if channel is None:
+                elsewhere.append(f"{alert.level} alert {alert.condition!r} for channel {name!r}")
+                continue
+            summary = f"{alert.level} alert {alert.condition!r} to {channel or 'the webhook channel'}"
+            messages.setdefault((key, channel), Message(key=key, channel=channel, summary=summary,
+                                                        payload=alert_payload(alert, report, channel, link)))
+    if channels.get("metrics"):
+        metrics = channels["metrics"]
+        messages[("health", metrics)] = Message(key="health", channel=metrics, summary=f"health summary to {metrics}",
+                                                payload=health_payload(report, metrics, link))
+    return list(messages.values()), elsewhere
+
+
+class SlackSink(Sink):
+    name: ClassVar[str] = "slack"
+
+    def __init__(self, *, webhook_url: Secret | None, enabled: bool, session: requests.Session | None = None,
+                 channels: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
+                 timeout_s: float = TIMEOUT_S) -> None:
+        if webhook_url and urlsplit(webhook_url.reveal()).scheme not in ("http", "https"):
+            raise UsageError("slack-webhook-url (SLACK_WEBHOOK_URL) is not an http(s) URL")
+        self._url = webhook_url
+        self.enabled = enabled
+        self._session = session
+        self.channels = {k: v for k, v in (channels or {}).items() if v}
+        self._secrets = [s for s in secrets if len(s) >= 4]
+        self.timeout_s = timeout_s
+
+    @classmethod
+    def from_context(cls, ctx: RunContext) -> SlackSink:
+        """Production wiring; an unusable webhook URL is a UsageError before anything runs."""
+        cfg = ctx.config.get("integrations", "slack", default={}) or {}
+        return cls(webhook_url=ctx.settings.slack_webhook_url,
+                   enabled=ctx.settings.notify_slack or bool(cfg.get("enabled")),
+                   channels=dict(cfg.get("channels") or {}), secrets=ctx.settings.secrets())
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        if not self.enabled:
+            pending = f"; {len(report.alerts)} fired alert(s) not sent" if report.alerts else ""
+            raise SourceSkipped(f"Slack is off (notify-slack / integrations.slack.enabled){pending}")
+        if not self._url:
+            raise SourceSkipped("Slack is on but no webhook is set (SLACK_WEBHOOK_URL / slack-webhook-url)")
+        from repo_automation.github.issue_content import run_link
+
+        messages, elsewhere = plan_messages(report, self.channels, run_link(ctx.env))
+        actions = [Action(sink=self.name, performed=False, description=f"{what} not delivered: no such channel is "
+                          "configured (this tool delivers alerts to Slack only)") for what in elsewhere]
+        if not messages:
+            if actions:
+                return actions
+            raise SourceSkipped("no fired alerts and no metrics channel (integrations.slack.channels.metrics)")
+        if ctx.dry_run:
+            for m in messages:
+                log.info("dry run: would send %s", m.summary)
+            return [*actions, *(Action(sink=self.name, description=f"would send {m.summary} "
+                                       f"({len(m.payload['blocks'])} blocks)", performed=False,
+                                       target=m.channel or None) for m in messages)]
+        sent, failures = self._send_all(messages)
+        if failures:
+            done = "; ".join(a.description for a in sent) or "nothing"
+            raise SourceFailed(f"{len(failures)} of {len(messages)} Slack message(s) failed: "
+                               f"{'; '.join(failures)} (sent: {done})")
+        return [*actions, *sent]
+
+    def _send_all(self, messages: Sequence[Message]) -> tuple[list[Action], list[str]]:
+        from repo_automation.http import make_session
+
+        session = self._session or make_session(methods=("POST",), retries=3, retry_after_max_s=30.0)
+        sent: list[Action] = []
+        failures: list[str] = []
+        try:
+            for m in messages:
+                error = self._post(session, m)
+                if error:
+                    failures.append(f"{m.summary}: {error}")
+                else:
+                    sent.append(Action(sink=self.name, description=f"sent {m.summary}", performed=True,
+                                       target=m.channel or None))
+        finally:
+            if self._session is None:
+                session.close()
+        return sent, failures
+
+    def _post(self, session: requests.Session, m: Message) -> str | None:
+        """None when Slack accepted the message, else Slack's reason."""
+        import requests
+
+        body = json.dumps(m.payload, ensure_ascii=False)
+        for s in self._secrets:  # defence in depth: no secret leaves in a payload (as is or JSON-escaped)
+            body = body.replace(s, "***").replace(json.dumps(s, ensure_ascii=False)[1:-1], "***")
+        assert self._url is not None
+        try:
+            resp = session.post(self._url.reveal(), data=body.encode("utf-8"), timeout=self.timeout_s,
+                                headers={"Content-Type": "application/json; charset=utf-8"})
+        except requests.RequestException as e:
+            return f"cannot reach Slack ({type(e).__name__})"  # the exception text would name the webhook URL
+        answer = (resp.text or "").strip()[:200]
+        if resp.status_code == 200:
+            return None
+        if resp.status_code == 429:
+            wait = resp.headers.get("Retry-After", "?")
+            return f"rate limited by Slack (HTTP 429, Retry-After {wait} s), still after retries"
+        return f"HTTP {resp.status_code} {answer or resp.reason}"
