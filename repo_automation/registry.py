@@ -97,9 +97,23 @@ def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Findin
 
 
 def _sinks(ctx: RunContext) -> list[Sink]:
+    from repo_automation.github.checks import CheckRunSink
+    from repo_automation.github.issues import IssueSink
+    from repo_automation.github.pr_comment import PrCommentSink
+    from repo_automation.github.reads import connect
+    from repo_automation.github.triage import TriageSink
     from repo_automation.sinks.history import HistorySink
 
-    return [HistorySink.from_context(ctx)]
+    client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
+    github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
+    return [HistorySink.from_context(ctx), *github]
+
+
+def _notices(ctx: RunContext) -> list[str]:
+    from repo_automation.github.checks import fork_notice
+
+    notice = fork_notice(ctx)
+    return [notice] if notice else []
 
 
 def _writers(ctx: RunContext) -> list[Sink]:
@@ -122,6 +136,7 @@ def build_stages(ctx: RunContext) -> Stages:
         sinks=_sinks(ctx),
         writers=_writers(ctx),
         finding_policy=_finding_policy,
+        notices=_notices(ctx),
     )
 
 

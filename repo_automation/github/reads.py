@@ -55,6 +55,6 @@ def connect(ctx: RunContext, client: GitHubClient | None = None) -> tuple[GitHub
     from repo_automation.github.client import GitHubClient
 
     try:
-        return GitHubClient.from_context(ctx), None
+        return GitHubClient.shared(ctx), None  # the collector's client: one token, one cache, one usage count
     except SourceSkipped as e:
         return None, str(e)
