@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DEFAULT_EXCLUDE = (".venv", "venv", "node_modules", ".git", "build", "dist")
 DEFAULT_QUALITY_EXCLUDE = ("tests", "test")
 TOP_OFFENDERS = 10
+LONG_STATEMENT_LINES = 100
 
 # Lower bounds of each rating: A (1) from 20, B (2) from 15, C (3) from 10, D (4) from 5, E (5) below.
 # A is radon's own rank A (MI >= 20, "very maintainable"); radon's B (10-19) splits into B/C and its C
@@ -92,6 +93,7 @@ class ComplexityCollector(Collector):
         mi_sloc = 0
         files = 0
         broken: list[str] = []
+        no_index = 0
         for path in self.python_files():
             rel = path.relative_to(self._workspace).as_posix()
             result = analyse_file(path, rel)
@@ -103,13 +105,15 @@ class ComplexityCollector(Collector):
             if result.mi is not None and result.sloc > 0:
                 mi_weighted += result.mi * result.sloc
                 mi_sloc += result.sloc
+            elif result.mi is None:
+                no_index += 1
         if not files:
             detail = f" ({len(broken)} could not be parsed)" if broken else ""
             raise SourceSkipped(f"no Python files to measure{detail}")
-        return self._metrics(functions, files, broken, mi_weighted / mi_sloc if mi_sloc else None)
+        return self._metrics(functions, files, broken, mi_weighted / mi_sloc if mi_sloc else None, no_index)
 
     def _metrics(self, functions: list[FunctionComplexity], files: int, broken: list[str],
-                 mi: float | None) -> list[Metric]:
+                 mi: float | None, no_index: int = 0) -> list[Metric]:
         worst = sorted(functions, key=lambda f: (-f.complexity, f.path, f.line))
         summary: dict[str, Any] = {"files": files, "functions": len(functions), "syntax_errors": len(broken)}
         if broken:
@@ -132,7 +136,7 @@ class ComplexityCollector(Collector):
         ]
         if mi is not None:
             out.append(Metric(name="code_quality.maintainability_index", value=round(mi, 1), source=self.name,
-                              metadata={**summary, "weighting": "source lines",
+                              metadata={**summary, "weighting": "source lines", "files_without_index": no_index,
                                         "rating": "ABCDE"[mi_rating(mi) - 1]}))
         return out
 
@@ -158,22 +162,51 @@ class ComplexityCollector(Collector):
 
 
 def analyse_file(path: Path, rel: str) -> FileResult | None:
-    """Complexity of every function and the maintainability index of one file; None when it does not parse."""
-    from radon.metrics import mi_visit  # lazily: radon is heavy for --help
+    """Complexity of every function and the maintainability index of one file; None when it does not parse.
+
+    The file is parsed once; the index is radon's `mi_visit(code, multi=True)` computed from the same parts.
+    A file with one plain statement longer than LONG_STATEMENT_LINES lines (a data table such as a Unicode
+    database) gets no index: radon's raw line counter is quadratic in the length of a statement, and an
+    index of a data table says nothing about maintainability.
+    """
+    import ast
+
+    from radon.metrics import h_visit_ast, mi_compute  # lazily: radon is heavy for --help
     from radon.raw import analyze
     from radon.visitors import ComplexityVisitor
 
     try:
         with tokenize.open(path) as fh:  # honours PEP 263 coding cookies
             code = fh.read()
-        visitor = ComplexityVisitor.from_code(code)
-        mi = float(mi_visit(code, multi=True))
-        sloc = int(analyze(code).sloc)
+        tree = ast.parse(code, filename=rel)
     except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as e:
         log.info("complexity: skipping %s: %s", rel, e)
         return None
+    visitor = ComplexityVisitor.from_ast(tree)
     functions = (*_functions(visitor.functions, rel), *_classes(visitor.classes, rel))
-    return FileResult(functions=functions, mi=mi, sloc=sloc)
+    if _longest_statement(tree) > LONG_STATEMENT_LINES:
+        log.info("complexity: no maintainability index for %s (a statement spans over %d lines)", rel,
+                 LONG_STATEMENT_LINES)
+        return FileResult(functions=functions, mi=None, sloc=0)
+    try:
+        raw = analyze(code)
+    except (SyntaxError, ValueError) as e:  # radon's tokenizer is stricter than ast in rare cases
+        log.info("complexity: no maintainability index for %s: %s", rel, e)
+        return FileResult(functions=functions, mi=None, sloc=0)
+    comments = (raw.comments + raw.multi) / raw.sloc * 100 if raw.sloc else 0.0
+    mi = float(mi_compute(h_visit_ast(tree).total.volume, visitor.total_complexity, raw.lloc, comments))
+    return FileResult(functions=functions, mi=mi, sloc=int(raw.sloc))
+
+
+def _longest_statement(tree: Any) -> int:
+    """Lines spanned by the longest simple (non-compound) statement."""
+    import ast
+
+    longest = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and not hasattr(node, "body") and node.end_lineno is not None:
+            longest = max(longest, node.end_lineno - node.lineno + 1)
+    return longest
 
 
 def _functions(funcs: Sequence[Any], rel: str, prefix: str = "") -> Iterator[FunctionComplexity]:

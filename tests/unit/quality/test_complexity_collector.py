@@ -129,3 +129,17 @@ def test_only_broken_files_is_skipped_saying_so(tmp_path: Path) -> None:
     ctx = make_context(tmp_path)
     with pytest.raises(SourceSkipped, match="1 could not be parsed"):
         ComplexityCollector.from_context(ctx).collect(ctx)
+
+
+def test_data_table_gets_complexity_but_no_index(tmp_path: Path) -> None:
+    """A generated table (one 400-line statement) is measured quickly and left out of the index."""
+    rows = "".join(f"    ({i}, {i + 1}),\n" for i in range(400))
+    (tmp_path / "table.py").write_text(f"TABLE = (\n{rows})\n\n\ndef lookup(i):\n    return TABLE[i]\n",
+                                       encoding="utf-8")
+    (tmp_path / "code.py").write_text("def f(x):\n    return 1 if x else 2\n", encoding="utf-8")
+    metrics = _metrics(tmp_path)
+    assert {w["name"] for w in metrics["code_quality.max_complexity"].metadata["worst_offenders"]} == {"lookup", "f"}
+    mi = metrics["code_quality.maintainability_index"]
+    assert mi.metadata["files_without_index"] == 1
+    from radon.metrics import mi_visit
+    assert mi.value == round(mi_visit((tmp_path / "code.py").read_text(), multi=True), 1)  # code.py alone
