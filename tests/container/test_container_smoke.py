@@ -1,0 +1,240 @@
+"""The action's image, run the way the GitHub runner runs a Docker action.
+
+The runner's layout: the checkout at /github/workspace (owned by another uid than the container's root),
+HOME at /github/home, the event payload under /github/workflow, the output and summary files under
+/github/file_commands, every declared input as INPUT_<NAME> (hyphens kept) with action.yml's defaults. The
+GitHub API is a local FakeGitHub on 127.0.0.1 (the container shares the host network), which validates each
+request against GitHub's OpenAPI description; in a dry run it must see reads only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.container.conftest import ROOT, Image
+from tests.fakegithub import FakeGitHub, github_spec  # noqa: F401  (fixture)
+from tests.fakegithub.repo_data import ClientFakeGitHub, data_for
+
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
+
+REPOSITORY = "octo-org/hello-world"
+RUNNER_UID = 1001  # the hosted runner's user, who owns the checkout
+RUN_TIMEOUT_S = 300
+EXAMPLES = ROOT / "node_modules" / "@octokit" / "webhooks-examples" / "api.github.com" / "index.json"
+
+# The sample repository's configuration: bandit only (no scanner that needs the internet), no dependency PRs.
+SAMPLE_CONFIG: dict[str, Any] = {
+    "automation": {
+        "dependency_updates": {"enabled": False},
+        "security_scanning": {"tools": ["bandit"], "fail_on_high": False, "fail_on_critical": False},
+        "code_quality": {"enabled": False},
+    },
+}
+SAMPLE_CODE = '''import subprocess
+
+
+def run(command):
+    """Runs a shell command: bandit reports shell=True."""
+    return subprocess.call(command, shell=True)
+'''
+
+
+def git(cwd: Path, *args: str, date: str = "2026-11-20T10:00:00Z") -> str:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "Mona", "GIT_AUTHOR_EMAIL": "mona@example.com", "GIT_AUTHOR_DATE": date,
+           "GIT_COMMITTER_NAME": "Mona", "GIT_COMMITTER_EMAIL": "mona@example.com", "GIT_COMMITTER_DATE": date}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True,
+                          timeout=30).stdout
+
+
+def push_payload(head_sha: str) -> dict[str, Any]:
+    """A real push payload from @octokit/webhooks-examples, pointed at the sample repository."""
+    groups = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    push = next(g for g in groups if g["name"] == "push")
+    payload: dict[str, Any] = next(e for e in push["examples"] if str(e.get("ref", "")).startswith("refs/heads/"))
+    payload = json.loads(json.dumps(payload))
+    payload["ref"], payload["after"] = "refs/heads/main", head_sha
+    owner, name = REPOSITORY.split("/")
+    payload["repository"].update(full_name=REPOSITORY, name=name)
+    payload["repository"]["owner"]["login"] = owner
+    return payload
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """GITHUB_OUTPUT's two forms: `name=value` and `name<<DELIMITER` … `DELIMITER`."""
+    out: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            body = []
+            for item in lines:
+                if item == delimiter:
+                    break
+                body.append(item)
+            out[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            out[name] = value
+    return out
+
+
+@pytest.fixture
+def github(github_spec: object) -> Iterator[ClientFakeGitHub]:  # noqa: F811 (the fixture, by name)
+    """The fake GitHub with the sample repository; fails the test on any request GitHub would refuse."""
+    server = ClientFakeGitHub().start()
+    server.state.add_repo(REPOSITORY)
+    data_for(server.state, REPOSITORY).contributors = [("mona", 2)]
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.violations, "requests GitHub would refuse:\n" + "\n".join(server.violations)
+
+
+@dataclass
+class Runner:
+    """The runner's directories for one step, on the host side of the mounts."""
+
+    root: Path
+
+    @property
+    def workspace(self) -> Path:
+        return self.root / "workspace"
+
+    @property
+    def output_file(self) -> Path:
+        return self.root / "file_commands" / "set_output_0"
+
+    @property
+    def summary_file(self) -> Path:
+        return self.root / "file_commands" / "step_summary_0"
+
+    def mounts(self) -> list[str]:
+        return [f"-v{self.root / d}:/github/{d}" for d in ("workspace", "home", "workflow", "file_commands")]
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return make_runner(tmp_path)
+
+
+def make_runner(tmp_path: Path) -> Runner:
+    """The runner's directories, with a two-commit sample repository checked out as the workspace."""
+    r = Runner(tmp_path)
+    for d in ("home", "workflow", "file_commands"):
+        (tmp_path / d).mkdir()
+    ws = r.workspace
+    (ws / "app").mkdir(parents=True)
+    (ws / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (ws / "app" / "tasks.py").write_text(SAMPLE_CODE, encoding="utf-8")
+    (ws / ".github").mkdir()
+    (ws / ".github" / "project-metrics.json").write_text(json.dumps(SAMPLE_CONFIG, indent=2), encoding="utf-8")
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", ".")
+    git(ws, "commit", "-q", "-m", "Sample project", date="2026-11-02T09:00:00Z")
+    (ws / "README.md").write_text("# Sample\n", encoding="utf-8")
+    git(ws, "add", ".")
+    git(ws, "commit", "-q", "-m", "Add a README")
+    for p in [ws, *ws.rglob("*")]:  # the checkout belongs to the runner's user, not to the container's root
+        os.lchown(p, RUNNER_UID, RUNNER_UID)
+    return r
+
+
+def runner_env(r: Runner, gh: FakeGitHub, inputs: dict[str, str]) -> dict[str, str]:
+    """What the runner passes: GITHUB_* (paths inside the container) and every input with its default."""
+    sha = git(r.workspace, "-c", "safe.directory=*", "rev-parse", "HEAD").strip()
+    (r.root / "workflow" / "event.json").write_text(json.dumps(push_payload(sha)), encoding="utf-8")
+    env = {
+        "GITHUB_ACTIONS": "true", "CI": "true", "HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_OUTPUT": "/github/file_commands/set_output_0",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/step_summary_0",
+        "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/main",
+        "GITHUB_API_URL": gh.url, "GITHUB_GRAPHQL_URL": gh.url + "/graphql", "GITHUB_SERVER_URL": gh.url,
+        "GITHUB_RUN_ID": "4242", "GITHUB_WORKFLOW": "health", "GITHUB_ACTOR": "mona",
+    }
+    declared = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]
+    for name, spec in declared.items():
+        default = str(spec.get("default", ""))
+        if default:
+            env["INPUT_" + name.upper()] = gh.token if default == "${{ github.token }}" else default
+    env.update({"INPUT_" + k.upper(): v for k, v in inputs.items()})
+    return env
+
+
+def writes(gh: FakeGitHub) -> list[str]:
+    """Requests that change something on GitHub. A GraphQL query is a POST too, but it only reads."""
+    from graphql import OperationDefinitionNode, OperationType, parse
+
+    def reads_only(body: Any) -> bool:
+        doc = parse(body["query"]) if isinstance(body, dict) and isinstance(body.get("query"), str) else None
+        return doc is not None and all(d.operation is OperationType.QUERY for d in doc.definitions
+                                       if isinstance(d, OperationDefinitionNode))
+
+    return [f"{x.method} {x.path}" for x in gh.mutating_requests()
+            if not (x.path.rstrip("/").endswith("/graphql") and reads_only(x.body))]
+
+
+def run_action(image: Image, r: Runner, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    args = [*image.run_args(), "--workdir", "/github/workspace", *r.mounts()]
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    started = time.monotonic()
+    proc = subprocess.run([*args, image.tag], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+    image.timings[f"run {len(image.timings) + 1}"] = time.monotonic() - started
+    return proc
+
+
+def test_the_image_runs_the_action_as_the_runner_does(action_image: Image, runner: Runner,
+                                                      github: FakeGitHub) -> None:
+    env = runner_env(runner, github, {"dry-run": "true", "create-issues": "true", "source-timeout": "120"})
+    proc = run_action(action_image, runner, env)
+    shown = f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, shown
+
+    outputs = parse_output_file(runner.output_file.read_text(encoding="utf-8"))
+    assert "health-score" in outputs, shown
+    assert 0 <= float(outputs["health-score"]) <= 100, outputs  # git and GitHub metrics: a score is due
+    assert outputs["dry-run"] == "true", outputs
+
+    reports = runner.workspace / "reports"
+    report = json.loads((reports / "project-health-report.json").read_text(encoding="utf-8"))
+    assert (reports / "project-health-report.md").stat().st_size > 0
+    assert outputs["report-json"] == "reports/project-health-report.json", outputs
+    assert runner.summary_file.read_text(encoding="utf-8").strip(), "no job summary written"
+    assert f"::add-mask::{github.token}" in proc.stdout, "the token was not masked first"
+    assert github.token not in (reports / "project-health-report.md").read_text(encoding="utf-8")
+
+    # git ran inside the container on a checkout owned by another uid, bandit ran from the image, and the
+    # GitHub collector measured through the API it was pointed at: no source failed.
+    names = {m["name"] for m in report["metrics"]}
+    assert "git.commits_per_week" in names, sorted(names)
+    assert any(n.startswith("github.") for n in names), sorted(names)
+    assert any(f["tool"] == "bandit" and f["rule_id"] == "B602" for f in report["findings"]), report["findings"]
+    assert outputs["sources-failed"] == "0", [x for x in report["sources"] if x.get("status") == "failed"]
+
+    # The action reached GitHub where GITHUB_API_URL said, and a dry run wrote nothing there.
+    assert github.requests, "the action never called the GitHub API it was given"
+    assert writes(github) == []
+
+
+def test_a_bad_input_stops_the_image_with_a_message_and_nothing_written(action_image: Image, runner: Runner,
+                                                                        github: FakeGitHub) -> None:
+    env = runner_env(runner, github, {"format": "pdf"})
+    proc = run_action(action_image, runner, env)
+    assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert "format must be one of markdown, json, both" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert not (runner.workspace / "reports").exists(), "a report was written although the input was rejected"
+    assert github.requests == []
