@@ -9,7 +9,8 @@ Enforced, as the real server does:
   an unknown component is 404 `Component key 'KEY' not found`; values are strings; a metric the project
   has no value for is simply absent from `measures`;
 - `GET api/qualitygates/project_status?projectKey=KEY`: `projectStatus.status` OK / WARN / ERROR / NONE;
-- only GET; anything else is 405; unknown URLs 404.
+- only GET; anything else is 405; unknown URLs 404; `unavailable = n` answers the next n requests with
+  503 and `Retry-After: 1`, as a server that is restarting.
 Every request is recorded (method, path, query, Authorization header) so a test can count and inspect.
 """
 
@@ -58,6 +59,7 @@ class FakeSonar:
         self.projects = {p.key: p for p in projects}
         self.tokens = tokens or {}
         self.requests: list[Recorded] = []
+        self.unavailable = 0  # answer this many next requests with 503 + Retry-After (a restarting server)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -174,6 +176,13 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         auth = self.headers.get("Authorization")
         self.sonar.requests.append(Recorded(method=method, path=parts.path, query=query, authorization=auth))
+        if self.sonar.unavailable > 0:
+            self.sonar.unavailable -= 1
+            self.send_response(503)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         routes = {"/api/measures/component": self.sonar.measures,
                   "/api/qualitygates/project_status": self.sonar.project_status}
         handler = routes.get(parts.path)

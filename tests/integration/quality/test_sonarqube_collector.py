@@ -166,3 +166,25 @@ def test_sonar_ratings_drive_the_rating_gates(tmp_path: Path, sonar: FakeSonar) 
 def test_make_session_sets_a_user_agent() -> None:
     with make_session() as s:
         assert s.headers["User-Agent"].startswith("repo-automation/")
+
+
+def test_busy_server_is_retried_after_retry_after(tmp_path: Path, sonar: FakeSonar) -> None:
+    import time
+
+    sonar.unavailable = 1
+    start = time.monotonic()
+    metrics = _collect(_ctx(tmp_path, sonar.url))
+    assert metrics["code_quality.ncloc"].value == 15234
+    assert time.monotonic() - start >= 1.0  # waited as Retry-After asked
+    assert [r.path for r in sonar.requests].count("/api/measures/component") == 2
+
+
+def test_token_never_appears_in_reasons_or_logs(tmp_path: Path, sonar: FakeSonar,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    for key, token in (("acme_secret", TOKEN), ("acme_widgets", "squ_wrong_token"), ("acme_typo", TOKEN)):
+        ctx = _ctx(tmp_path, sonar.url, key=key, token=token, metrics=["no_such_metric"])
+        _, _, [result] = measure(Stages(collectors=[SonarQubeCollector.from_context(ctx)]), ctx)
+        assert result.status is Status.FAILED
+        assert token not in result.reason
+    assert TOKEN not in caplog.text and "squ_wrong_token" not in caplog.text
