@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from repo_automation.scanners.discover import is_excluded, is_python, python_fil
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
+
+ARG_BUDGET = 100_000  # characters of file names per bandit run (Linux allows ~2 MB of arguments)
 
 
 def config_args(root: Path) -> list[str]:
@@ -91,6 +94,7 @@ def _finding(r: dict[str, Any], root: Path, cache: dict[str, list[str]]) -> Find
 @dataclass(kw_only=True)
 class BanditScanner(ToolScanner):
     name: ClassVar[str] = "bandit"
+    max_args_chars: int = ARG_BUDGET
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
         return [p for p in paths if is_python(p) and not is_excluded(p, self.options.exclude)]
@@ -100,7 +104,23 @@ class BanditScanner(ToolScanner):
         if not files:
             raise SourceSkipped("no Python files to scan")
         exe = self.tool()
-        timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        deadline = time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for chunk in chunks(files, self.max_args_chars):  # a huge repository's file list would not fit one command line
+            report = self._run(ctx, exe, root, chunk, deadline)
+            results += report.get("results") or []
+            errors += report.get("errors") or []
+        findings, unscanned = parse_report(json.dumps({"results": results, "errors": errors}), root)
+        for err in unscanned:
+            self.note(f"could not scan {err}")
+        return findings
+
+    def _run(self, ctx: RunContext, exe: str, root: Path, files: Sequence[str], deadline: float) -> dict[str, Any]:
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            limit = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+            raise SourceFailed(f"bandit timed out after {limit:g}s")
         with tempfile.TemporaryDirectory(prefix="ra-bandit-") as tmp:
             out = Path(tmp) / "bandit.json"
             # the head's bandit config, also for the base revision in PR mode: both sides judged alike
@@ -110,7 +130,23 @@ class BanditScanner(ToolScanner):
             if result.returncode not in (0, 1) or not out.is_file():
                 raise SourceFailed(f"bandit failed (exit {result.returncode}): {result.stderr_tail()}")
             text = out.read_text(encoding="utf-8", errors="replace")
-        findings, errors = parse_report(text, root)
-        for err in errors:
-            self.note(f"could not scan {err}")
-        return findings
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SourceFailed(f"bandit wrote output that is not JSON ({e})") from e
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise SourceFailed("bandit's JSON report has no 'results' list")
+        return data
+
+
+def chunks(files: Sequence[str], max_chars: int = ARG_BUDGET) -> list[list[str]]:
+    """Split a file list so that no command line exceeds max_chars."""
+    out: list[list[str]] = [[]]
+    size = 0
+    for f in files:
+        if out[-1] and size + len(f) + 1 > max_chars:
+            out.append([])
+            size = 0
+        out[-1].append(f)
+        size += len(f) + 1
+    return out

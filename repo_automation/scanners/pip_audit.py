@@ -20,6 +20,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ class PipAuditScanner(ToolScanner):
     name: ClassVar[str] = "pip-audit"
     severities: OSVSeverity | None = None  # None: built from the service URL on first use
     env: Mapping[str, str] = field(default_factory=dict)  # the user's environment (PIP_AUDIT_* wins)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # PR mode scans head and base at once
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
         return [p for p in paths if is_manifest(p) and not is_excluded(p, self.options.exclude)]
@@ -161,9 +163,10 @@ class PipAuditScanner(ToolScanner):
         return out
 
     def _severities(self) -> OSVSeverity:
-        if self.severities is None:
-            self.severities = OSVSeverity.for_url(self.osv_query_url())
-        return self.severities
+        with self._lock:  # one lookup cache for the run, also when head and base are scanned at once
+            if self.severities is None:
+                self.severities = OSVSeverity.for_url(self.osv_query_url())
+            return self.severities
 
     def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str) -> AuditResult:
         with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:

@@ -10,6 +10,7 @@ whole repository with every finding active, and says so.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import dataclasses
 import io
 import logging
@@ -90,9 +91,12 @@ def scan_pull_request(scanner: ToolScanner, ctx: RunContext, scope: PullRequestS
     relevant = scanner.relevant(scope.changed)
     if not relevant:
         raise SourceSkipped(f"the pull request changes no file {scanner.name} scans")
-    head = _scan_or_skip(scanner, ctx, ctx.workspace, relevant)
-    with base_checkout(ctx.workspace, scope.base, relevant) as base_root:
-        base = _scan_or_skip(scanner, ctx, base_root, relevant)
+    with base_checkout(ctx.workspace, scope.base, relevant) as base_root, \
+            cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"pr-{scanner.name}") as pool:
+        # head and base at once: a tool's start-up (seconds for semgrep) is paid in parallel
+        head_job = pool.submit(_scan_or_skip, scanner, ctx, ctx.workspace, relevant)
+        base_job = pool.submit(_scan_or_skip, scanner, ctx, base_root, relevant)
+        head, base = head_job.result(), base_job.result()
     if isinstance(head, SourceSkipped) and isinstance(base, SourceSkipped):
         raise head  # the head's reason: "not installed", "no API key", "no Python files", …
     return mark(head if isinstance(head, list) else [], base if isinstance(base, list) else [])

@@ -75,3 +75,13 @@ def test_fingerprint_survives_moved_code(project: Path) -> None:
     moved = {f.fingerprint: f.location.start_line for f in after if f.location}
     assert all(moved[f.fingerprint] == f.location.start_line + 3 for f in before
                if f.location and f.location.path == "app/shell.py")
+
+
+def test_a_long_file_list_is_split_without_losing_or_doubling_findings(project: Path) -> None:
+    from repo_automation.scanners.bandit import chunks
+
+    ctx = context(project)
+    whole = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    split = BanditScanner(options=ScanOptions.from_context(ctx), max_args_chars=20).scan(ctx)  # a file per run
+    assert sorted(f.fingerprint for f in split) == sorted(f.fingerprint for f in whole)
+    assert chunks(["a.py", "b.py", "c.py"], 10) == [["a.py", "b.py"], ["c.py"]]

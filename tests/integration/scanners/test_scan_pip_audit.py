@@ -42,6 +42,8 @@ def test_every_vulnerability_pip_audit_prints_is_one_finding(project: Path, osv:
     assert len({f.fingerprint for f in findings}) == 8
     # decoy advisories of the same packages, outside the pinned versions, were not matched
     assert not {"PYSEC-2024-47", "PYSEC-2023-207"} & {f.rule_id for f in findings}
+    # what pip-audit sends: one POST /v1/query per pinned dependency (five pins, two runs)
+    assert [r for r in osv.requests if r[0] == "POST"] == [("POST", "/v1/query")] * 10
 
 
 def test_findings_carry_package_ids_fixes_location_and_severity(project: Path, osv: FakeOSV) -> None:
@@ -98,3 +100,18 @@ def test_unpinned_requirements_file_is_named_and_the_rest_audited(project: Path,
     findings = audit.scan(ctx)
     assert len(findings) == 10
     assert any("requirements-dev.txt" in n and "not pinned" in n for n in audit.notices)
+
+
+def test_severity_lookups_are_cached_bounded_and_failures_named(osv: FakeOSV) -> None:
+    import requests
+
+    from repo_automation.scanners.osv import OSVSeverity
+
+    with requests.Session() as session:
+        lookup = OSVSeverity(base=osv.url, session=session, max_lookups=3, timeout_s=5)
+        got = lookup.lookup_all(["PYSEC-2023-192", "PYSEC-2023-212", "NOPE-1", "PYSEC-2018-28"])
+        assert got["PYSEC-2023-192"] is Severity.HIGH and got["PYSEC-2023-212"] is Severity.MEDIUM
+        assert got["NOPE-1"] is Severity.UNKNOWN and got["PYSEC-2018-28"] is Severity.UNKNOWN  # over the bound
+        assert "NOPE-1: HTTP 404" in lookup.failures and any("not looked up" in f for f in lookup.failures)
+        lookup.lookup_all(["PYSEC-2023-192", "PYSEC-2023-212"])  # cached: no new requests
+    assert len([r for r in osv.requests if r[0] == "GET"]) == 3
