@@ -8,6 +8,9 @@ used only in the dashboard link: neither endpoint takes it); the token is `setti
   and the call is retried once;
 - `api/qualitygates/project_status?projectKey=KEY`, whose status (OK / WARN / ERROR / NONE) goes into
   every metric's metadata (`quality_gate`); if only that call fails, the metrics are still reported.
+  On a pull request the gate of the pull request's analysis is asked for first (`pullRequest=N`), and the
+  project's main-branch gate when Sonar has not analysed the pull request (`quality_gate_scope` says which).
+  Measures are always the project's overall ones: a pull request analysis only has new-code measures.
 Sonar's values are strings ("85.3", ratings "1.0" … "5.0"); they are parsed here.
 
 Metrics (source "sonarqube"): code_quality.coverage, code_quality.maintainability_rating (sqale_rating),
@@ -84,7 +87,7 @@ class SonarQubeCollector(Collector):
         if not values:
             raise SourceSkipped(f"SonarQube has no measures for project '{self._key}' yet (not analysed?)")
         meta = {"project_key": self._key, "dashboard": f"{self._host}/dashboard?id={quote(self._key, safe='')}",
-                **self._gate()}
+                **self._gate(ctx.pull_request.number if ctx.pull_request else None)}
         if self._organization:
             meta["organization"] = self._organization
         out = []
@@ -111,9 +114,17 @@ class SonarQubeCollector(Collector):
             raise SourceFailed(self._explain(status, body))
         return parse_measures(body)
 
-    def _gate(self) -> dict[str, Any]:
+    def _gate(self, pull_request: int | None) -> dict[str, Any]:
+        params = {"projectKey": self._key}
+        scope = "main branch"
         try:
-            status, body = self._get("api/qualitygates/project_status", {"projectKey": self._key})
+            if pull_request is not None:
+                status, body = self._get("api/qualitygates/project_status",
+                                         {**params, "pullRequest": str(pull_request)})
+                scope = f"pull request #{pull_request}"
+            if pull_request is None or status == 404:
+                scope = "main branch"
+                status, body = self._get("api/qualitygates/project_status", params)
         except SourceFailed as e:
             return {"quality_gate": None, "quality_gate_error": str(e)}
         if status != 200:
@@ -123,7 +134,8 @@ class SonarQubeCollector(Collector):
             return {"quality_gate": None, "quality_gate_error": "unexpected answer from api/qualitygates"}
         failing = [str(c.get("metricKey")) for c in project.get("conditions") or []
                    if isinstance(c, Mapping) and c.get("status") == "ERROR"]
-        return {"quality_gate": project["status"], "quality_gate_failing_conditions": failing}
+        return {"quality_gate": project["status"], "quality_gate_scope": scope,
+                "quality_gate_failing_conditions": failing}
 
     def _get(self, path: str, params: Mapping[str, str]) -> tuple[int, Any]:
         import requests  # lazily: keeps --help fast

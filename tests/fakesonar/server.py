@@ -8,7 +8,8 @@ Enforced, as the real server does:
   an unknown metric key fails the WHOLE call with 404 `The following metric keys are not found: a, b`;
   an unknown component is 404 `Component key 'KEY' not found`; values are strings; a metric the project
   has no value for is simply absent from `measures`;
-- `GET api/qualitygates/project_status?projectKey=KEY`: `projectStatus.status` OK / WARN / ERROR / NONE;
+- `GET api/qualitygates/project_status?projectKey=KEY[&pullRequest=N]`: `projectStatus.status` OK / WARN /
+  ERROR / NONE; a pull request Sonar has not analysed is 404;
 - only GET; anything else is 405; unknown URLs 404; `unavailable = n` answers the next n requests with
   503 and `Retry-After: 1`, as a server that is restarting.
 Every request is recorded (method, path, query, Authorization header) so a test can count and inspect.
@@ -42,6 +43,7 @@ class SonarProject:
     gate_status: str = "OK"
     gate_conditions: list[dict[str, str]] = field(default_factory=list)
     public: bool = False
+    pull_request_gates: dict[str, str] = field(default_factory=dict)  # analysed pull request -> gate status
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,12 @@ class FakeSonar:
         if denied:
             return denied
         project = self.projects[key]
+        pr = query.get("pullRequest")
+        if pr is not None:
+            if pr not in project.pull_request_gates:
+                return 404, _errors(f"Pull request '{pr}' in project '{key}' not found")
+            return 200, {"projectStatus": {"status": project.pull_request_gates[pr], "conditions": [],
+                                           "ignoredConditions": False}}
         return 200, {"projectStatus": {"status": project.gate_status, "conditions": project.gate_conditions,
                                        "ignoredConditions": False}}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,8 @@ CONDITIONS = [
 @pytest.fixture
 def sonar():
     projects = [
-        SonarProject(key="acme_widgets", measures=dict(MEASURES), gate_status="ERROR", gate_conditions=CONDITIONS),
+        SonarProject(key="acme_widgets", measures=dict(MEASURES), gate_status="ERROR", gate_conditions=CONDITIONS,
+                     pull_request_gates={"42": "OK"}),
         SonarProject(key="acme_secret", measures={"ncloc": "10"}),
         SonarProject(key="acme_fresh", measures={}, gate_status="NONE"),
     ]
@@ -41,13 +43,18 @@ def sonar():
 
 
 def _ctx(tmp_path: Path, host: str | None, key: str | None = "acme_widgets", token: str | None = TOKEN,
-         **extra: object):
+         pull_request: int | None = None, **extra: object):
     sonar_cfg: dict[str, object] = {**extra}
     if host:
         sonar_cfg["host"] = host
     if key:
         sonar_cfg["project_key"] = key
     env = {"SONAR_TOKEN": token} if token else {}
+    if pull_request is not None:
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {
+            "number": pull_request, "base": {"sha": "b" * 40, "ref": "main"}, "head": {"sha": "c" * 40, "ref": "f"}}}))
+        env |= {"GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request"}
     return make_context(tmp_path, config={"tracking": {"data_sources": {"sonarqube": sonar_cfg}}}, env=env)
 
 
@@ -188,3 +195,17 @@ def test_token_never_appears_in_reasons_or_logs(tmp_path: Path, sonar: FakeSonar
         assert result.status is Status.FAILED
         assert token not in result.reason
     assert TOKEN not in caplog.text and "squ_wrong_token" not in caplog.text
+
+
+@pytest.mark.parametrize(("number", "status", "scope", "calls"), [
+    (42, "OK", "pull request #42", 2),  # Sonar analysed the pull request: its gate
+    (7, "ERROR", "main branch", 3),  # not analysed (404): the main branch's gate instead
+])
+def test_pull_request_gate(tmp_path: Path, sonar: FakeSonar, number: int, status: str, scope: str,
+                           calls: int) -> None:
+    metrics = _collect(_ctx(tmp_path, sonar.url, pull_request=number))
+    meta = metrics["code_quality.coverage"].metadata
+    assert (meta["quality_gate"], meta["quality_gate_scope"]) == (status, scope)
+    gate_calls = [r.query for r in sonar.requests if r.path == "/api/qualitygates/project_status"]
+    assert gate_calls[0] == {"projectKey": "acme_widgets", "pullRequest": str(number)}
+    assert len(sonar.requests) == calls
