@@ -43,6 +43,12 @@ def walk(root: Path, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
     return sorted(set(out))
 
 
+def within(relpath: str, roots: Sequence[str]) -> bool:
+    """True when the path is one of the configured roots or under one (no roots: everything)."""
+    clean = [r.strip().strip("/") for r in roots if r.strip().strip("/") not in ("", ".")]
+    return not clean or any(relpath == r or relpath.startswith(r + "/") for r in clean)
+
+
 def is_python(relpath: str) -> bool:
     return relpath.endswith((".py", ".pyi"))
 

@@ -26,6 +26,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Finding
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.gitutil import changed_files, run_git
+from repo_automation.scanners.discover import within
 from repo_automation.scanners.interface import PullRequestScope
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _scan_or_skip(scanner: ToolScanner, ctx: RunContext, root: Path, paths: Sequ
 
 
 def scan_pull_request(scanner: ToolScanner, ctx: RunContext, scope: PullRequestScope) -> list[Finding]:
-    relevant = scanner.relevant(scope.changed)
+    relevant = [p for p in scanner.relevant(scope.changed) if within(p, scanner.options.paths)]
     if not relevant:
         raise SourceSkipped(f"the pull request changes no file {scanner.name} scans")
     with base_checkout(ctx.workspace, scope.base, relevant) as base_root, \
