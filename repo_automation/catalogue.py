@@ -107,6 +107,14 @@ def known_metrics() -> frozenset[str]:
     return frozenset(CATALOGUE)
 
 
+def is_app_metric(name: str) -> bool:
+    """`app.<name>` (lower case, digits, `_`): the free namespace for the application's own metrics, such as the
+    database collector's queries. Alert conditions accept them besides the catalogue's names."""
+    head, _, tail = name.partition(".")
+    return head == "app" and tail[:1].isalpha() and tail.isascii() and tail.islower() and (
+        tail.replace("_", "").isalnum())
+
+
 def info(name: str) -> MetricInfo | None:
     return CATALOGUE.get(name)
 

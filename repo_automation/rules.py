@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.catalogue import known_metrics
+from repo_automation.catalogue import is_app_metric, known_metrics
 from repo_automation.domain import Alert
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class _Parser:
         if tok.kind == "number":
             return Number(value=float(tok.text))
         if tok.kind == "name":
-            if tok.text not in self.known:
+            if tok.text not in self.known and not is_app_metric(tok.text):
                 raise ConditionError(_unknown_metric(tok.text, self.known), tok.column)
             return MetricRef(name=tok.text)
         raise ConditionError(f"expected a metric name or a number, got {_describe(tok)}", tok.column)
