@@ -65,10 +65,12 @@ def _collectors(ctx: RunContext) -> list[Collector]:
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
     quality = not ctx.settings.skip_quality or command == "metrics"
     if quality:
-        out.append(_build("coverage", CoverageCollector.from_context, ctx))
-        out.append(_build("complexity", ComplexityCollector.from_context, ctx))
+        # Order is precedence where two sources give one metric: the later wins, so this commit's coverage
+        # file beats SonarQube's (possibly older) analysis.
         if _enabled(ctx, "sonarqube"):
             out.append(_build("sonarqube", SonarQubeCollector.from_context, ctx))
+        out.append(_build("coverage", CoverageCollector.from_context, ctx))
+        out.append(_build("complexity", ComplexityCollector.from_context, ctx))
     return out
 
 
@@ -119,8 +121,10 @@ def _notices(ctx: RunContext) -> list[str]:
 def _writers(ctx: RunContext) -> list[Sink]:
     from repo_automation.sinks.action_outputs import ActionOutputsWriter
     from repo_automation.sinks.files import ReportFilesWriter
+    from repo_automation.sinks.sarif import SarifWriter
 
-    return [ReportFilesWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
+    # The outputs writer runs last: it only names files that exist.
+    return [ReportFilesWriter.from_context(ctx), SarifWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
 
 
 def build_stages(ctx: RunContext) -> Stages:
