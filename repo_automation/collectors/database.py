@@ -139,7 +139,10 @@ class DatabaseCollector(Collector):
         return metrics
 
     def _open(self) -> Any:
-        import psycopg
+        try:
+            import psycopg
+        except ImportError as e:
+            raise SourceFailed("the database collector needs psycopg: install repo-automation[postgres]") from e
 
         connect = self._connect or psycopg.connect
         timeout_ms = max(1, int(self.statement_timeout_s * 1000))

@@ -120,6 +120,10 @@ class PushgatewaySink(Sink):
             raise SourceSkipped("no Pushgateway configured (PUSHGATEWAY_URL or integrations.pushgateway.url)")
         from repo_automation.history import health_metrics
 
+        try:
+            import prometheus_client  # noqa: F401
+        except ImportError as e:
+            raise SourceFailed("the Pushgateway sink needs prometheus-client (pip install prometheus-client)") from e
         rows = [*report.metrics, *health_metrics(report.health)]
         registry, series = build_registry(rows, report.generated_at.timestamp())
         grouping = {"repository": report.repository} if report.repository else {}

@@ -173,3 +173,10 @@ def test_app_metrics_can_fire_alerts_and_failures_reach_the_report(tmp_path: Pat
         config_mod.from_data({"alerts": {"warning": {"conditions": ["apps.open_orders > 2", "app.Open > 2"]}}})
     assert [p.split(": ", 1)[1].split(" (")[0].split(";")[0] for p in err.value.problems] == [
         "column 1: unknown metric 'apps.open_orders'", "column 1: unknown metric 'app.Open'"]
+
+
+def test_without_psycopg_installed_the_collector_says_which_extra_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "psycopg", None)  # as if the extra were not installed
+    with pytest.raises(SourceFailed, match=r"needs psycopg: install repo-automation\[postgres\]"):
+        collector({"app.x": "SELECT 1"}).collect(make_context(tmp_path))

@@ -125,3 +125,11 @@ def test_prometheus_scraping_the_gateway_sees_the_pushed_values(tmp_path: Path, 
     [series] = result
     assert series["metric"]["job"] == "repo_automation" and series["metric"]["source"] == "security"
     assert float(series["value"][1]) == 2.0
+
+
+def test_without_prometheus_client_the_sink_says_what_to_install(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "prometheus_client", None)
+    ctx = context(tmp_path, pushgateway_url="http://127.0.0.1:9")
+    with pytest.raises(SourceFailed, match="needs prometheus-client"):
+        PushgatewaySink.from_context(ctx).deliver(run_report(ctx), ctx)
