@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakegithub import routes as r
 from tests.fakegithub import routes_checks as c
+from tests.fakegithub import routes_git as g
 from tests.fakegithub.faults import Fault
 from tests.fakegithub.spec import SpecRequest, check
 from tests.fakegithub.state import State
@@ -53,6 +54,7 @@ RULES: list[tuple[str, str, Any]] = [
     ("GET", R + "/pulls/<int:pull_number>", c.get_pull),
     ("GET", R + "/pulls/<int:pull_number>/files", c.list_pull_files),
 ]
+RULES += [(method, R + path, handler) for method, path, handler in g.RULES]  # git data, contents, pulls
 URL_MAP = Map([Rule(path, methods=[m], endpoint=i) for i, (m, path, _) in enumerate(RULES)], strict_slashes=False)
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 

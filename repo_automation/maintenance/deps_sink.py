@@ -1,0 +1,143 @@
+"""The `dependency-updates` sink: reads the pins, asks the package index, plans, and publishes the PRs.
+
+Skipped with skip-deps, when automation.dependency_updates.enabled is false, on pull-request runs (updates
+follow the default branch), and when no manifest or no exact pin is found. Ranges and hashed pins are
+reported once, never rewritten. A package the index does not know is reported; the others go on.
+At most MAX_PULLS_PER_RUN pull requests are touched per run, security updates first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, RunReport
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.maintenance.manifests import Manifests, Pin, Unpinned, find_manifests, parse_manifest
+from repo_automation.stages import Sink
+
+if TYPE_CHECKING:
+    from github import Github
+
+    from repo_automation.github.client import GitHubClient
+    from repo_automation.maintenance.index import PackageIndex, Release
+
+log = logging.getLogger(__name__)
+
+MAX_PULLS_PER_RUN = 10
+SECTION = ("automation", "dependency_updates")
+
+
+def read_manifests(workspace: Path, paths: Sequence[str]) -> Manifests:
+    pins: list[Pin] = []
+    other: list[Unpinned] = []
+    for rel in paths:
+        try:
+            text = (workspace / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            other.append(Unpinned(path=rel, requirement="", reason=f"cannot be read ({e})"))
+            continue
+        found = parse_manifest(rel, text)
+        pins.extend(found.pins)
+        other.extend(found.unpinned)
+    return Manifests(pins=tuple(pins), unpinned=tuple(other))
+
+
+def _unpinned_note(unpinned: Sequence[Unpinned]) -> Action | None:
+    if not unpinned:
+        return None
+    shown = "; ".join(f"{u.path}: {u.requirement or '(file)'} — {u.reason}" for u in unpinned[:10])
+    more = f" (and {len(unpinned) - 10} more)" if len(unpinned) > 10 else ""
+    return Action(sink=DependencyUpdateSink.name, performed=False,
+                  description=f"{len(unpinned)} requirement(s) not updated: {shown}{more}")
+
+
+class DependencyUpdateSink(Sink):
+    name: ClassVar[str] = "dependency-updates"
+
+    def __init__(self, *, client: GitHubClient | None, repository: str | None, index: PackageIndex | None,
+                 section: Mapping[str, Any], manifests: Sequence[str] = (), github: Github | None = None,
+                 skip_reason: str | None = None) -> None:
+        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes, `index`
+        lists versions; `manifests` are repo-relative paths (empty: found in the workspace at delivery)."""
+        self.client = client
+        self.github = github if github is not None or client is None else client.rest
+        self.repository = repository
+        self.index = index
+        self.section = section
+        self.manifests = tuple(manifests)
+        self.skip_reason = skip_reason
+
+    @classmethod
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> DependencyUpdateSink:
+        """Production wiring. Configured requirements_files must exist (ConfigError: exit 2, nothing run)."""
+        from repo_automation.github.reads import connect
+        from repo_automation.maintenance.index import PackageIndex
+
+        section = ctx.config.get(*SECTION, default={}) or {}
+        if ctx.settings.skip_deps:
+            return cls(client=None, repository=None, index=None, section=section, skip_reason="skip-deps is set")
+        if not section.get("enabled", True):
+            return cls(client=None, repository=None, index=None, section=section,
+                       skip_reason="automation.dependency_updates.enabled is false")
+        configured = list(section.get("requirements_files") or [])
+        manifests = find_manifests(ctx.workspace, configured) if configured else []
+        github_client, why = connect(ctx, client)
+        return cls(client=github_client, repository=ctx.repository, index=PackageIndex.from_context(ctx),
+                   section=section, manifests=manifests, skip_reason=why)
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        if self.skip_reason or self.client is None or self.github is None or not self.repository:
+            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        if self.index is None:
+            raise SourceSkipped("no package index configured")
+        if ctx.pull_request is not None:
+            raise SourceSkipped("dependency updates follow the default branch, not a pull request")
+        from repo_automation.maintenance.deps_plan import MergePolicy, change_for, plan_updates
+        from repo_automation.maintenance.pulls import PullRequestPublisher
+
+        paths = list(self.manifests) or find_manifests(ctx.workspace, [])
+        if not paths:
+            raise SourceSkipped("no requirements*.txt or pyproject.toml in the workspace")
+        found = read_manifests(ctx.workspace, paths)
+        if not found.pins:
+            raise SourceSkipped(f"no exact pins (name==version) in {', '.join(paths)}; "
+                                f"{len(found.unpinned)} requirement(s) left as they are")
+        releases, problems = self._releases(found.pins)
+        updates = plan_updates(found.pins, releases, report.findings)
+        updates.sort(key=lambda u: (not u.advisories, u.key))
+        policy = MergePolicy.from_config(self.section)
+        changes = [change_for(u, policy) for u in updates[:MAX_PULLS_PER_RUN]]
+        publisher = PullRequestPublisher(client=self.client, github=self.github, repository=self.repository,
+                                         sink=self.name)
+        actions, failures = publisher.publish(changes, dry_run=ctx.dry_run)
+        notes = [a for a in (_unpinned_note(found.unpinned),) if a is not None]
+        notes += [Action(sink=self.name, performed=False, description=p) for p in problems]
+        if len(updates) > MAX_PULLS_PER_RUN:
+            notes.append(Action(sink=self.name, performed=False,
+                                description=f"{len(updates) - MAX_PULLS_PER_RUN} more update(s) left for the next "
+                                            f"runs (at most {MAX_PULLS_PER_RUN} pull requests per run)"))
+        if failures:
+            done = "; ".join(a.description for a in actions) or "nothing"
+            raise SourceFailed(f"{len(failures)} pull request operation(s) failed: {'; '.join(failures)} "
+                               f"(done: {done})")
+        if problems and not updates and len(problems) == len({p.key for p in found.pins}):
+            raise SourceFailed("the package index answered for no package: " + "; ".join(problems[:3]))
+        return actions + notes
+
+    def _releases(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Release]], list[str]]:
+        assert self.index is not None
+        out: dict[str, list[Release]] = {}
+        problems: list[str] = []
+        for pin in pins:
+            if pin.key in out:
+                continue
+            try:
+                out[pin.key] = self.index.releases(pin.name)
+            except SourceFailed as e:
+                problems.append(str(e))
+                out[pin.key] = []
+        return out, problems
