@@ -49,6 +49,7 @@ def _enabled(ctx: RunContext, source: str) -> bool:
 def _collectors(ctx: RunContext) -> list[Collector]:
     from repo_automation.collectors.complexity import ComplexityCollector
     from repo_automation.collectors.coverage import CoverageCollector
+    from repo_automation.collectors.database import DatabaseCollector
     from repo_automation.collectors.git_local import GitCollector
     from repo_automation.collectors.prometheus import PrometheusCollector
     from repo_automation.collectors.sonarqube import SonarQubeCollector
@@ -63,6 +64,8 @@ def _collectors(ctx: RunContext) -> list[Collector]:
             out.append(_build("github", GitHubCollector.from_context, ctx))
         if _enabled(ctx, "prometheus"):  # skipped with the reason when no endpoint is configured
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
+        if _enabled(ctx, "database") and ctx.config.get("tracking", "data_sources", "database", "queries"):
+            out.append(_build("database", DatabaseCollector.from_context, ctx))
     quality = not ctx.settings.skip_quality or command == "metrics"
     if quality:
         # Order is precedence where two sources give one metric: the later wins, so this commit's coverage
@@ -105,10 +108,12 @@ def _sinks(ctx: RunContext) -> list[Sink]:
     from repo_automation.github.reads import connect
     from repo_automation.github.triage import TriageSink
     from repo_automation.sinks.history import HistorySink
+    from repo_automation.sinks.pushgateway import PushgatewaySink
+    from repo_automation.sinks.slack import SlackSink
 
     client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
     github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
-    return [HistorySink.from_context(ctx), *github]
+    return [HistorySink.from_context(ctx), *github, SlackSink.from_context(ctx), PushgatewaySink.from_context(ctx)]
 
 
 def _notices(ctx: RunContext) -> list[str]:
