@@ -123,7 +123,9 @@ def backfilled_prometheus(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
 def pushed_prometheus(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(Prometheus URL, Pushgateway URL): Prometheus scrapes the gateway every second, honouring its labels."""
     port = free_port()
-    gateway = start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"],
+    # Its own persistence file: Debian's default is shared by every gateway on the machine and reloaded at start.
+    gateway = start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}",
+                     f"--persistence.file={tmp_path / 'pushgateway.data'}"],
                     f"http://127.0.0.1:{port}/-/ready", tmp_path / "pushgateway.log")
     try:
         scrape = (f"scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
