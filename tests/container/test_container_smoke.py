@@ -238,3 +238,44 @@ def test_a_bad_input_stops_the_image_with_a_message_and_nothing_written(action_i
     assert "Traceback" not in proc.stderr, proc.stderr
     assert not (runner.workspace / "reports").exists(), "a report was written although the input was rejected"
     assert github.requests == []
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A schema of its own in the real PostgreSQL at 127.0.0.1:5432, dropped afterwards."""
+    import psycopg
+
+    name = f"ra_container_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def test_the_image_stores_a_fan_out_run_in_postgresql(action_image: Image, runner: Runner, github: FakeGitHub,
+                                                       pg_schema: str) -> None:
+    """org-fan-out.yml's step: metrics into a shared PostgreSQL history, whose URL carries a password."""
+    import psycopg
+
+    password = "fan-out-s3cret"  # trust authentication here ignores it; it must still never be shown
+    url = f"postgresql://postgres:{password}@127.0.0.1:5432/test?options=-csearch_path%3D{pg_schema}"
+    env = runner_env(runner, github, {"command": "metrics", "store-db": "true", "history-db": url,
+                                      "repository": REPOSITORY, "source-timeout": "120"})
+    proc = run_action(action_image, runner, env)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+
+    with psycopg.connect(PG_ADMIN, connect_timeout=10) as conn:
+        rows = conn.execute(f"SELECT metric_name, metric_value FROM {pg_schema}.project_metrics").fetchall()
+    names = {name for name, _ in rows}
+    assert "git.commits_per_week" in names and any(n.startswith("github.") for n in names), sorted(names)
+
+    shown = [proc.stdout, proc.stderr, runner.summary_file.read_text(encoding="utf-8"),
+             *(p.read_text(encoding="utf-8") for p in (runner.workspace / "reports").iterdir())]
+    assert not [text for text in shown if password in text], "the database password was shown"
+    assert writes(github) == []
