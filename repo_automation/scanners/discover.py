@@ -3,43 +3,59 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 MANIFEST_GLOBS = ("requirements*.txt", "requirements/*.txt", "*requirements.txt", "pyproject.toml")
 
 
+@functools.lru_cache(maxsize=32)
+def _matchers(exclude: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(globs for one path component, globs for a path with folders), each compiled into one regex."""
+    clean = [p.strip().rstrip("/") for p in exclude if p.strip().rstrip("/")]
+    names = [fnmatch.translate(p) for p in clean if "/" not in p]
+    paths = [fnmatch.translate(p) for p in clean if "/" in p]
+    return (re.compile("|".join(names)) if names else None, re.compile("|".join(paths)) if paths else None)
+
+
 def is_excluded(relpath: str, exclude: Iterable[str]) -> bool:
     """True when the repo-relative POSIX path, or any of its folders, matches an exclude glob."""
+    names, paths = _matchers(tuple(exclude))
     parts = PurePosixPath(relpath).parts
-    for pattern in exclude:
-        pat = pattern.strip().rstrip("/")
-        if not pat:
-            continue
-        if fnmatch.fnmatchcase(relpath, pat) or any(fnmatch.fnmatchcase(p, pat) for p in parts):
-            return True
-        prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
-        if any(fnmatch.fnmatchcase(p, pat) for p in prefixes):
-            return True
+    if names is not None and any(names.match(p) for p in parts):
+        return True
+    if paths is not None:
+        return any(paths.match("/".join(parts[: i + 1])) for i in range(len(parts)))
     return False
+
+
+def _excluded_here(reldir: str, name: str, exclude: tuple[str, ...]) -> bool:
+    """is_excluded for an entry whose folders were already checked while walking down."""
+    names, paths = _matchers(exclude)
+    return bool((names is not None and names.match(name)) or (paths is not None and paths.match(reldir + name)))
 
 
 def walk(root: Path, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
     """Every file under the repo-relative `roots` (all of root when empty), excluded folders pruned."""
     out: list[str] = []
+    excl = tuple(exclude)
     starts = [root / r for r in roots] if roots else [root]
     for start in starts:
         if start.is_file():
             rel = start.relative_to(root).as_posix()
-            if not is_excluded(rel, exclude):
+            if not is_excluded(rel, excl):
                 out.append(rel)
+            continue
+        if start != root and is_excluded(start.relative_to(root).as_posix(), excl):
             continue
         for dirpath, dirnames, filenames in os.walk(start):
             reldir = Path(dirpath).relative_to(root).as_posix()
             reldir = "" if reldir == "." else reldir + "/"
-            dirnames[:] = sorted(d for d in dirnames if not is_excluded(reldir + d, exclude))
-            out.extend(reldir + f for f in sorted(filenames) if not is_excluded(reldir + f, exclude))
+            dirnames[:] = sorted(d for d in dirnames if not _excluded_here(reldir, d, excl))
+            out.extend(reldir + f for f in sorted(filenames) if not _excluded_here(reldir, f, excl))
     return sorted(set(out))
 
 
