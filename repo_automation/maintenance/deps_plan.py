@@ -150,3 +150,14 @@ def change_for(update: Update, policy: MergePolicy) -> Change:
     return Change(kind="dependencies", branch=update.branch, title=title, body=body,
                   edits=tuple(_edit(p, update.key, update.current, update.target) for p in paths),
                   merge=merge, merge_reason=why, declined_when_closed=True, labels=labels)
+
+
+def superseded(open_branches: Iterable[str], updates: Sequence[Update]) -> list[tuple[str, Update]]:
+    """(open branch, the update replacing it) for every open update of a package to another version."""
+    out = []
+    for branch in open_branches:
+        for u in updates:
+            prefix = f"{DEPS_BRANCH}{make_fingerprint(u.key)}-"
+            if branch != u.branch and branch.startswith(prefix) and parse_version(branch[len(prefix):]):
+                out.append((branch, u))
+    return out

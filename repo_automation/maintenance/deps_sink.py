@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from github import Github
 
     from repo_automation.github.client import GitHubClient
+    from repo_automation.maintenance.deps_plan import Update
     from repo_automation.maintenance.index import PackageIndex, Release
+    from repo_automation.maintenance.pulls import PullRequestPublisher
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,8 @@ class DependencyUpdateSink(Sink):
         publisher = PullRequestPublisher(client=self.client, github=self.github, repository=self.repository,
                                          sink=self.name)
         actions, failures = publisher.publish(changes, dry_run=ctx.dry_run)
+        published = [u for u in updates[:MAX_PULLS_PER_RUN] if not any(u.branch in f for f in failures)]
+        actions += self._supersede(publisher, published, failures, ctx.dry_run)
         notes = [a for a in (_unpinned_note(found.unpinned),) if a is not None]
         notes += [Action(sink=self.name, performed=False, description=p) for p in problems]
         if len(updates) > MAX_PULLS_PER_RUN:
@@ -127,6 +131,27 @@ class DependencyUpdateSink(Sink):
         if problems and not updates and len(problems) == len({p.key for p in found.pins}):
             raise SourceFailed("the package index answered for no package: " + "; ".join(problems[:3]))
         return actions + notes
+
+    @staticmethod
+    def _supersede(publisher: PullRequestPublisher, updates: Sequence[Update], failures: list[str],
+                   dry_run: bool) -> list[Action]:
+        """Close the open pull requests that move a package to an older version than this run proposes."""
+        from github import GithubException
+
+        from repo_automation.github.reads import http_error
+        from repo_automation.maintenance.deps_plan import DEPS_BRANCH, superseded
+
+        if not updates:
+            return []
+        open_pulls = publisher.open_pulls(DEPS_BRANCH)
+        out = []
+        for branch, update in superseded(open_pulls, updates):
+            comment = f"Superseded: {update.name} {update.target} is proposed on {update.branch}."
+            try:
+                out.append(publisher.close(open_pulls[branch], comment, dry_run=dry_run))
+            except GithubException as e:
+                failures.append(f"close #{open_pulls[branch].number}: {http_error(e)}")
+        return out
 
     def _releases(self, pins: Sequence[Pin]) -> tuple[dict[str, list[Release]], list[str]]:
         assert self.index is not None

@@ -103,6 +103,31 @@ class PullRequestPublisher:
                           {"state": "all", "head": f"{owner}:{branch}"}, limit=100)
         return sorted((_pull(i) for i in items), key=lambda p: (p.state != "open", -p.number))
 
+    def open_pulls(self, prefix: str) -> dict[str, Pull]:
+        """Open pull requests from this repository's own branches starting with `prefix`, by branch."""
+        from repo_automation.github.reads import list_json
+
+        items = list_json(self.client, f"/repos/{self.repository}/pulls", {"state": "open"}, limit=500)
+        out: dict[str, Pull] = {}
+        for item in items:
+            head = item.get("head") or {}
+            repo = (head.get("repo") or {}).get("full_name") or ""
+            ref = str(head.get("ref") or "")
+            if ref.startswith(prefix) and repo.lower() == self.repository.lower():
+                out[ref] = _pull(item)
+        return out
+
+    def close(self, pull: Pull, comment: str, *, dry_run: bool) -> Action:
+        """Close a pull request, then say why (closed first: a failed comment is not repeated by later runs)."""
+        if dry_run:
+            return Action(sink=self.sink, performed=False, target=pull.url,
+                          description=f"would close pull request #{pull.number}: {comment}")
+        repo = self.github.withLazy(True).get_repo(self.repository)
+        repo.get_pull(pull.number).edit(state="closed")
+        repo.get_issue(pull.number).create_comment(comment)
+        return Action(sink=self.sink, performed=True, target=pull.url,
+                      description=f"closed pull request #{pull.number}: {comment}")
+
     # -- one change ------------------------------------------------------------------------------------
     def publish(self, changes: Sequence[Change], *, dry_run: bool) -> tuple[list[Action], list[str]]:
         """Actions done (or, in a dry run, described) and the failures, one line each."""

@@ -183,6 +183,22 @@ def test_pr_closed_without_merging_is_not_reopened(
     assert len(_pulls(fake_github)) == 3 and _performed(actions) == []
 
 
+def test_an_open_pr_for_an_older_version_is_closed_as_superseded(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+    files = {"requirements.txt": "six==1.16.0\n"}
+    repo = _seeded(fake_github, files)
+    old = "repo-automation/deps/six-1.16.5"  # proposed by an earlier run, when 1.16.5 was the newest
+    seed(fake_github.state, repo, {"requirements.txt": "six==1.16.5\n"}, branch=old)
+    stale = gh.get_repo(REPO).create_pull(base="main", head=old, title="Bump six from 1.16.0 to 1.16.5", body="")
+    ctx = context(_workspace(tmp_path, files), fake_github)
+    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)
+    assert repo.issues[stale.number]["state"] == "closed"
+    comment = fake_github.state.comments(REPO, stale.number)[-1]["body"]
+    assert comment == "Superseded: six 1.17.0 is proposed on repo-automation/deps/six-1.17.0."
+    assert any(a.description.startswith(f"closed pull request #{stale.number}") for a in actions)
+    assert [p["state"] for h, p in _pulls(fake_github).items() if h.endswith("1.17.0")] == ["open"]
+
+
 def test_package_unknown_to_the_index_is_reported_and_the_others_go_on(
         tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\nno-such-package-here==1.0\n"}
