@@ -7,8 +7,9 @@ change planned from the checkout is applied to what the repository holds when th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 BRANCH_PREFIX = "repo-automation/"
 
@@ -42,3 +43,12 @@ class Change:
 
     def describe(self) -> str:
         return f"{self.title} ({self.branch})"
+
+
+def other_branch(event: Mapping[str, Any], ref: str | None) -> str | None:
+    """The pushed branch when the event says it is not the default branch (maintenance follows the default)."""
+    repo = event.get("repository")
+    default = repo.get("default_branch") if isinstance(repo, Mapping) else None
+    if default and ref and ref.startswith("refs/heads/") and ref != f"refs/heads/{default}":
+        return ref[len("refs/heads/"):]
+    return None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.maintenance.changes import other_branch
 from repo_automation.maintenance.manifests import Manifests, Pin, Unpinned, find_manifests, parse_manifest
 from repo_automation.stages import Sink
 
@@ -98,6 +99,8 @@ class DependencyUpdateSink(Sink):
             raise SourceSkipped("no package index configured")
         if ctx.pull_request is not None:
             raise SourceSkipped("dependency updates follow the default branch, not a pull request")
+        if (branch := other_branch(ctx.event, ctx.ref)) is not None:
+            raise SourceSkipped(f"dependency updates follow the default branch; this run is on {branch!r}")
         from repo_automation.maintenance.deps_plan import MergePolicy, change_for, plan_updates
         from repo_automation.maintenance.pulls import PullRequestPublisher
 

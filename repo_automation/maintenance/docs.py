@@ -110,6 +110,8 @@ def read_entries(workspace: Path) -> tuple[list[Entry], str | None]:
     from repo_automation.errors import SourceFailed
     from repo_automation.gitutil import run_git
 
+    if run_git(["rev-parse", "--is-shallow-repository"], workspace, timeout=30).strip() == "true":
+        raise SourceFailed("shallow clone: check out with fetch-depth: 0 so the history and tags are there")
     try:
         tag: str | None = run_git(["describe", "--tags", "--abbrev=0"], workspace, timeout=30).strip() or None
     except SourceFailed:

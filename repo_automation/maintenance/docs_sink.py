@@ -16,7 +16,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import with_marker
-from repo_automation.maintenance.changes import BRANCH_PREFIX, Change, FileEdit
+from repo_automation.maintenance.changes import BRANCH_PREFIX, Change, FileEdit, other_branch
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class DocsSink(Sink):
             raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
         if ctx.pull_request is not None:
             raise SourceSkipped("docs follow the default branch, not a pull request")
+        if (branch := other_branch(ctx.event, ctx.ref)) is not None:
+            raise SourceSkipped(f"docs follow the default branch; this run is on {branch!r}")
         from repo_automation.maintenance.pulls import PullRequestPublisher
 
         edits, notes, summary = self._edits(report, ctx)

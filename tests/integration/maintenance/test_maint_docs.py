@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ def _git(ws: Path, *args: str) -> None:
 
 def _history(ws: Path) -> Path:
     """A real repository: a tag, then merged pull requests, conventional commits and noise."""
+    ws.mkdir(parents=True, exist_ok=True)
     _git(ws, "init", "-q", "-b", "main")
     _git(ws, "config", "user.email", "dev@example.invalid")
     _git(ws, "config", "user.name", "Dev")
@@ -143,3 +145,19 @@ def test_unreleased_section_is_replaced_in_place_or_created() -> None:
     want = "# Changelog\n\n## Unreleased\n\n- new\n\n## 1.0.0\n\n- First\n"
     assert with_unreleased(text, "## Unreleased\n\n- new\n") == want
     assert with_unreleased(None, "## Unreleased\n") == "# Changelog\n\n## Unreleased\n"
+
+
+def test_shallow_clone_or_other_branch_leaves_the_changelog_alone(tmp_path: Path, fake_github: FakeGitHub,
+                                                                  gh: Any, ghc: Any) -> None:
+    _seeded(fake_github)
+    origin = _history(tmp_path / "origin")
+    _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", "shallow")
+    ctx = context(tmp_path / "shallow", fake_github)
+    actions = _sink(gh, ghc, badges=False).deliver(report(), ctx)
+    assert [a.description for a in actions] == [
+        "changelog left as it is: the local history cannot be read (shallow clone: check out with "
+        "fetch-depth: 0 so the history and tags are there)"]
+    assert fake_github.mutating_requests() == []
+    push = dataclasses.replace(ctx, ref="refs/heads/feature", event={"repository": {"default_branch": "main"}})
+    with pytest.raises(SourceSkipped, match="this run is on 'feature'"):
+        _sink(gh, ghc).deliver(report(), push)
