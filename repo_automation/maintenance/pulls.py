@@ -59,12 +59,23 @@ def _pull(item: dict[str, Any]) -> Pull:
                 body=str(item.get("body") or ""), url=str(item.get("html_url") or ""))
 
 
+def merge_method(repo: dict[str, Any]) -> str:
+    """The first merge method the repository allows: squash, merge, rebase (GitHub omits the flags for
+    tokens without push access; then squash is tried and GitHub's refusal is reported)."""
+    for method, flag in (("squash", "allow_squash_merge"), ("merge", "allow_merge_commit"),
+                         ("rebase", "allow_rebase_merge")):
+        if repo.get(flag) is not False:
+            return method
+    return "squash"
+
+
 class PullRequestPublisher:
     def __init__(self, *, client: GitHubClient, github: Github, repository: str, sink: str) -> None:
         self.client = client
         self.github = github
         self.repository = repository
         self.sink = sink
+        self.merge_method = "squash"
 
     # -- reads (conditional GETs) --------------------------------------------------------------------
     def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any | None:
@@ -82,6 +93,7 @@ class PullRequestPublisher:
         repo = self._get("")
         if not isinstance(repo, dict) or not repo.get("default_branch"):
             raise SourceFailed(f"{self.repository}: cannot read the repository's default branch")
+        self.merge_method = merge_method(repo)
         return str(repo["default_branch"])
 
     def ref_sha(self, branch: str) -> str | None:
@@ -257,8 +269,8 @@ class PullRequestPublisher:
 
         assert head is not None  # the branch exists: found, created or reset above
         try:
-            status = repo.get_pull(number).merge(merge_method="squash", commit_title=f"{change.title} (#{number})",
-                                                 sha=head)
+            status = repo.get_pull(number).merge(merge_method=self.merge_method, sha=head,
+                                                 commit_title=f"{change.title} (#{number})")
         except GithubException as e:
             if e.status in (405, 409, 422):  # not mergeable yet (checks, reviews, conflicts) or head moved
                 return Action(sink=self.sink, performed=False, target=url,

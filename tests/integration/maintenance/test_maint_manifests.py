@@ -11,6 +11,7 @@ from repo_automation.errors import ConfigError
 from repo_automation.maintenance.deps_plan import Level, MergePolicy, change_for, level_of, plan_updates
 from repo_automation.maintenance.index import Release, lowest_fixed, newest
 from repo_automation.maintenance.manifests import find_manifests, parse_manifest, rewrite_pin
+from repo_automation.maintenance.pulls import merge_method
 
 REQS = """\
 --index-url https://pypi.org/simple
@@ -108,3 +109,10 @@ def test_security_update_targets_the_lowest_fix_and_is_marked() -> None:
     [plain] = plan_updates(pins, releases, [ignored])
     assert (plain.target, plain.advisories) == ("3.1.4", ())
     assert not change_for(plain, MergePolicy()).merge  # a major update: left for review by default
+
+
+def test_merge_method_is_one_the_repository_allows() -> None:
+    assert merge_method({}) == "squash"  # flags absent (no push access): GitHub's answer decides
+    assert merge_method({"allow_squash_merge": False, "allow_merge_commit": True}) == "merge"
+    only_rebase = {"allow_squash_merge": False, "allow_merge_commit": False, "allow_rebase_merge": True}
+    assert merge_method(only_rebase) == "rebase"
