@@ -125,6 +125,9 @@ class OSVIndex:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real service: clients reuse their connections
+    _raw: bytes = b""
+    timeout = 5  # an idle kept-alive connection is closed after 5 s, so no handler outlives a test for long
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -138,14 +141,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
         try:
-            return json.loads(self.rfile.read(length) or b"null")
+            return json.loads(self._raw or b"null")
         except json.JSONDecodeError as e:
             raise BadRequest(f"Invalid JSON: {e}") from e
 
     def do_POST(self) -> None:
         self.server.record(self.command, self.path)
+        # read the whole body first, whatever the path: the connection is kept alive for the next request
+        self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if self.path == "/v1/query":
                 vulns = self.server.index.query(self._body())
