@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from repo_automation.domain import Finding
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
@@ -20,6 +21,9 @@ from repo_automation.maintenance.changes import BRANCH_PREFIX, Change, FileEdit
 from repo_automation.maintenance.index import Release, lowest_fixed, newest, parse_version
 from repo_automation.maintenance.manifests import Pin, canonical, parse_manifest, rewrite_pin
 from repo_automation.report.escape import escape_code, escape_markdown
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 DEPS_BRANCH = BRANCH_PREFIX + "deps/"
 
@@ -152,12 +156,30 @@ def change_for(update: Update, policy: MergePolicy) -> Change:
                   merge=merge, merge_reason=why, declined_when_closed=True, labels=labels)
 
 
-def superseded(open_branches: Iterable[str], updates: Sequence[Update]) -> list[tuple[str, Update]]:
-    """(open branch, the update replacing it) for every open update of a package to another version."""
+def _branch_version(branch: str, key: str) -> Version | None:
+    prefix = f"{DEPS_BRANCH}{make_fingerprint(key)}-"
+    return parse_version(branch[len(prefix):]) if branch.startswith(prefix) else None
+
+
+def stale_pulls(open_branches: Iterable[str], pins: Sequence[Pin], updates: Sequence[Update]
+                ) -> list[tuple[str, str]]:
+    """(open branch, why it is closed): another version is proposed now, or the default branch already
+    pins that version or a newer one."""
+    proposed = {u.key: u for u in updates}
+    pinned: dict[str, list[Version]] = {}
+    for pin in pins:
+        if (v := parse_version(pin.version)) is not None:
+            pinned.setdefault(pin.key, []).append(v)
     out = []
     for branch in open_branches:
-        for u in updates:
-            prefix = f"{DEPS_BRANCH}{make_fingerprint(u.key)}-"
-            if branch != u.branch and branch.startswith(prefix) and parse_version(branch[len(prefix):]):
-                out.append((branch, u))
+        for key in sorted(set(pinned) | set(proposed)):
+            version = _branch_version(branch, key)
+            if version is None:
+                continue
+            update = proposed.get(key)
+            if update is not None and branch != update.branch:
+                out.append((branch, f"Superseded: {update.name} {update.target} is proposed on {update.branch}."))
+            elif update is None and pinned.get(key) and min(pinned[key]) >= version:
+                out.append((branch, f"Up to date: the default branch pins {key} {min(pinned[key])} already."))
+            break
     return out

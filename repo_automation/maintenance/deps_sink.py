@@ -120,7 +120,7 @@ class DependencyUpdateSink(Sink):
                                          sink=self.name)
         actions, failures = publisher.publish(changes, dry_run=ctx.dry_run)
         published = [u for u in updates[:MAX_PULLS_PER_RUN] if not any(u.branch in f for f in failures)]
-        actions += self._supersede(publisher, published, failures, ctx.dry_run)
+        actions += self._close_stale(publisher, found.pins, published, failures, ctx.dry_run)
         notes = [a for a in (_unpinned_note(found.unpinned),) if a is not None]
         notes += [Action(sink=self.name, performed=False, description=p) for p in problems]
         if len(updates) > MAX_PULLS_PER_RUN:
@@ -136,20 +136,17 @@ class DependencyUpdateSink(Sink):
         return actions + notes
 
     @staticmethod
-    def _supersede(publisher: PullRequestPublisher, updates: Sequence[Update], failures: list[str],
-                   dry_run: bool) -> list[Action]:
-        """Close the open pull requests that move a package to an older version than this run proposes."""
+    def _close_stale(publisher: PullRequestPublisher, pins: Sequence[Pin], updates: Sequence[Update],
+                     failures: list[str], dry_run: bool) -> list[Action]:
+        """Close open update PRs that a newer proposal supersedes or that the default branch has caught up with."""
         from github import GithubException
 
         from repo_automation.github.reads import http_error
-        from repo_automation.maintenance.deps_plan import DEPS_BRANCH, superseded
+        from repo_automation.maintenance.deps_plan import DEPS_BRANCH, stale_pulls
 
-        if not updates:
-            return []
         open_pulls = publisher.open_pulls(DEPS_BRANCH)
         out = []
-        for branch, update in superseded(open_pulls, updates):
-            comment = f"Superseded: {update.name} {update.target} is proposed on {update.branch}."
+        for branch, comment in stale_pulls(open_pulls, pins, updates):
             try:
                 out.append(publisher.close(open_pulls[branch], comment, dry_run=dry_run))
             except GithubException as e:

@@ -199,6 +199,22 @@ def test_an_open_pr_for_an_older_version_is_closed_as_superseded(
     assert [p["state"] for h, p in _pulls(fake_github).items() if h.endswith("1.17.0")] == ["open"]
 
 
+def test_an_open_pr_the_default_branch_caught_up_with_is_closed(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+    files = {"requirements.txt": "six==1.16.0\n"}
+    repo = _seeded(fake_github, files)
+    section = {"auto_merge": {"patch": False}}
+    _sink(gh, ghc, package_index, section).deliver(report(), context(_workspace(tmp_path, files), fake_github))
+    [number] = [p["number"] for p in _pulls(fake_github).values()]
+    bumped = {"requirements.txt": "six==1.17.0\n"}  # someone updated the pin by hand on main
+    seed(fake_github.state, repo, bumped)
+    actions = _sink(gh, ghc, package_index, section).deliver(report(), context(_workspace(tmp_path, bumped),
+                                                                               fake_github))
+    assert repo.issues[number]["state"] == "closed"
+    assert [a.description for a in actions] == [
+        f"closed pull request #{number}: Up to date: the default branch pins six 1.17.0 already."]
+
+
 def test_package_unknown_to_the_index_is_reported_and_the_others_go_on(
         tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\nno-such-package-here==1.0\n"}
