@@ -63,7 +63,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         if not parts:
             start = number
         stripped = raw.rstrip()
-        if stripped.endswith("\\"):
+        if stripped.endswith("\\") and not stripped.lstrip().startswith("#"):  # pip: a comment never continues
             parts.append(stripped[:-1])
             continue
         parts.append(raw)

@@ -16,7 +16,7 @@ from repo_automation.maintenance.pulls import merge_method
 REQS = """\
 --index-url https://pypi.org/simple
 -r base.txt
-# a comment with six==0.1 inside
+# a comment with six==0.1 inside \\
 Django==4.2.1  # LTS
 requests[socks]==2.31.0; python_version >= "3.8"
 flask>=2,<3
