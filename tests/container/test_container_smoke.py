@@ -92,7 +92,8 @@ def parse_output_file(text: str) -> dict[str, str]:
 @pytest.fixture
 def github(github_spec: object) -> Iterator[ClientFakeGitHub]:  # noqa: F811 (the fixture, by name)
     """The fake GitHub with the sample repository; fails the test on any request GitHub would refuse."""
-    server = ClientFakeGitHub().start()
+    server = ClientFakeGitHub()
+    server.start()
     server.state.add_repo(REPOSITORY)
     data_for(server.state, REPOSITORY).contributors = [("mona", 2)]
     try:
