@@ -21,6 +21,8 @@ from repo_automation.errors import RepoAutomationError
 log = logging.getLogger("repo_automation")
 
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
+DESCRIPTION = ("Measure, scan, gate, score and maintain a repository's health: reports, job summary, "
+               "SARIF, issues, checks and alerts.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +57,8 @@ def _maintain_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="repo-automation", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(prog="repo-automation", description=DESCRIPTION,
+                     epilog="Exit status: 0 policy held, 1 policy failed, 2 usage or configuration error.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
 

@@ -266,7 +266,7 @@ class GitHubClient:
                 if limited > self.max_retries:
                     raise GitHubError(f"{what}: still rate limited after {limited - 1} waits; try again later",
                                       status=resp.status_code)
-            elif resp.status_code >= 500:
+            elif resp.status_code >= 500 and resp.status_code != 501:  # 501 Not Implemented is not transient
                 attempts += 1
                 if attempts > self.max_retries:
                     return resp
