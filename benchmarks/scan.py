@@ -35,7 +35,7 @@ from repo_automation.pipeline import Stages, measure  # noqa: E402
 from repo_automation.scanners import build_scanners, make_scanner  # noqa: E402
 from repo_automation.scanners.discover import python_files  # noqa: E402
 from repo_automation.scanners.interface import ScanOptions, find_tool  # noqa: E402
-from tests.fakeosv import FakeOSV, load_records  # noqa: E402
+from tests.fakeosv import load_records  # noqa: E402
 from tests.helpers import make_context  # noqa: E402
 
 SHARED_DB = ROOT.parent / "shared" / "data" / "pypa-advisories.osv.jsonl.gz"
@@ -55,6 +55,24 @@ def django_tree(cache: Path) -> Path:
     with tarfile.open(sdist) as tar:
         tar.extractall(cache, filter="data")
     return src
+
+
+class OSVProcess:
+    """tests/fakeosv in its own process (the real service is remote: it must not share our GIL)."""
+
+    def __init__(self, records: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakeosv", "--records", str(records)],
+                                     cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        self.query_url = self.url + "/v1/query"
+
+    def __enter__(self) -> OSVProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 def advisory_records() -> list[dict]:  # type: ignore[type-arg]
@@ -100,7 +118,7 @@ def timed(fn):  # type: ignore[no-untyped-def]
     return time.monotonic() - start, out
 
 
-def bare_tools(project: Path, osv: FakeOSV, tools: list[str], semgrep_rules: Path | None) -> float:
+def bare_tools(project: Path, osv: OSVProcess, tools: list[str], semgrep_rules: Path | None) -> float:
     """The tools alone, run directly with the arguments the adapters use."""
     files = python_files(project, None, ("django",), ScanOptions().exclude)
     total = 0.0
@@ -131,7 +149,8 @@ def main() -> None:
     # the default tools that run here (safety needs its platform); semgrep on request: its start-up alone
     # (several seconds) exceeds the PR-mode budget, so it is reported apart
     tools = ["bandit", "pip-audit"] + (["semgrep"] if args.with_semgrep and find_tool("semgrep") else [])
-    with tempfile.TemporaryDirectory(prefix="ra-bench-") as tmp, FakeOSV(records) as osv:
+    db = SHARED_DB if SHARED_DB.is_file() else ROOT / "tests" / "data" / "osv" / "pypa-advisories.jsonl"
+    with tempfile.TemporaryDirectory(prefix="ra-bench-") as tmp, OSVProcess(db) as osv:
         project = prepare(args.cache, Path(tmp), records)
         shutil.copy(semgrep_rules, project / "semgrep-rules.yml")
         subprocess.run(["git", "commit", "-q", "-am", "x", "--allow-empty"], cwd=project, env={**os.environ,

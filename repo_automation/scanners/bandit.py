@@ -7,7 +7,9 @@ is passed on: `pyproject.toml` with a [tool.bandit] table (`-c`), or a `.bandit`
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
+import os
 import tempfile
 import time
 import tomllib
@@ -24,6 +26,7 @@ from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_f
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
 
+PARALLEL_FROM = 40  # files: below this, one bandit process (start-up costs more than it saves)
 ARG_BUDGET = 100_000  # characters of file names per bandit run (Linux allows ~2 MB of arguments)
 
 
@@ -95,6 +98,7 @@ def _finding(r: dict[str, Any], root: Path, cache: dict[str, list[str]]) -> Find
 class BanditScanner(ToolScanner):
     name: ClassVar[str] = "bandit"
     max_args_chars: int = ARG_BUDGET
+    workers: int = 0  # bandit processes at once; 0: one per core (at most 4) for large trees
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
         return [p for p in paths if is_python(p) and not is_excluded(p, self.options.exclude)]
@@ -107,10 +111,14 @@ class BanditScanner(ToolScanner):
         deadline = time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s)
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        for chunk in chunks(files, self.max_args_chars):  # a huge repository's file list would not fit one command line
-            report = self._run(ctx, exe, root, chunk, deadline)
-            results += report.get("results") or []
-            errors += report.get("errors") or []
+        # bandit uses one core: a large tree is split into one batch per core, run at once; every batch
+        # also fits one command line. A file is never split, so occurrence counting stays per file.
+        workers = self.workers or (min(4, os.cpu_count() or 1) if len(files) >= PARALLEL_FROM else 1)
+        batches = [c for part in split(files, workers) for c in chunks(part, self.max_args_chars)]
+        with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bandit") as pool:
+            for report in pool.map(lambda batch: self._run(ctx, exe, root, batch, deadline), batches):
+                results += report.get("results") or []
+                errors += report.get("errors") or []
         findings, unscanned = parse_report(json.dumps({"results": results, "errors": errors}), root)
         for err in unscanned:
             self.note(f"could not scan {err}")
@@ -137,6 +145,12 @@ class BanditScanner(ToolScanner):
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise SourceFailed("bandit's JSON report has no 'results' list")
         return data
+
+
+def split(files: Sequence[str], parts: int) -> list[list[str]]:
+    """Interleave files into `parts` batches of similar size (neighbouring files differ in size)."""
+    parts = max(1, min(parts, len(files)))
+    return [list(files[i::parts]) for i in range(parts)]
 
 
 def chunks(files: Sequence[str], max_chars: int = ARG_BUDGET) -> list[list[str]]:

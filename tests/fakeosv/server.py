@@ -238,3 +238,28 @@ def serve(records: Iterable[dict[str, Any]] | None = None) -> Iterator[FakeOSV]:
     """A generator for pytest fixtures: yields a started server and stops it afterwards."""
     with FakeOSV(records) as srv:
         yield srv
+
+
+def main() -> None:
+    """`python -m tests.fakeosv [--records FILE]`: serve in this process, print the URL, run until killed.
+
+    The benchmark runs the server in its own process, as the real service is: it must not share our GIL.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=Path, default=DATA, help="OSV records, JSON lines (.gz allowed)")
+    args = parser.parse_args()
+    server = _Server(OSVIndex(load_records(args.records)))
+    host, port = server.server_address[:2]
+    print(f"http://{host!s}:{port}", flush=True)
+    sys.stdout.close()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

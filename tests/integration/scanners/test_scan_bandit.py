@@ -84,4 +84,6 @@ def test_a_long_file_list_is_split_without_losing_or_doubling_findings(project: 
     whole = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
     split = BanditScanner(options=ScanOptions.from_context(ctx), max_args_chars=20).scan(ctx)  # a file per run
     assert sorted(f.fingerprint for f in split) == sorted(f.fingerprint for f in whole)
+    parallel = BanditScanner(options=ScanOptions.from_context(ctx), workers=2).scan(ctx)  # two at once
+    assert sorted(f.fingerprint for f in parallel) == sorted(f.fingerprint for f in whole)
     assert chunks(["a.py", "b.py", "c.py"], 10) == [["a.py", "b.py"], ["c.py"]]
