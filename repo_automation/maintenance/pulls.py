@@ -51,12 +51,33 @@ class Pull:
     title: str
     body: str
     url: str
+    labels: tuple[str, ...] = ()
 
 
 def _pull(item: dict[str, Any]) -> Pull:
     return Pull(number=int(item["number"]), state=str(item.get("state") or "open"),
                 merged=bool(item.get("merged_at")), title=str(item.get("title") or ""),
-                body=str(item.get("body") or ""), url=str(item.get("html_url") or ""))
+                body=str(item.get("body") or ""), url=str(item.get("html_url") or ""),
+                labels=tuple(str(x.get("name")) for x in item.get("labels") or () if isinstance(x, dict)))
+
+
+def _missing_labels(change: Change, pull: Pull | None) -> list[str]:
+    have = {x.lower() for x in pull.labels} if pull is not None else set()
+    return [x for x in change.labels if x.lower() not in have]
+
+
+FORBIDDEN_HINT = ("; the token may not write pull requests: give the workflow `permissions: contents: write, "
+                  "pull-requests: write` and enable 'Allow GitHub Actions to create and approve pull requests' "
+                  "(Settings > Actions), or use a GitHub App token")
+
+
+def _reason(e: Exception) -> str:
+    from github import GithubException
+
+    from repo_automation.github.reads import http_error
+
+    hint = FORBIDDEN_HINT if isinstance(e, GithubException) and e.status == 403 else ""
+    return http_error(e) + hint
 
 
 def merge_method(repo: dict[str, Any]) -> str:
@@ -151,16 +172,16 @@ class PullRequestPublisher:
         actions: list[Action] = []
         failures: list[str] = []
         for change in changes:
+            done: list[str] = []  # filled as steps succeed, so a failure can say how far it got
             try:
-                actions.extend(self._one(change, default, dry_run))
+                actions.extend(self._one(change, default, dry_run, done))
             except (SourceFailed, GithubException) as e:
-                from repo_automation.github.reads import http_error
-
-                log.warning("%s: %s failed: %s", self.sink, change.describe(), http_error(e))
-                failures.append(f"{change.describe()}: {http_error(e)}")
+                log.warning("%s: %s failed: %s", self.sink, change.describe(), _reason(e))
+                after = f" (after: {', '.join(done)})" if done else ""
+                failures.append(f"{change.describe()}: {_reason(e)}{after}")
         return actions, failures
 
-    def _one(self, change: Change, default: str, dry_run: bool) -> list[Action]:
+    def _one(self, change: Change, default: str, dry_run: bool, done: list[str]) -> list[Action]:
         base_sha = self.ref_sha(default)  # per change: merging the previous one moved it
         if base_sha is None:
             raise SourceFailed(f"{self.repository}: the default branch {default!r} has no commit yet")
@@ -187,7 +208,7 @@ class PullRequestPublisher:
         if dry_run:
             return [Action(sink=self.sink, performed=False, target=open_pr.url if open_pr else self.repository,
                            description="would " + "; ".join(steps) + f" — {change.describe()}")]
-        return self._apply(change, open_pr, (default, base_sha), branch_sha, base, desired, stale)
+        return self._apply(change, open_pr, (default, base_sha), branch_sha, (base, desired), stale, done)
 
     def _stale(self, change: Change, desired: dict[str, str]) -> bool:
         """Must the branch be (re)built? Yes when it lacks an edit; for a change merged automatically, also when
@@ -210,37 +231,57 @@ class PullRequestPublisher:
             steps.append("open pull request")
         elif open_pr.title != change.title or open_pr.body != change.body:
             steps.append(f"update pull request #{open_pr.number}")
+        if open_pr is not None and _missing_labels(change, open_pr):
+            steps.append("label " + ", ".join(_missing_labels(change, open_pr)))
         if change.merge:
             steps.append(f"merge ({change.merge_reason})")
         return steps
 
     def _apply(self, change: Change, open_pr: Pull | None, default: tuple[str, str], branch_sha: str | None,
-               base: dict[str, RemoteFile], desired: dict[str, str], stale: bool) -> list[Action]:
+               files: tuple[dict[str, RemoteFile], dict[str, str]], stale: bool, done: list[str]) -> list[Action]:
         default_branch, base_sha = default
+        base, desired = files
         repo = self.github.withLazy(True).get_repo(self.repository)
-        done: list[str] = []
         head = branch_sha
         if stale:
             head = self._commit(repo, change, branch_sha, base_sha, base, desired)
             done.append(f"committed to {change.branch}")
         if open_pr is None:
-            created = repo.create_pull(base=default_branch, head=change.branch, title=change.title,
-                                       body=change.body)
-            if change.labels:  # the documented {"labels": [...]} form (PyGithub sends a bare list)
-                self.github.requester.requestJsonAndCheck("POST", f"{repo.url}/issues/{created.number}/labels",
-                                                          input={"labels": list(change.labels)})
-            number, url = created.number, created.html_url
-            done.append(f"opened pull request #{number}")
+            pull = self._create_pull(repo, change, default_branch)
+            done.append(f"opened pull request #{pull.number}")
         else:
-            number, url = open_pr.number, open_pr.url
+            pull = open_pr
             if open_pr.title != change.title or open_pr.body != change.body:
-                repo.get_pull(number).edit(title=change.title, body=change.body)
-                done.append(f"updated pull request #{number}")
+                repo.get_pull(pull.number).edit(title=change.title, body=change.body)
+                done.append(f"updated pull request #{pull.number}")
+        number, url = pull.number, pull.url
+        if labels := _missing_labels(change, pull):  # the documented {"labels": [...]} form
+            self.github.requester.requestJsonAndCheck("POST", f"{repo.url}/issues/{number}/labels",
+                                                      input={"labels": labels})
+            if open_pr is not None:
+                done.append(f"labelled pull request #{number}")
         actions = [Action(sink=self.sink, performed=True, target=url,
                           description=f"{'; '.join(done)} — {change.describe()}")] if done else []
         if change.merge:
             actions.append(self._merge(repo, change, number, url, head))
         return actions
+
+    def _create_pull(self, repo: Repository, change: Change, default_branch: str) -> Pull:
+        """Open the pull request; when GitHub says one exists already (a retried POST whose first answer was
+        lost), use that one."""
+        from github import GithubException
+
+        try:
+            created = repo.create_pull(base=default_branch, head=change.branch, title=change.title,
+                                       body=change.body)
+        except GithubException as e:
+            if e.status == 422 and "already exists" in str(e.data):
+                found = next((p for p in self.pulls_for(change.branch) if p.state == "open"), None)
+                if found is not None:
+                    return found
+            raise
+        return Pull(number=created.number, state="open", merged=False, title=change.title, body=change.body,
+                    url=created.html_url)
 
     def _commit(self, repo: Repository, change: Change, branch_sha: str | None, base_sha: str,
                 base: dict[str, RemoteFile], desired: dict[str, str]) -> str:

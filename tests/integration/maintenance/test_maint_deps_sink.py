@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from repo_automation.domain import Action
-from repo_automation.errors import ConfigError, SourceSkipped
+from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
 from repo_automation.maintenance.deps_sink import DependencyUpdateSink
 from repo_automation.maintenance.index import PackageIndex
-from tests.fakegithub import FakeGitHub
+from tests.fakegithub import FakeGitHub, Fault
 from tests.fakegithub.builders import context, dep_finding, report
 from tests.fakegithub.clients import REPO
 from tests.fakegithub.routes_git import files_at, git, seed
@@ -213,6 +213,34 @@ def test_an_open_pr_the_default_branch_caught_up_with_is_closed(
     assert repo.issues[number]["state"] == "closed"
     assert [a.description for a in actions] == [
         f"closed pull request #{number}: Up to date: the default branch pins six 1.17.0 already."]
+
+
+def test_pr_created_behind_a_gateway_error_is_not_created_twice(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+    files = {"requirements.txt": "six==1.16.0\n"}
+    repo = _seeded(fake_github, files)
+    ctx = context(_workspace(tmp_path, files), fake_github)
+    fault = fake_github.inject(Fault.server_error(502, method="POST", path=r"/pulls$", apply=True))
+    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)  # GitHub acted, the answer was lost
+    assert fault.hits == 1 and fake_github.count("POST", "/pulls") == 2  # the retry met "already exists"
+    [pull] = _pulls(fake_github).values()
+    assert [x["name"] for x in pull["labels"]] == ["dependencies"]  # the pull request found is finished
+    assert [a.description.split(" — ")[0] for a in actions] == [
+        f"committed to repo-automation/deps/six-1.17.0; opened pull request #{pull['number']}"]
+    assert len(repo.pulls) == 1
+
+
+def test_token_that_cannot_write_prs_fails_with_what_to_change(
+        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+    files = {"requirements.txt": "six==1.16.0\n"}
+    _seeded(fake_github, files)
+    fake_github.inject(Fault.forbidden("GitHub Actions is not permitted to create or approve pull requests.",
+                                       method="POST", path=r"/pulls$"))
+    with pytest.raises(SourceFailed) as e:
+        _sink(gh, ghc, package_index).deliver(report(), context(_workspace(tmp_path, files), fake_github))
+    assert "HTTP 403 GitHub Actions is not permitted" in str(e.value)
+    assert "pull-requests: write" in str(e.value) and "Allow GitHub Actions to create" in str(e.value)
+    assert "committed to repo-automation/deps/six-1.17.0" in str(e.value)  # what was done is said too
 
 
 def test_package_unknown_to_the_index_is_reported_and_the_others_go_on(
