@@ -13,10 +13,10 @@ Safety 2.3.5's JSON formatter crashes on this old database because remediations 
 the package's pyup.io page, so the formatter can finish. Every vulnerability field is safety's own.
 """
 
+import importlib.util
 import os
 import sys
 
-import importlib.util
 from safety import safety as safety_core
 from safety.cli import cli
 
