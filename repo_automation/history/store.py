@@ -186,8 +186,8 @@ class HistoryStore:
             return {}
         marks = ", ".join("?" for _ in names)
         ts = self.dialect.encode(before)
-        rows = self._query(
-            "SELECT p.metric_name, p.timestamp, p.metric_value FROM project_metrics p "  # noqa: S608 — only ?s
+        rows = self._query(  # the formatted part is only "?" placeholders
+            "SELECT p.metric_name, p.timestamp, p.metric_value FROM project_metrics p "  # noqa: S608  # nosec B608
             f"WHERE p.metric_name IN ({marks}) AND p.timestamp = (SELECT MAX(q.timestamp) FROM project_metrics q "
             "WHERE q.metric_name = p.metric_name AND q.timestamp < ?) ORDER BY p.id",
             [*names, ts], "read the previous run")
@@ -199,8 +199,8 @@ class HistoryStore:
         if not names:
             return {}
         marks = ", ".join("?" for _ in names)
-        rows = self._query(
-            "SELECT metric_name, timestamp, metric_value FROM project_metrics "  # noqa: S608 — only ?s
+        rows = self._query(  # the formatted part is only "?" placeholders
+            "SELECT metric_name, timestamp, metric_value FROM project_metrics "  # noqa: S608  # nosec B608
             f"WHERE metric_name IN ({marks}) AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp, id",
             [*names, self.dialect.encode(start), self.dialect.encode(end)], "read past values")
         out: dict[str, list[StoredValue]] = {}
