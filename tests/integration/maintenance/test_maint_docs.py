@@ -161,3 +161,16 @@ def test_shallow_clone_or_other_branch_leaves_the_changelog_alone(tmp_path: Path
     push = dataclasses.replace(ctx, ref="refs/heads/feature", event={"repository": {"default_branch": "main"}})
     with pytest.raises(SourceSkipped, match="this run is on 'feature'"):
         _sink(gh, ghc).deliver(report(), push)
+
+
+def test_closed_docs_pr_is_respected_until_the_content_changes(tmp_path: Path, fake_github: FakeGitHub, gh: Any,
+                                                               ghc: Any) -> None:
+    repo = _seeded(fake_github)
+    ctx = context(tmp_path, fake_github)
+    _sink(gh, ghc, changelog=False).deliver(report(health=_health(70, "C")), ctx)
+    repo.issues[1]["state"] = "closed"  # someone closed it without merging
+    actions = _sink(gh, ghc, changelog=False).deliver(report(health=_health(70, "C")), ctx)
+    assert [a.description.split(":")[0] for a in actions] == ["left alone"] and not actions[0].performed
+    actions = _sink(gh, ghc, changelog=False).deliver(report(health=_health(95, "A")), ctx)
+    assert "opened pull request #2" in actions[0].description  # new content: proposed again, once
+    assert [i["state"] for i in fake_github.state.issues(REPO, include_pulls=True)] == ["closed", "open"]
