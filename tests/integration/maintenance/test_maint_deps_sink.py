@@ -95,6 +95,9 @@ def test_one_pr_per_package_patch_merged_by_default_rerun_changes_nothing(
     assert _performed(_sink(gh, ghc, package_index).deliver(report(), ctx)) == []
     assert len(fake_github.mutating_requests()) == before  # a rerun writes nothing and opens no duplicate
     assert len(_pulls(fake_github)) == 3
+    points = ghc.usage.rest_points
+    assert _performed(_sink(gh, ghc, package_index).deliver(report(), ctx)) == []
+    assert ghc.usage.rest_points == points  # once settled, a rerun reads only free 304s from the ETag cache
 
 
 def test_dry_run_sends_no_mutating_request_and_describes_each_pull_request(
