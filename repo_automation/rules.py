@@ -283,24 +283,41 @@ def _value(o: Operand, values: Mapping[str, float]) -> float | None:
 def evaluate(node: Node, values: Mapping[str, float]) -> tuple[bool | None, dict[str, float]]:
     """Kleene three-valued truth of `node`, and the metric values of the comparisons that made it true."""
     if isinstance(node, Comparison):
-        a, b = _value(node.left, values), _value(node.right, values)
-        if a is None or b is None:
-            return None, {}
-        truth = bool(_COMPARE[node.op](a, b))
-        used = {o.name: values[o.name] for o in (node.left, node.right) if isinstance(o, MetricRef)}
-        return truth, (used if truth else {})
+        return _evaluate_comparison(node, values)
     results = [evaluate(item, values) for item in node.items]
-    truths = [t for t, _ in results]
-    witnesses: dict[str, float] = {}
     if isinstance(node, And):
-        if False in truths:
-            return False, {}
-        if None in truths:
-            return None, {}
-        for _, w in results:
-            witnesses.update(w)
-        return True, witnesses
+        return _combine_and(results)
+    return _combine_or(results)
+
+
+def _evaluate_comparison(node: Comparison, values: Mapping[str, float]) -> tuple[bool | None, dict[str, float]]:
+    """A comparison is unknown when an operand is missing; when true, it reports the metric values it read."""
+    a, b = _value(node.left, values), _value(node.right, values)
+    if a is None or b is None:
+        return None, {}
+    truth = bool(_COMPARE[node.op](a, b))
+    used = {o.name: values[o.name] for o in (node.left, node.right) if isinstance(o, MetricRef)}
+    return truth, (used if truth else {})
+
+
+def _combine_and(results: list[tuple[bool | None, dict[str, float]]]) -> tuple[bool | None, dict[str, float]]:
+    """Kleene AND: any false makes it false, else any unknown makes it unknown; all witnesses count."""
+    truths = [t for t, _ in results]
+    if False in truths:
+        return False, {}
+    if None in truths:
+        return None, {}
+    witnesses: dict[str, float] = {}
+    for _, w in results:
+        witnesses.update(w)
+    return True, witnesses
+
+
+def _combine_or(results: list[tuple[bool | None, dict[str, float]]]) -> tuple[bool | None, dict[str, float]]:
+    """Kleene OR: any true makes it true (witnessed by the true items only), else unknown beats false."""
+    truths = [t for t, _ in results]
     if True in truths:
+        witnesses: dict[str, float] = {}
         for t, w in results:
             if t:
                 witnesses.update(w)
