@@ -51,12 +51,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def package_index(dists_dir: Path) -> Iterator[str]:
+def package_index(dists_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The simple-index URL of a pypiserver serving DISTS (no fallback to pypi.org)."""
     port = _free_port()
     exe = Path(sys.executable).parent / "pypi-server"
+    log_path = tmp_path_factory.mktemp("pypiserver") / "server.log"  # a file: a pipe nobody reads could fill
+    log_file = log_path.open("wb")
     proc = subprocess.Popen([str(exe), "run", "-i", "127.0.0.1", "-p", str(port), "--disable-fallback",
-                             str(dists_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             str(dists_dir)], stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/simple/"
     try:
         deadline = time.monotonic() + 15
@@ -67,7 +69,7 @@ def package_index(dists_dir: Path) -> Iterator[str]:
             except requests.ConnectionError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"pypiserver did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(f"pypiserver did not start: {log_path.read_text(errors='replace')[-2000:]}")
             time.sleep(0.1)
         yield url
     finally:
@@ -77,8 +79,7 @@ def package_index(dists_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-        if proc.stderr:
-            proc.stderr.close()
+        log_file.close()
 
 
 @pytest.fixture
