@@ -176,21 +176,26 @@ def input_env_name(input_name: str) -> str:
     return "INPUT_" + input_name.replace(" ", "_").upper()
 
 
+def _raw_value(spec: FieldSpec, env: Mapping[str, str]) -> str | None:
+    """The field's raw text: its action input if given, else the first non-empty environment variable."""
+    raw: str | None = None
+    if spec.input is not None:
+        raw = env.get(input_env_name(spec.input))
+        if raw is not None and raw == "" and spec.kind != "secret":
+            raw = None  # an empty input means "use the default"
+    if raw is None:
+        for var in spec.env:
+            if env.get(var):
+                return env[var]
+    return raw
+
+
 def from_environment(env: Mapping[str, str], overrides: Mapping[str, Any] | None = None,
                      *, workspace: Path | None = None) -> Settings:
     """Build Settings from action inputs and environment variables, then CLI overrides on top."""
     values: dict[str, Any] = {}
     for spec in FIELDS:
-        raw: str | None = None
-        if spec.input is not None:
-            raw = env.get(input_env_name(spec.input))
-            if raw is not None and raw == "" and spec.kind != "secret":
-                raw = None  # an empty input means "use the default"
-        if raw is None:
-            for var in spec.env:
-                if env.get(var):
-                    raw = env[var]
-                    break
+        raw = _raw_value(spec, env)
         if raw is not None:
             value = convert(spec, raw)
             if value is not None:
