@@ -149,19 +149,32 @@ def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[Sourc
     ok = tuple(s.name for s in scanner_sources if s.status is Status.OK)
     if not ok:
         return []
-    metadata: dict[str, object] = {
-        "derived_from": "findings",
-        "scanners": ok,
-        "skipped": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.SKIPPED),
-        "failed": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.FAILED),
-    }
+    metadata = _scanner_metadata(ok, scanner_sources)
     counted = [f for f in findings if f.state in COUNTED_STATES]
     by_severity = Counter(f.severity for f in counted)
     metadata["unknown_severity"] = by_severity[Severity.UNKNOWN]  # counted in none of the severities
     derived = {name: by_severity[sev] for sev, name in _SEVERITY_METRICS.items()}
     derived["security.vulnerabilities"] = by_severity[Severity.CRITICAL] + by_severity[Severity.HIGH]
-    code = [f for f in counted if f.package is None]
-    if CODE_SCANNERS.intersection(ok) or any(f.tool in ok for f in code):
-        derived["security.hotspots"] = sum(1 for f in code if f.severity is Severity.MEDIUM)
+    hotspots = _hotspots(counted, ok)
+    if hotspots is not None:
+        derived["security.hotspots"] = hotspots
     return [Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
                    metadata=dict(metadata)) for name, value in derived.items()]
+
+
+def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> dict[str, object]:
+    """Which scanners the counts come from, and which were skipped or failed (with their reasons)."""
+    return {
+        "derived_from": "findings",
+        "scanners": ok,
+        "skipped": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.SKIPPED),
+        "failed": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.FAILED),
+    }
+
+
+def _hotspots(counted: Sequence[Finding], ok: tuple[str, ...]) -> int | None:
+    """Medium code (not package) findings; None (unknown) unless a code scanner ran ok or an ok scanner found code."""
+    code = [f for f in counted if f.package is None]
+    if CODE_SCANNERS.intersection(ok) or any(f.tool in ok for f in code):
+        return sum(1 for f in code if f.severity is Severity.MEDIUM)
+    return None
