@@ -146,17 +146,9 @@ def health_payload(report: RunReport, channel: str, link: str | None) -> dict[st
     h = report.health
     pointer = f"full report: <{link}|the run>" if link else "the full report is in the run's summary"
     overall = f"{h.overall:.1f} / 100 ({h.grade})" if h.overall is not None else "inconclusive"
-    cats = "\n".join(f"• {escape(c.name)}: {f'{c.score:.1f}' if c.score is not None else 'inconclusive'}"
-                     for c in h.categories.values())
-    failed_gates = [g.name for g in report.gates if g.passed is False]
-    failed_sources = [f"{s.name} ({s.reason})" for s in report.sources if s.status is Status.FAILED]
-    active = [f for f in report.findings if f.state in ("active", "new")]
-    lines = [f"*Health:* {overall}", f"*Alerts fired:* {len(report.alerts)}",
-             f"*Active findings:* {len(active)}",
-             f"*Gates failed:* {escape(', '.join(failed_gates)) if failed_gates else 'none'}"]
-    if failed_sources:
-        lines.append(f"*Sources failed:* {escape('; '.join(failed_sources))}")
-    blocks = [_header(f"Repository health: {report.repository or 'repository'}"), _section("\n".join(lines))]
+    cats = _category_lines(report)
+    blocks = [_header(f"Repository health: {report.repository or 'repository'}"),
+              _section("\n".join(_health_lines(report, overall)))]
     if cats:
         blocks.append(_section(cats))
     blocks.append(_context(pointer))
@@ -165,6 +157,25 @@ def health_payload(report: RunReport, channel: str, link: str | None) -> dict[st
     if channel:
         payload["channel"] = channel
     return payload
+
+
+def _category_lines(report: RunReport) -> str:
+    """One bullet per category with its score, or 'inconclusive'; empty when there are no categories."""
+    return "\n".join(f"• {escape(c.name)}: {f'{c.score:.1f}' if c.score is not None else 'inconclusive'}"
+                     for c in report.health.categories.values())
+
+
+def _health_lines(report: RunReport, overall: str) -> list[str]:
+    """The summary section: overall score, alerts, active findings, failed gates and failed sources."""
+    failed_gates = [g.name for g in report.gates if g.passed is False]
+    failed_sources = [f"{s.name} ({s.reason})" for s in report.sources if s.status is Status.FAILED]
+    active = [f for f in report.findings if f.state in ("active", "new")]
+    lines = [f"*Health:* {overall}", f"*Alerts fired:* {len(report.alerts)}",
+             f"*Active findings:* {len(active)}",
+             f"*Gates failed:* {escape(', '.join(failed_gates)) if failed_gates else 'none'}"]
+    if failed_sources:
+        lines.append(f"*Sources failed:* {escape('; '.join(failed_sources))}")
+    return lines
 
 
 def plan_messages(report: RunReport, channels: Mapping[str, str], link: str | None
