@@ -87,25 +87,7 @@ def _log(report: RunReport, locator: ManifestLocator, cap: int) -> dict[str, Any
 
 
 def _run(tool: str, findings: Sequence[Finding], locator: ManifestLocator, cap: int) -> dict[str, Any]:
-    ordered = sorted((f for f in findings if f.state in REPORTED_STATES), key=_order)
-    notes: list[str] = []
-    hidden = sum(1 for f in findings if f.state in ("ignored", "baseline"))
-    if hidden:
-        notes.append(f"{hidden} ignored or baseline finding(s) left out (GitHub does not honour suppressions)")
-    placed: list[tuple[Finding, dict[str, Any]]] = []
-    unplaced = 0
-    for f in ordered:
-        loc = _location(f, locator)
-        if loc is None:
-            unplaced += 1
-        else:
-            placed.append((f, loc))
-    if unplaced:
-        notes.append(f"{unplaced} finding(s) left out: no file or manifest line could be found for them")
-    if len(placed) > cap:
-        notes.append(f"{len(placed) - cap} of {len(placed)} results left out (most severe kept): GitHub shows "
-                     f"at most {MAX_RESULTS_PER_RUN} per run and accepts at most {MAX_BYTES // 2**20} MB per file")
-        placed = placed[:cap]
+    placed, notes = _placed(findings, locator, cap)
     by_rule: dict[str, list[Finding]] = {}
     for f, _ in placed:
         by_rule.setdefault(f.rule_id, []).append(f)
@@ -119,6 +101,27 @@ def _run(tool: str, findings: Sequence[Finding], locator: ManifestLocator, cap: 
         invocation["toolExecutionNotifications"] = [_notification(n) for n in notes]
     return {"tool": {"driver": driver}, "automationDetails": {"id": f"repo-automation/{tool}/"},
             "invocations": [invocation], "results": results, "columnKind": "unicodeCodePoints"}
+
+
+def _placed(findings: Sequence[Finding], locator: ManifestLocator, cap: int
+            ) -> tuple[list[tuple[Finding, dict[str, Any]]], list[str]]:
+    """The reported findings with their locations, most severe first and at most `cap`, and a note for
+    each kind left out (suppressed, unlocatable, over the cap)."""
+    ordered = sorted((f for f in findings if f.state in REPORTED_STATES), key=_order)
+    notes: list[str] = []
+    hidden = sum(1 for f in findings if f.state in ("ignored", "baseline"))
+    if hidden:
+        notes.append(f"{hidden} ignored or baseline finding(s) left out (GitHub does not honour suppressions)")
+    located = [(f, _location(f, locator)) for f in ordered]
+    placed = [(f, loc) for f, loc in located if loc is not None]
+    unplaced = len(located) - len(placed)
+    if unplaced:
+        notes.append(f"{unplaced} finding(s) left out: no file or manifest line could be found for them")
+    if len(placed) > cap:
+        notes.append(f"{len(placed) - cap} of {len(placed)} results left out (most severe kept): GitHub shows "
+                     f"at most {MAX_RESULTS_PER_RUN} per run and accepts at most {MAX_BYTES // 2**20} MB per file")
+        placed = placed[:cap]
+    return placed, notes
 
 
 def _order(f: Finding) -> tuple[int, str, int, str, str]:
