@@ -119,39 +119,61 @@ def compute_metrics(commits: Sequence[Commit], tags: Sequence[int], now: datetim
     """Every git metric from the parsed history. Pure: the tests check each number by hand."""
     stamp = now.timestamp()
     work = [c for c in commits if not c.is_merge and c.committed <= stamp]
+    out = [_commits_per_week(work, now, weeks)]
+    out.extend(_contributor_metrics([c for c in work if not c.is_bot], now))
+    out.extend(_days_since_last_commit(commits, now))
+    out.append(_releases_per_quarter(tags, now))
+    return out
+
+
+def _commits_per_week(work: Sequence[Commit], now: datetime, weeks: int) -> Metric:
+    """Non-merge commits per week over the window, with the weekly series and the bot commits in it."""
     times = sorted(c.committed for c in work)
     weekly = [(s, _count_in(times, s, e)) for s, e in _windows(now, weeks, 7)]
     window_start = (now - timedelta(weeks=weeks)).timestamp()
-    out = [_metric("git.commits_per_week", sum(n for _, n in weekly) / weeks, "commits/week", {
+    return _metric("git.commits_per_week", sum(n for _, n in weekly) / weeks, "commits/week", {
         "weeks": weeks,
         "series": [{"week_start": s.isoformat(), "commits": n} for s, n in weekly],
         "bot_commits": sum(1 for c in work if c.is_bot and c.committed > window_start),
-    })]
-    people = [c for c in work if not c.is_bot]
+    })
+
+
+def _contributor_metrics(people: Sequence[Commit], now: datetime) -> list[Metric]:
+    """Active (90 days) and total human contributors, and the absence factor over the last year."""
     active_since = (now - timedelta(days=ACTIVE_WINDOW_DAYS)).timestamp()
-    out.append(_metric("git.active_contributors_90d",
-                       len({c.author for c in people if c.committed > active_since}), "contributors",
-                       {"window_days": ACTIVE_WINDOW_DAYS}))
-    out.append(_metric("git.contributors_total", len({c.author for c in people}), "contributors", {}))
+    out = [_metric("git.active_contributors_90d",
+                   len({c.author for c in people if c.committed > active_since}), "contributors",
+                   {"window_days": ACTIVE_WINDOW_DAYS}),
+           _metric("git.contributors_total", len({c.author for c in people}), "contributors", {})]
     year_since = (now - timedelta(days=ABSENCE_WINDOW_DAYS)).timestamp()
     counts = Counter(c.author for c in people if c.committed > year_since)
     factor = absence_factor(counts)
     if factor is not None:
         out.append(_metric("git.contributor_absence_factor", factor, "contributors", {
             "window_days": ABSENCE_WINDOW_DAYS, "commits": sum(counts.values()), "authors": len(counts)}))
+    return out
+
+
+def _days_since_last_commit(commits: Sequence[Commit], now: datetime) -> list[Metric]:
+    """Days since the newest commit not in the future (any commit when all are); none without commits."""
+    stamp = now.timestamp()
     landed = [c.committed for c in commits if c.committed <= stamp] or [c.committed for c in commits]
-    if landed:
-        last = datetime.fromtimestamp(max(landed), UTC)
-        days = max(0.0, (now - last).total_seconds() / 86400)
-        out.append(_metric("git.days_since_last_commit", round(days, 2), "days", {"last_commit": last.isoformat()}))
+    if not landed:
+        return []
+    last = datetime.fromtimestamp(max(landed), UTC)
+    days = max(0.0, (now - last).total_seconds() / 86400)
+    return [_metric("git.days_since_last_commit", round(days, 2), "days", {"last_commit": last.isoformat()})]
+
+
+def _releases_per_quarter(tags: Sequence[int], now: datetime) -> Metric:
+    """Tags per quarter over the last QUARTERS quarters, with the per-quarter series."""
     tag_times = sorted(tags)
     quarters = [(s, e, _count_in(tag_times, s, e)) for s, e in _windows(now, QUARTERS, QUARTER_DAYS)]
-    out.append(_metric("git.releases_per_quarter", sum(n for _, _, n in quarters) / QUARTERS, "releases/quarter", {
+    return _metric("git.releases_per_quarter", sum(n for _, _, n in quarters) / QUARTERS, "releases/quarter", {
         "window_days": QUARTER_DAYS,
         "series": [{"start": s.isoformat(), "end": e.isoformat(), "tags": n} for s, e, n in quarters],
         "tags_total": len(tags),
-    }))
-    return out
+    })
 
 
 def _metric(name: str, value: float, unit: str, metadata: Mapping[str, Any]) -> Metric:
