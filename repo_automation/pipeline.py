@@ -62,7 +62,7 @@ def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[
         items, status, reason = [], Status.FAILED, f"{type(e).__name__}: {e}"
     duration = time.monotonic() - start
     if status is not Status.OK:
-        log.info("%s %s %s: %s", kind, name, status.value, reason)
+        log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
     return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3))
 
 

@@ -107,13 +107,19 @@ def _sinks(ctx: RunContext) -> list[Sink]:
     from repo_automation.github.pr_comment import PrCommentSink
     from repo_automation.github.reads import connect
     from repo_automation.github.triage import TriageSink
+    from repo_automation.maintenance.deps_sink import DependencyUpdateSink
+    from repo_automation.maintenance.docs_sink import DocsSink
     from repo_automation.sinks.history import HistorySink
     from repo_automation.sinks.pushgateway import PushgatewaySink
     from repo_automation.sinks.slack import SlackSink
 
     client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
     github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
-    return [HistorySink.from_context(ctx), *github, SlackSink.from_context(ctx), PushgatewaySink.from_context(ctx)]
+    upkeep: list[Sink] = []
+    if ctx.settings.command in ("run", "maintain"):
+        upkeep = [DependencyUpdateSink.from_context(ctx, client=client), DocsSink.from_context(ctx, client=client)]
+    return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
+            PushgatewaySink.from_context(ctx)]
 
 
 def _notices(ctx: RunContext) -> list[str]:
