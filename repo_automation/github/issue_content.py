@@ -89,17 +89,37 @@ def _finding_issue(key: tuple[str, ...], group: Sequence[Finding], labels: tuple
     fp = make_fingerprint(*key)
     sev = worst.severity.value
     if key[0] == "dep":
-        packages = sorted({f.package or "" for f in group})
-        title = f"[{sev}] {key[1]} in {', '.join(packages)}"
-        items = [f"- {escape_code(f.package)} {escape_code(f.version)} — fixed in "
-                 f"{', '.join(escape_code(v) for v in f.fixed_versions) or 'no release yet'} "
-                 f"(reported by {escape_markdown(f.tool)})" for f in group]
+        title, items = _dependency_title_items(key, group, sev)
     else:
-        where = f" in {key[3]}" if key[0] == "code" else ""
-        title = f"[{sev}] {worst.rule_id}: {worst.title}{where}"
-        items = [f"- {escape_code(f.location.path if f.location else '')}"
-                 f"{f' line {f.location.start_line}' if f.location and f.location.start_line else ''}: "
-                 f"{escape_markdown(f.message or f.title, max_len=500)}" for f in group]
+        title, items = _code_title_items(key, group, worst, sev)
+    head = _finding_head(group, worst, sev)
+    return DesiredIssue(fingerprint=fp, title=clean_title(title), body=fit_body(head, items, fp, pointer),
+                        labels=labels)
+
+
+def _dependency_title_items(key: tuple[str, ...], group: Sequence[Finding], sev: str) -> tuple[str, list[str]]:
+    """A vulnerable dependency: the advisory in which packages, one line per affected version."""
+    packages = sorted({f.package or "" for f in group})
+    title = f"[{sev}] {key[1]} in {', '.join(packages)}"
+    items = [f"- {escape_code(f.package)} {escape_code(f.version)} — fixed in "
+             f"{', '.join(escape_code(v) for v in f.fixed_versions) or 'no release yet'} "
+             f"(reported by {escape_markdown(f.tool)})" for f in group]
+    return title, items
+
+
+def _code_title_items(key: tuple[str, ...], group: Sequence[Finding], worst: Finding, sev: str
+                      ) -> tuple[str, list[str]]:
+    """A code (or location-less) finding: the rule, in which file, one line per place it was found."""
+    where = f" in {key[3]}" if key[0] == "code" else ""
+    title = f"[{sev}] {worst.rule_id}: {worst.title}{where}"
+    items = [f"- {escape_code(f.location.path if f.location else '')}"
+             f"{f' line {f.location.start_line}' if f.location and f.location.start_line else ''}: "
+             f"{escape_markdown(f.message or f.title, max_len=500)}" for f in group]
+    return title, items
+
+
+def _finding_head(group: Sequence[Finding], worst: Finding, sev: str) -> list[str]:
+    """The body's opening: severity and title, tool, rule, then advisories, CWE and help link when known."""
     ids = sorted({i for f in group for i in f.ids})
     head = [f"**{escape_markdown(sev)}** finding: {escape_markdown(worst.title, max_len=300)}", "",
             f"- Tool: {escape_markdown(worst.tool)}", f"- Rule: {escape_code(worst.rule_id)}"]
@@ -110,8 +130,7 @@ def _finding_issue(key: tuple[str, ...], group: Sequence[Finding], labels: tuple
     if worst.help_uri:
         head.append(f"- More: {_link(worst.help_uri)}")
     head += ["", f"### Where ({len(group)})", ""]
-    return DesiredIssue(fingerprint=fp, title=clean_title(title), body=fit_body(head, items, fp, pointer),
-                        labels=labels)
+    return head
 
 
 def _alert_issue(alert: Alert, pointer: str) -> DesiredIssue:
