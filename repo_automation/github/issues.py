@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from github.Repository import Repository
 
     from repo_automation.github.client import GitHubClient
+    from repo_automation.github.issue_content import IssuePlanInput
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,18 @@ def _other_branch(ctx: RunContext) -> str | None:
     return None
 
 
+def _plan(wanted: IssuePlanInput, existing: Sequence[ExistingIssue], ctx: RunContext) -> list[IssueOp]:
+    """The sync plan, with closing and reopening comments that name the run's commit and link it."""
+    from repo_automation.github.issue_content import run_link
+
+    link = run_link(ctx.env)
+    at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
+    more = f" ([run]({link}))" if link else ""
+    return plan_issue_sync(wanted.desired, existing, protected=wanted.protected,
+                           closing_comment=f"No longer detected{at}{more}: closing. Reopened if it comes back.",
+                           reopening_comment=f"Detected again{at}{more}: reopening.")
+
+
 def _cap_creates(ops: Sequence[IssueOp]) -> tuple[list[IssueOp], list[Action]]:
     creates = [op for op in ops if op.kind is OpKind.CREATE]
     if len(creates) <= CREATES_PER_RUN:
@@ -198,24 +211,13 @@ class IssueSink(Sink):
         return cls(client=github_client, repository=ctx.repository, skip_reason=why)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        if self.skip_reason or self.client is None or self.github is None or not self.repository:
-            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
-        if ctx.pull_request is not None:
-            raise SourceSkipped("issues follow the default branch; a pull request gets a check run and a comment")
-        if (branch := _other_branch(ctx)) is not None:
-            raise SourceSkipped(f"issues follow the default branch; this run is on {branch!r}")
-        from repo_automation.github.issue_content import desired_issues, run_link
+        self._require_default_branch_run(ctx)
+        assert self.github is not None and self.repository is not None
+        from repo_automation.github.issue_content import desired_issues
 
         wanted = desired_issues(report, ctx)
         repo = self.github.withLazy(True).get_repo(self.repository)
-        existing = self._list()
-        link = run_link(ctx.env)
-        at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
-        more = f" ([run]({link}))" if link else ""
-        ops = plan_issue_sync(wanted.desired, existing, protected=wanted.protected,
-                              closing_comment=f"No longer detected{at}{more}: closing. Reopened if it comes back.",
-                              reopening_comment=f"Detected again{at}{more}: reopening.")
-        ops, actions = _cap_creates(ops)
+        ops, actions = _cap_creates(_plan(wanted, self._list(), ctx))
         failures: list[str] = []
         labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
         actions += self._ensure_labels(repo, labels, failures, dry_run=ctx.dry_run)
@@ -225,13 +227,28 @@ class IssueSink(Sink):
             return actions + [Action(sink=self.name, description=op.describe(), performed=False,
                                      target=self._target(op)) for op in ops]
         actions += self._apply(repo, ops, failures)
-        if any(op.kind is OpKind.CREATE for op in ops):  # a retried POST may have created a second copy
-            dups = [op for op in plan_issue_sync(wanted.desired, self._list()) if op.kind is OpKind.CLOSE_DUPLICATE]
-            actions += self._apply(repo, dups, failures)
+        actions += self._close_duplicates(repo, wanted, ops, failures)
         if failures:
             done = "; ".join(a.description for a in actions) or "nothing"
             raise SourceFailed(f"{len(failures)} issue operation(s) failed: {'; '.join(failures)} (done: {done})")
         return actions
+
+    def _require_default_branch_run(self, ctx: RunContext) -> None:
+        """SourceSkipped unless issues are on, connected, and this run is on the default branch."""
+        if self.skip_reason or self.client is None or self.github is None or not self.repository:
+            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        if ctx.pull_request is not None:
+            raise SourceSkipped("issues follow the default branch; a pull request gets a check run and a comment")
+        if (branch := _other_branch(ctx)) is not None:
+            raise SourceSkipped(f"issues follow the default branch; this run is on {branch!r}")
+
+    def _close_duplicates(self, repo: Repository, wanted: IssuePlanInput, ops: Sequence[IssueOp],
+                          failures: list[str]) -> list[Action]:
+        """After any creation, list again and close extra copies: a retried POST may have created two."""
+        if not any(op.kind is OpKind.CREATE for op in ops):
+            return []
+        dups = [op for op in plan_issue_sync(wanted.desired, self._list()) if op.kind is OpKind.CLOSE_DUPLICATE]
+        return self._apply(repo, dups, failures)
 
     def _list(self) -> list[ExistingIssue]:
         """The action's issues, open and closed: one conditional listing by the action's label."""
