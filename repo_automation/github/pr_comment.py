@@ -44,39 +44,80 @@ def _previous_overall(report: RunReport) -> float | None:
 def render_comment(report: RunReport, ctx: RunContext) -> str:
     """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
     from repo_automation.github.issue_content import run_link
-    from repo_automation.report.escape import escape_code, escape_markdown
+
+    lines = _verdict_lines(report, ctx)
+    lines += _overall_lines(report)
+    lines += _category_lines(report)
+    lines += _moved_metric_lines(report)
+    lines += _finding_and_gate_lines(report)
+    if (link := run_link(ctx.env)) is not None:
+        lines += ["", f"[Full report]({link})"]
+    body = "\n".join(lines)
+    return with_marker(body[: MAX_COMMENT - 200], FINGERPRINT)
+
+
+def _verdict_lines(report: RunReport, ctx: RunContext) -> list[str]:
+    """The heading, the check's conclusion with its icon, and the reasons for it."""
+    from repo_automation.report.escape import escape_markdown
 
     conclusion, reasons = conclusion_for(report, ctx)
     icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
     lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
     lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
+    return lines
+
+
+def _overall_lines(report: RunReport) -> list[str]:
+    """The overall score, its grade and its change since the previous stored run (nothing when unknown)."""
+    from repo_automation.report.escape import escape_markdown
+
     health = report.health
-    if health.overall is not None:
-        prev = _previous_overall(report)
-        diff = f" ({_signed(health.overall - prev)} since the previous run)" if prev is not None else ""
-        grade = f" — grade {escape_markdown(health.grade)}" if health.grade else ""
-        lines += ["", f"**Overall: {health.overall:.1f}**{grade}{diff}"]
-    if health.categories:
-        lines += ["", "| Category | Score |", "|---|---|"]
-        for name, cat in sorted(health.categories.items()):
-            score = f"{cat.score:.1f}" if cat.score is not None else "n/a (missing inputs)"
-            lines.append(f"| {escape_markdown(name)} | {score} |")
+    if health.overall is None:
+        return []
+    prev = _previous_overall(report)
+    diff = f" ({_signed(health.overall - prev)} since the previous run)" if prev is not None else ""
+    grade = f" — grade {escape_markdown(health.grade)}" if health.grade else ""
+    return ["", f"**Overall: {health.overall:.1f}**{grade}{diff}"]
+
+
+def _category_lines(report: RunReport) -> list[str]:
+    """A table of category scores by name; a category without inputs says so."""
+    from repo_automation.report.escape import escape_markdown
+
+    if not report.health.categories:
+        return []
+    lines = ["", "| Category | Score |", "|---|---|"]
+    for name, cat in sorted(report.health.categories.items()):
+        score = f"{cat.score:.1f}" if cat.score is not None else "n/a (missing inputs)"
+        lines.append(f"| {escape_markdown(name)} | {score} |")
+    return lines
+
+
+def _moved_metric_lines(report: RunReport) -> list[str]:
+    """A table of the metrics that changed since the previous run, largest change first, at most MAX_CHANGES."""
+    from repo_automation.report.escape import escape_code
+
     moved = [c for c in report.history.changes if c.delta_previous not in (None, 0)]
     moved.sort(key=lambda c: -abs(c.delta_previous or 0))
-    if moved:
-        lines += ["", "| Metric | Now | Change |", "|---|---|---|"]
-        lines += [f"| {escape_code(c.name)} | {c.value:g} | {_signed(c.delta_previous or 0)} |"
-                  for c in moved[:MAX_CHANGES]]
+    if not moved:
+        return []
+    return ["", "| Metric | Now | Change |", "|---|---|---|",
+            *(f"| {escape_code(c.name)} | {c.value:g} | {_signed(c.delta_previous or 0)} |"
+              for c in moved[:MAX_CHANGES])]
+
+
+def _finding_and_gate_lines(report: RunReport) -> list[str]:
+    """Finding counts by PR state (new, fixed, existing, active), then one line per failed gate."""
+    from repo_automation.report.escape import escape_code, escape_markdown
+
+    lines: list[str] = []
     states = [f.state for f in report.findings]
     counts = {s: states.count(s) for s in ("new", "fixed", "existing", "active") if states.count(s)}
     if counts:
         lines += ["", "Findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     failed = [g for g in report.gates if g.passed is False]
     lines += [f"- gate {escape_code(g.name)}: {escape_markdown(g.message, max_len=200)}" for g in failed]
-    if (link := run_link(ctx.env)) is not None:
-        lines += ["", f"[Full report]({link})"]
-    body = "\n".join(lines)
-    return with_marker(body[: MAX_COMMENT - 200], FINGERPRINT)
+    return lines
 
 
 class PrCommentSink(Sink):
