@@ -27,6 +27,7 @@ from repo_automation.stages import Sink
 if TYPE_CHECKING:
     from github import Github
     from github.Issue import Issue
+    from github.Repository import Repository
 
     from repo_automation.github.client import GitHubClient
 
@@ -113,19 +114,26 @@ class TriageSink(Sink):
             rule = match_rule(rules, str(item.get("title") or ""), str(item.get("body") or ""))
             if rule is None:
                 continue
-            number, url = int(item["number"]), str(item.get("html_url") or "")
-            what = f"triage issue #{number}: label {', '.join(rule.labels) or '-'}" + (
-                f", assign {', '.join(rule.assignees)}" if rule.assignees else "")
-            if not ctx.dry_run:
-                try:
-                    self._apply(repo.get_issue(number), rule)
-                except Exception as e:  # noqa: BLE001 — one issue's failure must not stop the others
-                    failures.append(f"issue #{number}: {http_error(e)}")
-                    continue
-            actions.append(Action(sink=self.name, description=what, performed=not ctx.dry_run, target=url))
+            action = self._triage(repo, item, rule, failures, dry_run=ctx.dry_run)
+            if action is not None:
+                actions.append(action)
         if failures:
             raise SourceFailed(f"triage failed for {len(failures)} issue(s): {'; '.join(failures)}")
         return actions
+
+    def _triage(self, repo: Repository, item: Mapping[str, Any], rule: TriageRule, failures: list[str], *,
+                dry_run: bool) -> Action | None:
+        """Label and assign one issue by its matching rule (a dry run only says so); None when it failed."""
+        number, url = int(item["number"]), str(item.get("html_url") or "")
+        what = f"triage issue #{number}: label {', '.join(rule.labels) or '-'}" + (
+            f", assign {', '.join(rule.assignees)}" if rule.assignees else "")
+        if not dry_run:
+            try:
+                self._apply(repo.get_issue(number), rule)
+            except Exception as e:  # noqa: BLE001 — one issue's failure must not stop the others
+                failures.append(f"issue #{number}: {http_error(e)}")
+                return None
+        return Action(sink=self.name, description=what, performed=not dry_run, target=url)
 
     @staticmethod
     def _apply(issue: Issue, rule: TriageRule) -> None:
