@@ -210,16 +210,7 @@ def ci_metrics(body: dict[str, Any], branch: str, workflow: str, now: datetime) 
     page = body.get("workflow_runs") or []
     runs = [r for r in page if (t := parse_time(r.get("created_at"))) is not None and t >= start]
     truncated = len(runs) == len(page) and int(body.get("total_count", 0)) > len(page)
-    minutes, ok, failed = [], 0, 0
-    for run in runs:
-        conclusion = run.get("conclusion")
-        if conclusion != "success" and conclusion not in FAILED_CONCLUSIONS:
-            continue  # cancelled, skipped, neutral …: not a build
-        ok += int(conclusion == "success")
-        failed += int(conclusion in FAILED_CONCLUSIONS)
-        began, ended = parse_time(run.get("run_started_at") or run.get("created_at")), parse_time(run.get("updated_at"))
-        if began is not None and ended is not None and ended >= began:
-            minutes.append((ended - began).total_seconds() / 60)
+    minutes, ok, failed = _tally_builds(runs)
     meta = {"branch": branch, "window_days": CI_WINDOW_DAYS, "workflow": workflow or "all workflows",
             "sample_size": len(runs), "truncated": truncated,
             "counted": "success vs failure, timed_out, startup_failure (cancelled and skipped runs left out)"}
@@ -231,6 +222,29 @@ def ci_metrics(body: dict[str, Any], branch: str, workflow: str, now: datetime) 
         out.append(_m("reliability.build_success_rate", 100 * ok / (ok + failed), "percent",
                       succeeded=ok, failed=failed, **meta))
     return out
+
+
+def _tally_builds(runs: Sequence[dict[str, Any]]) -> tuple[list[float], int, int]:
+    """Durations in minutes, successes and failures of the runs that were builds (not cancelled or skipped)."""
+    minutes: list[float] = []
+    ok = failed = 0
+    for run in runs:
+        conclusion = run.get("conclusion")
+        if conclusion != "success" and conclusion not in FAILED_CONCLUSIONS:
+            continue  # cancelled, skipped, neutral …: not a build
+        ok += int(conclusion == "success")
+        failed += int(conclusion in FAILED_CONCLUSIONS)
+        if (duration := _run_minutes(run)) is not None:
+            minutes.append(duration)
+    return minutes, ok, failed
+
+
+def _run_minutes(run: dict[str, Any]) -> float | None:
+    """Wall-clock minutes from the run's start (or creation) to its last update; None when unknown."""
+    began, ended = parse_time(run.get("run_started_at") or run.get("created_at")), parse_time(run.get("updated_at"))
+    if began is not None and ended is not None and ended >= began:
+        return (ended - began).total_seconds() / 60
+    return None
 
 
 class GitHubCollector(Collector):
