@@ -88,6 +88,12 @@ def summary_for(report: RunReport, conclusion: str, reasons: Sequence[str], anno
     return "\n".join(lines)[:60_000]
 
 
+def _output(report: RunReport, conclusion: str, reasons: Sequence[str], annotated: int) -> dict[str, str]:
+    """The check run's title and summary (which says when not every located finding is annotated)."""
+    located = sum(1 for f in report.findings if f.location is not None and f.state in ANNOTATED_STATES)
+    return {"title": f"Health: {conclusion}", "summary": summary_for(report, conclusion, reasons, annotated, located)}
+
+
 class CheckRunSink(Sink):
     name: ClassVar[str] = "checks"
 
@@ -112,16 +118,20 @@ class CheckRunSink(Sink):
         assert ctx.pull_request is not None
         sha = ctx.pull_request.head_sha
         conclusion, reasons = conclusion_for(report, ctx)
-        located = sum(1 for f in report.findings if f.location is not None and f.state in ANNOTATED_STATES)
         annotations = annotations_for(report.findings)
-        output = {"title": f"Health: {conclusion}",
-                  "summary": summary_for(report, conclusion, reasons, len(annotations), located)}
+        output = _output(report, conclusion, reasons, len(annotations))
         batches = [annotations[i:i + PER_REQUEST] for i in range(0, len(annotations), PER_REQUEST)] or [[]]
         what = (f"check run {CHECK_NAME!r} on {sha[:12]}: {conclusion}, {len(annotations)} annotation(s) in "
                 f"{len(batches)} request(s)")
         if ctx.dry_run:
             return [Action(sink=self.name, description=what, performed=False, target=self.repository)]
         repo = self.github.withLazy(True).get_repo(self.repository)
+        return [self._write(repo, sha, conclusion, reasons, output, batches, what, ctx)]
+
+    def _write(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], output: dict[str, str],
+               batches: Sequence[list[dict[str, Any]]], what: str, ctx: RunContext) -> Action:
+        """Create the check run with the first batch of annotations and add the rest; on 403 (no checks
+        permission) write a commit status instead."""
         from github import GithubException, RateLimitExceededException
         from github.GithubObject import NotSet
 
@@ -137,14 +147,14 @@ class CheckRunSink(Sink):
             if e.status != 403:
                 raise SourceFailed(f"check run not created: HTTP {e.status}") from e
             log.info("no permission to create check runs (403): writing a commit status instead")
-            return [self._status(repo, sha, conclusion, reasons, ctx)]
+            return self._status(repo, sha, conclusion, reasons, ctx)
         try:
             for batch in batches[1:]:
                 run.edit(output={**output, "annotations": batch})
         except GithubException as e:
             raise SourceFailed(f"check run {run.html_url} created, but adding annotations failed: "
                                f"HTTP {e.status}") from e
-        return [Action(sink=self.name, description=what, performed=True, target=run.html_url)]
+        return Action(sink=self.name, description=what, performed=True, target=run.html_url)
 
     def _status(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext
                 ) -> Action:
