@@ -68,6 +68,8 @@ class OSVSeverity:
     workers: int = 8
     _cache: dict[str, Severity] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _batch_lock: threading.Lock = field(default_factory=threading.Lock)
+    _fetched: int = 0  # lookups made this run, against max_lookups
     failures: list[str] = field(default_factory=list)
 
     @classmethod
@@ -80,16 +82,21 @@ class OSVSeverity:
 
     def lookup_all(self, ids: Iterable[str]) -> dict[str, Severity]:
         wanted = list(dict.fromkeys(i for i in ids if i))
-        with self._lock:
-            todo = [i for i in wanted if i not in self._cache]
-        if len(todo) > self.max_lookups:
-            self.failures.append(f"{len(todo) - self.max_lookups} advisories not looked up (limit {self.max_lookups})")
-            todo = todo[: self.max_lookups]
-        if todo:
-            with cf.ThreadPoolExecutor(max_workers=min(self.workers, len(todo)), thread_name_prefix="osv") as pool:
-                for vid, sev in zip(todo, pool.map(self._fetch, todo), strict=True):
-                    with self._lock:
-                        self._cache[vid] = sev
+        # one caller fetches at a time: in PR mode head and base ask for mostly the same ids at once, and
+        # the second then finds them cached instead of fetching them again
+        with self._batch_lock:
+            with self._lock:
+                todo = [i for i in wanted if i not in self._cache]
+            budget = self.max_lookups - self._fetched
+            if len(todo) > budget:
+                self._fail(f"{len(todo) - max(budget, 0)} advisories not looked up (limit {self.max_lookups} a run)")
+                todo = todo[: max(budget, 0)]
+            if todo:
+                self._fetched += len(todo)
+                with cf.ThreadPoolExecutor(max_workers=min(self.workers, len(todo)), thread_name_prefix="osv") as pool:
+                    for vid, sev in zip(todo, pool.map(self._fetch, todo), strict=True):
+                        with self._lock:
+                            self._cache[vid] = sev
         with self._lock:
             return {i: self._cache.get(i, Severity.UNKNOWN) for i in wanted}
 

@@ -37,7 +37,7 @@ def test_every_vulnerability_pip_audit_prints_is_one_finding(project: Path, osv:
     ctx = context(project, osv)
     findings = scanner(ctx).scan(ctx)
     direct = pip_audit_directly(project, osv, "requirements.txt")
-    assert len(direct) == 8  # jinja2 2.10  x2, requests 2.19.1  x2, urllib3 1.26.4  x3, django 4.2.15  x1
+    assert len(direct) == 8  # jinja2 2.10 x2, requests 2.19.1 x2, urllib3 1.26.4 x3, django 4.2.15 x1
     assert sorted((f.package, f.rule_id) for f in findings) == direct
     assert len({f.fingerprint for f in findings}) == 8
     # decoy advisories of the same packages, outside the pinned versions, were not matched

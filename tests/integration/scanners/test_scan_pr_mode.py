@@ -69,8 +69,10 @@ def test_dependency_findings_new_existing_fixed(project: Path, tmp_path: Path, o
     got = states(list(scanner.scan(ctx)), lambda f: f.rule_id)
     assert got["new"] == ["PYSEC-2020-96", "PYSEC-2021-142"]  # pyyaml 5.3 added
     assert got["fixed"] == ["PYSEC-2019-217", "PYSEC-2021-66"]  # jinja2 upgraded
-    assert len(got["existing"]) == 6  # requests  x2, urllib3  x3, django  x1
+    assert len(got["existing"]) == 6  # requests x2, urllib3 x3, django x1
     assert "active" not in got
+    lookups = [p for m, p in osv.requests if m == "GET"]
+    assert len(lookups) == len(set(lookups)) == 10  # head and base share one cache: each advisory fetched once
 
 
 def test_the_checkout_is_left_as_it_was(project: Path, tmp_path: Path, osv: FakeOSV) -> None:
