@@ -93,6 +93,17 @@ class DependencyUpdateSink(Sink):
                    section=section, manifests=manifests, skip_reason=why)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        self._skip_unless_applicable(ctx)
+        found = self._pinned(ctx.workspace)
+        releases, problems = self._releases(found.pins)
+        updates = self._plan(found.pins, releases, report)
+        actions, failures = self._publish(updates[:MAX_PULLS_PER_RUN], found.pins, ctx.dry_run)
+        notes = self._notes(found.unpinned, problems, len(updates))
+        self._raise_if_failed(actions, failures, problems, updates, found.pins)
+        return actions + notes
+
+    def _skip_unless_applicable(self, ctx: RunContext) -> None:
+        """SourceSkipped unless this run can and should propose updates (credentials, index, default branch)."""
         if self.skip_reason or self.client is None or self.github is None or not self.repository:
             raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
         if self.index is None:
@@ -101,39 +112,69 @@ class DependencyUpdateSink(Sink):
             raise SourceSkipped("dependency updates follow the default branch, not a pull request")
         if (branch := other_branch(ctx.event, ctx.ref)) is not None:
             raise SourceSkipped(f"dependency updates follow the default branch; this run is on {branch!r}")
-        from repo_automation.maintenance.deps_plan import MergePolicy, change_for, plan_updates
-        from repo_automation.maintenance.pulls import PullRequestPublisher
 
-        paths = list(self.manifests) or find_manifests(ctx.workspace, [])
+    def _pinned(self, workspace: Path) -> Manifests:
+        """The manifests' requirements; SourceSkipped when there is no manifest or no exact pin to update."""
+        paths = list(self.manifests) or find_manifests(workspace, [])
         if not paths:
             raise SourceSkipped("no requirements*.txt or pyproject.toml in the workspace")
-        found = read_manifests(ctx.workspace, paths)
+        found = read_manifests(workspace, paths)
         if not found.pins:
             raise SourceSkipped(f"no exact pins (name==version) in {', '.join(paths)}; "
                                 f"{len(found.unpinned)} requirement(s) left as they are")
-        releases, problems = self._releases(found.pins)
-        updates = plan_updates(found.pins, releases, report.findings)
+        return found
+
+    @staticmethod
+    def _plan(pins: Sequence[Pin], releases: Mapping[str, Sequence[Release]], report: RunReport) -> list[Update]:
+        """Every update the index offers, security updates first (they get the run's pull requests first)."""
+        from repo_automation.maintenance.deps_plan import plan_updates
+
+        updates = plan_updates(pins, releases, report.findings)
         updates.sort(key=lambda u: (not u.advisories, u.key))
+        return updates
+
+    def _publish(self, batch: Sequence[Update], pins: Sequence[Pin],
+                 dry_run: bool) -> tuple[list[Action], list[str]]:
+        """Publish this run's updates, then close the open update PRs they (or the default branch) supersede."""
+        from repo_automation.maintenance.deps_plan import MergePolicy, change_for
+
         policy = MergePolicy.from_config(self.section)
-        changes = [change_for(u, policy) for u in updates[:MAX_PULLS_PER_RUN]]
-        publisher = PullRequestPublisher(client=self.client, github=self.github, repository=self.repository,
-                                         sink=self.name)
-        actions, failures = publisher.publish(changes, dry_run=ctx.dry_run)
-        published = [u for u in updates[:MAX_PULLS_PER_RUN] if not any(u.branch in f for f in failures)]
-        actions += self._close_stale(publisher, found.pins, published, failures, ctx.dry_run)
-        notes = [a for a in (_unpinned_note(found.unpinned),) if a is not None]
+        changes = [change_for(u, policy) for u in batch]
+        publisher = self._publisher()
+        actions, failures = publisher.publish(changes, dry_run=dry_run)
+        published = [u for u in batch if not any(u.branch in f for f in failures)]
+        actions += self._close_stale(publisher, pins, published, failures, dry_run)
+        return actions, failures
+
+    def _publisher(self) -> PullRequestPublisher:
+        from repo_automation.maintenance.pulls import PullRequestPublisher
+
+        # checked by _skip_unless_applicable
+        assert self.client is not None and self.github is not None and self.repository
+        return PullRequestPublisher(client=self.client, github=self.github, repository=self.repository,
+                                    sink=self.name)
+
+    def _notes(self, unpinned: Sequence[Unpinned], problems: Sequence[str], planned: int) -> list[Action]:
+        """What was not done, and why: requirements left as they are, index problems, updates left for later."""
+        notes = [a for a in (_unpinned_note(unpinned),) if a is not None]
         notes += [Action(sink=self.name, performed=False, description=p) for p in problems]
-        if len(updates) > MAX_PULLS_PER_RUN:
+        if planned > MAX_PULLS_PER_RUN:
             notes.append(Action(sink=self.name, performed=False,
-                                description=f"{len(updates) - MAX_PULLS_PER_RUN} more update(s) left for the next "
+                                description=f"{planned - MAX_PULLS_PER_RUN} more update(s) left for the next "
                                             f"runs (at most {MAX_PULLS_PER_RUN} pull requests per run)"))
+        return notes
+
+    @staticmethod
+    def _raise_if_failed(actions: Sequence[Action], failures: Sequence[str], problems: Sequence[str],
+                         updates: Sequence[Update], pins: Sequence[Pin]) -> None:
+        """SourceFailed when a pull request operation failed (saying what was done), or when the index
+        answered for no package at all."""
         if failures:
             done = "; ".join(a.description for a in actions) or "nothing"
             raise SourceFailed(f"{len(failures)} pull request operation(s) failed: {'; '.join(failures)} "
                                f"(done: {done})")
-        if problems and not updates and len(problems) == len({p.key for p in found.pins}):
+        if problems and not updates and len(problems) == len({p.key for p in pins}):
             raise SourceFailed("the package index answered for no package: " + "; ".join(problems[:3]))
-        return actions + notes
 
     @staticmethod
     def _close_stale(publisher: PullRequestPublisher, pins: Sequence[Pin], updates: Sequence[Update],
