@@ -185,23 +185,15 @@ class PullRequestPublisher:
         base_sha = self.ref_sha(default)  # per change: merging the previous one moved it
         if base_sha is None:
             raise SourceFailed(f"{self.repository}: the default branch {default!r} has no commit yet")
-        base = {e.path: self.read(e.path, base_sha) for e in change.edits}
-        desired: dict[str, str] = {}
-        for edit in change.edits:
-            new = edit.transform(base[edit.path].text)
-            if new is not None and new != base[edit.path].text:
-                desired[edit.path] = new
+        base, desired = self._desired(change, base_sha)
         if not desired:
             return []
         pulls = self.pulls_for(change.branch)
         open_pr = next((p for p in pulls if p.state == "open"), None)
         branch_sha = self.ref_sha(change.branch)
         stale = branch_sha is None or self._stale(change, desired)
-        declined = next((p for p in pulls if p.state == "closed" and not p.merged), None)
-        if open_pr is None and declined is not None and (change.declined_when_closed or not stale):
-            return [Action(sink=self.sink, performed=False, target=declined.url,
-                           description=f"left alone: {change.title!r} was closed without merging "
-                                       f"(#{declined.number}); delete branch {change.branch} to propose it again")]
+        if (left_alone := self._left_alone(change, pulls, open_pr, stale)) is not None:
+            return [left_alone]
         steps = self._steps(change, open_pr, branch_sha, stale)
         if not steps:
             return []
@@ -209,6 +201,26 @@ class PullRequestPublisher:
             return [Action(sink=self.sink, performed=False, target=open_pr.url if open_pr else self.repository,
                            description="would " + "; ".join(steps) + f" — {change.describe()}")]
         return self._apply(change, open_pr, (default, base_sha), branch_sha, (base, desired), stale, done)
+
+    def _desired(self, change: Change, base_sha: str) -> tuple[dict[str, RemoteFile], dict[str, str]]:
+        """The change's files on the default branch, and the new text of each file the change alters."""
+        base = {e.path: self.read(e.path, base_sha) for e in change.edits}
+        desired: dict[str, str] = {}
+        for edit in change.edits:
+            new = edit.transform(base[edit.path].text)
+            if new is not None and new != base[edit.path].text:
+                desired[edit.path] = new
+        return base, desired
+
+    def _left_alone(self, change: Change, pulls: Sequence[Pull], open_pr: Pull | None, stale: bool) -> Action | None:
+        """A pull request closed without merging (and none open) means "not this one": the change is left alone,
+        always when it says so (declined_when_closed), else while its branch still holds it."""
+        declined = next((p for p in pulls if p.state == "closed" and not p.merged), None)
+        if open_pr is None and declined is not None and (change.declined_when_closed or not stale):
+            return Action(sink=self.sink, performed=False, target=declined.url,
+                          description=f"left alone: {change.title!r} was closed without merging "
+                                      f"(#{declined.number}); delete branch {change.branch} to propose it again")
+        return None
 
     def _stale(self, change: Change, desired: dict[str, str]) -> bool:
         """Must the branch be (re)built? Yes when it lacks an edit; for a change merged automatically, also when
