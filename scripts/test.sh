@@ -15,6 +15,13 @@ if [ ! -d node_modules/@octokit/openapi ] || [ package-lock.json -nt node_module
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+log "semgrep, in a venv of its own (its pins clash with ours)"
+if [ ! -x .venv-semgrep/bin/semgrep ]; then
+  ${PYTHON:-python3} -m venv .venv-semgrep
+  .venv-semgrep/bin/python -m pip install -q --disable-pip-version-check semgrep
+fi
+export SEMGREP="$PWD/.venv-semgrep/bin/semgrep"
+
 log "Debian packages"
 need=()
 command -v buildah >/dev/null || need+=(buildah)
