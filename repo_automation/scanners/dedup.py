@@ -11,7 +11,7 @@ PR states merge conservatively: new beats existing beats fixed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from repo_automation.domain import Finding, Severity
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
@@ -20,31 +20,67 @@ from repo_automation.scanners.normalise import worst
 _STATE_ORDER = {"new": 0, "active": 1, "existing": 2, "fixed": 3}
 
 
+def _note(tools: Sequence[str], group: Sequence[Finding]) -> str | None:
+    """Who reported a merged finding and where, when it is more than one tool or one manifest."""
+    locations = sorted({f.location.path for f in group if f.location})
+    parts = [f"reported by {', '.join(tools)}"] if len(tools) > 1 else []
+    parts += [f"found in {', '.join(locations)}"] if len(locations) > 1 else []
+    return "; ".join(parts) or None
+
+
+def _worst_known(group: Sequence[Finding]) -> Severity:
+    known = [f.severity for f in group if f.severity is not Severity.UNKNOWN]
+    return worst(known) if known else Severity.UNKNOWN
+
+
+def _most_urgent_state(group: Sequence[Finding]) -> str:
+    return min((f.state for f in group), key=lambda s: _STATE_ORDER.get(s, 1))
+
+
+def _union(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
 def _merge(group: list[Finding]) -> Finding:
     first = group[0]
     if len(group) == 1:
         return first
-    tools = list(dict.fromkeys(t for f in group for t in f.tool.split("+")))
-    ids = tuple(dict.fromkeys(i for f in group for i in f.ids))
-    known = [f.severity for f in group if f.severity is not Severity.UNKNOWN]
-    fixed = tuple(dict.fromkeys(v for f in group for v in f.fixed_versions))
-    state = min((f.state for f in group), key=lambda s: _STATE_ORDER.get(s, 1))
-    locations = sorted({f.location.path for f in group if f.location})
-    parts = [f"reported by {', '.join(tools)}"] if len(tools) > 1 else []
-    parts += [f"found in {', '.join(locations)}"] if len(locations) > 1 else []
-    note = "; ".join(parts) or None
+    tools = list(_union(t for f in group for t in f.tool.split("+")))
+    ids = _union(i for f in group for i in f.ids)
     return dataclasses.replace(
         first,
         tool="+".join(tools),
         ids=ids,
-        severity=worst(known) if known else Severity.UNKNOWN,
-        fixed_versions=fixed,
+        severity=_worst_known(group),
+        fixed_versions=_union(v for f in group for v in f.fixed_versions),
         fingerprint=dependency_fingerprint(first.package or "", ids) if first.package else first.fingerprint,
         message=max((f.message for f in group), key=len),
         help_uri=next((f.help_uri for f in group if f.help_uri), None),
-        state=state,
-        note=first.note or note,
+        state=_most_urgent_state(group),
+        note=first.note or _note(tools, group),
     )
+
+
+def _advisory_keys(findings: Iterable[Finding], pkg: str) -> list[tuple[str, str]]:
+    return [(pkg, i.upper()) for f in findings for i in f.ids]
+
+
+def _add_dependency(f: Finding, groups: list[list[Finding]], by_key: dict[tuple[str, str], int]) -> None:
+    """Put a dependency finding in the group of any finding sharing package and an advisory id."""
+    pkg = canonical_package(f.package or "")
+    hits = sorted({by_key[k] for k in _advisory_keys([f], pkg) if k in by_key})
+    idx = hits[0] if hits else len(groups)
+    if not hits:
+        groups.append([])
+    for other in hits[1:]:  # this finding links two groups: fold the later into the first
+        groups[idx].extend(groups[other])
+        for k, v in by_key.items():
+            if v == other:
+                by_key[k] = idx
+        groups[other] = []
+    groups[idx].append(f)
+    for k in _advisory_keys(groups[idx], pkg):
+        by_key[k] = idx
 
 
 def merge_findings(findings: Sequence[Finding]) -> list[Finding]:
@@ -54,21 +90,7 @@ def merge_findings(findings: Sequence[Finding]) -> list[Finding]:
     by_fp: dict[str, int] = {}
     for f in findings:
         if f.package and f.ids:
-            pkg = canonical_package(f.package)
-            keys = [(pkg, i.upper()) for i in f.ids]
-            hits = sorted({by_key[k] for k in keys if k in by_key})
-            idx = hits[0] if hits else len(groups)
-            if not hits:
-                groups.append([])
-            for other in hits[1:]:  # this finding links two groups: fold the later into the first
-                groups[idx].extend(groups[other])
-                for k, v in by_key.items():
-                    if v == other:
-                        by_key[k] = idx
-                groups[other] = []
-            groups[idx].append(f)
-            for k in [(pkg, i.upper()) for g in groups[idx] for i in g.ids]:
-                by_key[k] = idx
+            _add_dependency(f, groups, by_key)
         elif f.fingerprint in by_fp:
             groups[by_fp[f.fingerprint]].append(f)
         else:
