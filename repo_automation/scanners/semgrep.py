@@ -88,18 +88,8 @@ class SemgrepScanner(ToolScanner):
         return [p for p in paths if p.endswith(CODE_SUFFIXES) and not is_excluded(p, self.options.exclude)]
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
-        if not self.options.semgrep_config:
-            raise SourceSkipped("semgrep has no local rules (set automation.security_scanning.semgrep_config)")
-        configs = [ctx.workspace / c for c in self.options.semgrep_config]  # the head's rules, also for the base
-        missing = [str(c) for c in configs if not c.exists()]
-        if missing:
-            raise SourceFailed(f"semgrep rule paths not found: {', '.join(missing)}")
-        if paths is not None:
-            files = [p for p in self.relevant(paths) if (root / p).is_file()]
-        else:
-            files = [p for p in walk(root, self.options.paths, self.options.exclude) if p.endswith(CODE_SUFFIXES)]
-        if not files:
-            raise SourceSkipped("no files for semgrep to scan")
+        configs = self._configs(ctx)
+        files = self._files(root, paths)
         exe = self.tool()
         argv = [exe, "scan", "--json", "--metrics=off", "--disable-version-check", "--no-git-ignore", "--quiet",
                 *[a for c in configs for a in ("--config", str(c))], *files]
@@ -108,7 +98,31 @@ class SemgrepScanner(ToolScanner):
         if result.returncode not in (0, 1):  # 1: findings with --error; other codes are failures
             raise SourceFailed(f"semgrep failed (exit {result.returncode}): {result.stderr_tail()}")
         findings = parse_report(result.stdout, root, rule_prefixes(configs, root))
-        for err in (json.loads(result.stdout).get("errors") or [])[:5]:
+        self._note_errors(result.stdout)
+        return findings
+
+    def _configs(self, ctx: RunContext) -> list[Path]:
+        """The local rule paths: none configured skips semgrep, one that does not exist fails it."""
+        if not self.options.semgrep_config:
+            raise SourceSkipped("semgrep has no local rules (set automation.security_scanning.semgrep_config)")
+        configs = [ctx.workspace / c for c in self.options.semgrep_config]  # the head's rules, also for the base
+        missing = [str(c) for c in configs if not c.exists()]
+        if missing:
+            raise SourceFailed(f"semgrep rule paths not found: {', '.join(missing)}")
+        return configs
+
+    def _files(self, root: Path, paths: Sequence[str] | None) -> list[str]:
+        """The changed files semgrep reads (or, without a change list, the tree's); none skips semgrep."""
+        if paths is not None:
+            files = [p for p in self.relevant(paths) if (root / p).is_file()]
+        else:
+            files = [p for p in walk(root, self.options.paths, self.options.exclude) if p.endswith(CODE_SUFFIXES)]
+        if not files:
+            raise SourceSkipped("no files for semgrep to scan")
+        return files
+
+    def _note_errors(self, stdout: str) -> None:
+        """semgrep's own errors (a rule it could not parse, a file it could not read): the first five as notes."""
+        for err in (json.loads(stdout).get("errors") or [])[:5]:
             text = f"{err.get('type', 'error')}: {err.get('message', '')}" if isinstance(err, dict) else str(err)
             self.note(text[:300])
-        return findings
