@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import logging
 import os
 import tempfile
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,8 +24,10 @@ from repo_automation.domain import Finding, Location
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.discover import is_excluded, is_python, python_files, read_lines
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
-from repo_automation.scanners.interface import ToolScanner, run_tool
+from repo_automation.scanners.interface import Side, ToolScanner, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
+
+log = logging.getLogger(__name__)
 
 PARALLEL_FROM = 40  # files: below this, one bandit process (start-up costs more than it saves)
 ARG_BUDGET = 100_000  # characters of file names per bandit run (Linux allows ~2 MB of arguments)
@@ -120,6 +123,40 @@ class BanditScanner(ToolScanner):
                 results += report.get("results") or []
                 errors += report.get("errors") or []
         findings, unscanned = parse_report(json.dumps({"results": results, "errors": errors}), root)
+        for err in unscanned:
+            self.note(f"could not scan {err}")
+        return findings
+
+    def scan_pair(self, ctx: RunContext, base_root: Path, paths: Sequence[str]) -> tuple[Side, Side]:
+        """PR mode: one bandit process for the head's and the base's files, split by tree after.
+
+        Both sides are judged by the head's config anyway, so one run gives what two would, and bandit's
+        start-up is paid once. Base files are named by absolute path; bandit's own excludes match path
+        strings, so when its report shows it left out any file, each side is scanned on its own instead.
+        """
+        head_files = python_files(ctx.workspace, paths, self.options.paths, self.options.exclude)
+        base_files = python_files(base_root, paths, self.options.paths, self.options.exclude)
+        prefix = f"{base_root}{os.sep}"
+        argv_files = [*head_files, *(prefix + f for f in base_files)]
+        if (not head_files or not base_files or len(argv_files) >= PARALLEL_FROM
+                or sum(len(f) + 1 for f in argv_files) > self.max_args_chars):
+            return super().scan_pair(ctx, base_root, paths)
+        exe = self.tool()
+        report = self._run(ctx, exe, ctx.workspace, argv_files,
+                           time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s))
+        scanned = {_relpath(str(e.get("filename", "")), ctx.workspace) for e in report.get("errors") or []
+                   if isinstance(e, dict)}
+        scanned |= {_relpath(k, ctx.workspace) for k in report.get("metrics") or {} if k != "_totals"}
+        if scanned != {*head_files, *(prefix + f for f in base_files)}:
+            log.info("bandit left out files of one tree; scanning head and base separately")
+            return super().scan_pair(ctx, base_root, paths)
+        return self._side(report, ctx.workspace, lambda name: not name.startswith(prefix)), \
+            self._side(report, base_root, lambda name: name.startswith(prefix))
+
+    def _side(self, report: dict[str, Any], root: Path, mine: Callable[[str], bool]) -> list[Finding]:
+        side = {key: [r for r in report.get(key) or [] if isinstance(r, dict) and mine(str(r.get("filename", "")))]
+                for key in ("results", "errors")}
+        findings, unscanned = parse_report(json.dumps(side), root)
         for err in unscanned:
             self.note(f"could not scan {err}")
         return findings

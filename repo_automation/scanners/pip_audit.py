@@ -12,11 +12,16 @@ PIP_AUDIT_* variable pip-audit reads is passed through untouched).
 Skips are never "no vulnerabilities": pip-audit's JSON names each dependency it could not audit (the PyPI
 service answers only for the latest release of a package, for one). If nothing could be audited the source
 FAILS with pip-audit's reasons; partial skips are named in the scanner's notices.
+
+PR mode audits only the pins the pull request changed (scanners/pindiff.py): at head the added and changed
+requirements, at base the removed and changed ones, each side through a temporary requirements file of
+those lines; a notice says how many unchanged pins were left to the full scan.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -24,6 +29,7 @@ import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,8 +38,13 @@ from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
-from repo_automation.scanners.interface import ToolScanner, run_tool
+from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
+from repo_automation.scanners.pindiff import diff, notice, read_requirements
+
+log = logging.getLogger(__name__)
+
+Job = tuple[str, Sequence[str] | None]  # (manifest, the lines to audit; None: the whole file)
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
@@ -87,6 +98,15 @@ def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
     return pinned, [r for r in reqs if not _PIN.match(r)]
 
 
+def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str] | None, list[str]]:
+    """(lines to audit, or None for the file as it is; unpinned pyproject requirements, named as skipped)."""
+    if path.name == "pyproject.toml":
+        if selection is None:
+            return pyproject_pins(path)
+        return [r for r in selection if _PIN.match(r)], [r for r in selection if not _PIN.match(r)]
+    return (None if selection is None else list(selection)), []
+
+
 def pin_line(lines: Sequence[str], package: str) -> int | None:
     want = canonical_package(package)
     for n, line in enumerate(lines, 1):
@@ -122,14 +142,46 @@ class PipAuditScanner(ToolScanner):
         files = manifests(root, paths, self.options.paths, self.options.exclude)
         if not files:
             raise SourceSkipped("no requirements files or pyproject.toml to audit")
+        return self._audit(ctx, root, [(m, None) for m in files])
+
+    def scan_pair(self, ctx: RunContext, base_root: Path, paths: Sequence[str]) -> tuple[Side, Side]:
+        """Only the pins the pull request changed: added/changed at head, removed/changed at base."""
+        self.tool()  # not installed: skipped here, not an empty audit on both sides
+        files = sorted({*manifests(ctx.workspace, paths, self.options.paths, self.options.exclude),
+                        *manifests(base_root, paths, self.options.paths, self.options.exclude)})
+        if not files:
+            raise SourceSkipped("no requirements files or pyproject.toml to audit")
+        head: list[Job] = []
+        base: list[Job] = []
+        for manifest in files:
+            d = diff(manifest, read_requirements(ctx.workspace, manifest), read_requirements(base_root, manifest))
+            if isinstance(d, str):
+                log.info("PR mode audits all of %s: %s", manifest, d)
+                head += [(manifest, None)] if (ctx.workspace / manifest).is_file() else []
+                base += [(manifest, None)] if (base_root / manifest).is_file() else []
+                continue
+            head += [(manifest, [*d.options, *(e.text for e in d.head)])] if d.head else []
+            base += [(manifest, [*d.options, *(e.text for e in d.base)])] if d.base else []
+            if d.unchanged and (d.head or d.base):
+                self.note(notice(d))
+        if not head and not base:
+            raise SourceSkipped(f"the pull request changes no pin in {', '.join(files)} (unchanged pins are "
+                                "covered by the full scan)")
+        return at_once(self.name, partial(self._audit, ctx, ctx.workspace, head),
+                       partial(self._audit, ctx, base_root, base))
+
+    def _audit(self, ctx: RunContext, root: Path, jobs: Sequence[Job]) -> list[Finding]:
+        """Audit each (manifest, its lines to audit or None for the whole file) in `root`."""
+        if not jobs:
+            return []  # PR mode: nothing of this side changed
         exe = self.tool()
         raw: list[tuple[str, str, str, dict[str, Any]]] = []  # (manifest, name, version, vuln)
         problems: list[str] = []
         skipped: list[str] = []
         audited = 0
-        for manifest in files:
+        for manifest, selection in jobs:
             try:
-                result = self._audit_manifest(ctx, exe, root, manifest)
+                result = self._audit_manifest(ctx, exe, root, manifest, selection)
             except SourceFailed as e:
                 problems.append(f"{manifest}: {e}")
                 continue
@@ -168,16 +220,16 @@ class PipAuditScanner(ToolScanner):
                 self.severities = OSVSeverity.for_url(self.osv_query_url())
             return self.severities
 
-    def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str) -> AuditResult:
+    def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str,
+                        selection: Sequence[str] | None = None) -> AuditResult:
         with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:
             req = root / manifest
-            unpinned: list[str] = []
-            if Path(manifest).name == "pyproject.toml":
-                pinned, unpinned = pyproject_pins(req)
-                if not pinned:
+            lines, unpinned = requirement_lines(req, selection)
+            if lines is not None:  # pyproject pins, or the changed lines of a manifest (PR mode)
+                if not lines:
                     return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in unpinned], audited=0)
                 req = Path(tmp) / "requirements.txt"
-                req.write_text("\n".join(pinned) + "\n", encoding="utf-8")
+                req.write_text("\n".join(lines) + "\n", encoding="utf-8")
             out = Path(tmp) / "audit.json"
             argv = [exe, "-r", str(req), "--no-deps", "--disable-pip", "-f", "json", "-o", str(out),
                     "--progress-spinner", "off", "--aliases", "on", "--desc", "on",

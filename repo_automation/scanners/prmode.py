@@ -2,15 +2,15 @@
 
 Each adapter scans its relevant changed files (code for bandit/semgrep, manifests for pip-audit/safety) in
 the workspace (head) and the same paths at the merge base, extracted with `git archive` into a temporary
-folder (only those files: cheap, and nothing touches the user's checkout). Findings are then marked by
-fingerprint: at head and base -> "existing", only at head -> "new", only at base -> "fixed". The verdict
-gates on new ones. When the base cannot be read (a shallow clone without it), the scan falls back to the
-whole repository with every finding active, and says so.
+folder (only those files: cheap, and nothing touches the user's checkout). A changed manifest is audited
+only for the pins that changed (see scanners/pindiff.py); unchanged pins are the full scan's. Findings
+are then marked by fingerprint: at head and base -> "existing", only at head -> "new", only at base ->
+"fixed". The verdict gates on new ones. When the base cannot be read (a shallow clone without it), the scan
+falls back to the whole repository with every finding active, and says so.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
 import io
 import logging
@@ -80,24 +80,12 @@ def mark(head: Sequence[Finding], base: Sequence[Finding]) -> list[Finding]:
     return out
 
 
-def _scan_or_skip(scanner: ToolScanner, ctx: RunContext, root: Path, paths: Sequence[str]
-                  ) -> list[Finding] | SourceSkipped:
-    try:
-        return scanner.scan_tree(ctx, root, paths)
-    except SourceSkipped as e:  # e.g. every changed file is new (base) or deleted (head)
-        return e
-
-
 def scan_pull_request(scanner: ToolScanner, ctx: RunContext, scope: PullRequestScope) -> list[Finding]:
     relevant = [p for p in scanner.relevant(scope.changed) if within(p, scanner.options.paths)]
     if not relevant:
         raise SourceSkipped(f"the pull request changes no file {scanner.name} scans")
-    with base_checkout(ctx.workspace, scope.base, relevant) as base_root, \
-            cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"pr-{scanner.name}") as pool:
-        # head and base at once: a tool's start-up (seconds for semgrep) is paid in parallel
-        head_job = pool.submit(_scan_or_skip, scanner, ctx, ctx.workspace, relevant)
-        base_job = pool.submit(_scan_or_skip, scanner, ctx, base_root, relevant)
-        head, base = head_job.result(), base_job.result()
+    with base_checkout(ctx.workspace, scope.base, relevant) as base_root:
+        head, base = scanner.scan_pair(ctx, base_root, relevant)
     if isinstance(head, SourceSkipped) and isinstance(base, SourceSkipped):
         raise head  # the head's reason: "not installed", "no API key", "no Python files", …
     return mark(head if isinstance(head, list) else [], base if isinstance(base, list) else [])

@@ -152,7 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if self.path == "/v1/query":
-                vulns = self.server.index.query(self._body())
+                body = self._body()
+                self.server.record_query(body)
+                vulns = self.server.index.query(body)
                 self._send(200, {"vulns": vulns} if vulns else {})
             elif self.path == "/v1/querybatch":
                 body = self._body()
@@ -191,11 +193,18 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.index = index
         self.requests: list[tuple[str, str]] = []
+        self.queries: list[tuple[str, str]] = []  # (package name, version) of each POST /v1/query
         self._lock = threading.Lock()
 
     def record(self, method: str, path: str) -> None:
         with self._lock:
             self.requests.append((method, path))
+
+    def record_query(self, body: Any) -> None:
+        pkg = body.get("package") if isinstance(body, dict) else None
+        if isinstance(pkg, dict):
+            with self._lock:
+                self.queries.append((str(pkg.get("name", "")), str(body.get("version", ""))))
 
 
 class FakeOSV:
@@ -217,6 +226,11 @@ class FakeOSV:
     @property
     def requests(self) -> list[tuple[str, str]]:
         return list(self._server.requests)
+
+    @property
+    def queries(self) -> list[tuple[str, str]]:
+        """(package, version) of every single query: which pins a client asked about."""
+        return list(self._server.queries)
 
     def start(self) -> FakeOSV:
         self._thread.start()

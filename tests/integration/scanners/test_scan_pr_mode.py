@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from repo_automation.scanners import build_scanners, scan_notices
 from repo_automation.scanners.interface import ToolScanner
 from tests.fakeosv import FakeOSV
-from tests.integration.scanners.scanning import context, git
+from tests.integration.scanners.scanning import context, fake_tool, git, tool_path
 
 NEW_CODE = '\n\ndef compute_again(expr):\n    return eval(expr)\n'
 
@@ -28,8 +29,8 @@ def make_pull_request(project: Path, tmp_path: Path) -> Path:
     web.write_text(web.read_text(encoding="utf-8").replace("def compute(expr):\n    return eval(expr)\n", ""),
                    encoding="utf-8")
     req = project / "requirements.txt"
-    req.write_text(req.read_text(encoding="utf-8").replace("jinja2==2.10", "jinja2==2.11.3") + "pyyaml==5.3\n",
-                   encoding="utf-8")
+    req.write_text(req.read_text(encoding="utf-8").replace("jinja2==2.10", "jinja2==2.11.3")
+                   .replace("urllib3==1.26.4", "urllib3==1.26.5") + "pyyaml==5.3\n", encoding="utf-8")
     git(project, "commit", "-q", "-am", "head")
     head = git(project, "rev-parse", "HEAD")
     event = tmp_path / "event.json"
@@ -68,11 +69,16 @@ def test_dependency_findings_new_existing_fixed(project: Path, tmp_path: Path, o
     (scanner,) = build_scanners(ctx)
     got = states(list(scanner.scan(ctx)), lambda f: f.rule_id)
     assert got["new"] == ["PYSEC-2020-96", "PYSEC-2021-142"]  # pyyaml 5.3 added
-    assert got["fixed"] == ["PYSEC-2019-217", "PYSEC-2021-66"]  # jinja2 upgraded
-    assert len(got["existing"]) == 6  # requests x2, urllib3 x3, django x1
+    assert got["fixed"] == ["PYSEC-2019-217", "PYSEC-2021-108", "PYSEC-2021-66"]  # jinja2 upgraded, urllib3 in part
+    assert got["existing"] == ["PYSEC-2023-192", "PYSEC-2023-212"]  # urllib3 1.26.5 still has these two
     assert "active" not in got
+    # only the changed pins were audited: at head the added/changed ones, at base the removed/changed ones
+    assert sorted(osv.queries) == [("jinja2", "2.10"), ("jinja2", "2.11.3"), ("pyyaml", "5.3"),
+                                   ("urllib3", "1.26.4"), ("urllib3", "1.26.5")]
+    assert scan_notices([scanner]) == ["pip-audit: PR mode audited the 3 pins that changed in requirements.txt; "
+                                       "the 3 unchanged pins are covered by the full scan"]
     lookups = [p for m, p in osv.requests if m == "GET"]
-    assert len(lookups) == len(set(lookups)) == 10  # head and base share one cache: each advisory fetched once
+    assert len(lookups) == len(set(lookups)) == 7  # head and base share one cache: each advisory fetched once
 
 
 def test_the_checkout_is_left_as_it_was(project: Path, tmp_path: Path, osv: FakeOSV) -> None:
@@ -104,3 +110,42 @@ def test_pr_mode_off_scans_everything(project: Path, tmp_path: Path, osv: FakeOS
     findings = build_scanners(ctx)[0].scan(ctx)
     assert {f.state for f in findings} == {"active"}
     assert "app/untouched.py" in {f.location.path for f in findings}
+
+
+def counting_bandit(tmp_path: Path) -> tuple[str, Path]:
+    """The real bandit behind a wrapper that counts its runs."""
+    runs = tmp_path / "bandit-runs.log"
+    return fake_tool(tmp_path / "bin", "bandit", f'echo run >> "{runs}"\nexec "{tool_path("bandit")}" "$@"'), runs
+
+
+def code_states(scanner: ToolScanner, ctx: Any) -> dict:  # type: ignore[type-arg]
+    return states(list(scanner.scan(ctx)), lambda f: (f.location.path, f.rule_id, f.location.start_line))
+
+
+def test_one_bandit_run_serves_head_and_base(project: Path, tmp_path: Path) -> None:
+    event = make_pull_request(project, tmp_path)
+    ctx = context(project, None, event_path=event, tools=["bandit"])
+    (scanner,) = build_scanners(ctx)
+    assert isinstance(scanner, ToolScanner)
+    scanner.executable, runs = counting_bandit(tmp_path)
+    got = code_states(scanner, ctx)
+    assert runs.read_text(encoding="utf-8").count("run") == 1
+    assert got["new"] == [("app/shell.py", "B307", 31)]
+    assert got["fixed"] == [("app/web.py", "B307", 8)]  # the base's line, in the base's file
+    assert len(got["existing"]) == 10 and set(got) == {"new", "existing", "fixed"}
+
+
+def test_bandit_excludes_that_tell_the_trees_apart_mean_two_runs(project: Path, tmp_path: Path) -> None:
+    # bandit matches exclude_dirs against the names it is given: the base's absolute paths match
+    # "*/app/*", the head's relative ones do not, so one shared run would lose the base's findings
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + 'exclude_dirs = ["*/app/*"]\n', encoding="utf-8")
+    event = make_pull_request(project, tmp_path)
+    ctx = context(project, None, event_path=event, tools=["bandit"])
+    (scanner,) = build_scanners(ctx)
+    assert isinstance(scanner, ToolScanner)
+    scanner.executable, runs = counting_bandit(tmp_path)
+    got = code_states(scanner, ctx)
+    assert runs.read_text(encoding="utf-8").count("run") == 3  # the shared run, then head and base apart
+    assert got["new"] == [("app/shell.py", "B307", 31)] and got["fixed"] == [("app/web.py", "B307", 8)]
+    assert len(got["existing"]) == 10
