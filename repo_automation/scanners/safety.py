@@ -55,19 +55,24 @@ def _check_vulns(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
             }
 
 
-def _scan_vulns(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    projects = (data.get("scan_results") or {}).get("projects") or []
-    for project in projects:
+def _scan_specs(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(dependency, specification) pairs of a `safety scan` report: projects → files → dependencies → specs."""
+    for project in (data.get("scan_results") or {}).get("projects") or []:
         for file in project.get("files") or []:
             for dep in ((file.get("results") or {}).get("dependencies")) or []:
                 for spec in dep.get("specifications") or []:
-                    known = ((spec.get("vulnerabilities") or {}).get("known_vulnerabilities")) or []
-                    version = str(spec.get("raw", "")).partition("==")[2]
-                    for v in known:
-                        if isinstance(v, dict) and v.get("id") and not v.get("ignored"):
-                            yield {"package": str(dep.get("name", "")), "version": version, "id": str(v["id"]),
-                                   "cve": None, "advisory": f"vulnerable spec {v.get('vulnerable_spec', '')}",
-                                   "severity": Severity.UNKNOWN, "fixed": (), "url": None}
+                    yield dep, spec
+
+
+def _scan_vulns(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for dep, spec in _scan_specs(data):
+        known = ((spec.get("vulnerabilities") or {}).get("known_vulnerabilities")) or []
+        version = str(spec.get("raw", "")).partition("==")[2]
+        for v in known:
+            if isinstance(v, dict) and v.get("id") and not v.get("ignored"):
+                yield {"package": str(dep.get("name", "")), "version": version, "id": str(v["id"]),
+                       "cve": None, "advisory": f"vulnerable spec {v.get('vulnerable_spec', '')}",
+                       "severity": Severity.UNKNOWN, "fixed": (), "url": None}
 
 
 def parse_report(text: str, manifest: str, lines: Sequence[str] = ()) -> list[Finding]:
