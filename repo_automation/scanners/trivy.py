@@ -41,33 +41,48 @@ def _code(target: str, kind: str, item: dict[str, Any]) -> Finding:
     start = item.get("StartLine") or cause.get("StartLine")
     end = item.get("EndLine") or cause.get("EndLine")
     rule = str(item.get("ID") or item.get("RuleID") or kind)
-    snippet = "\n".join(str(line.get("Content", "")) for line in ((cause.get("Code") or {}).get("Lines") or [])
-                        if isinstance(line, dict)) or str(item.get("Match") or "")
     return Finding(
         tool="trivy", rule_id=rule, severity=severity_from_word(item.get("Severity")),
         title=str(item.get("Title") or rule), message=str(item.get("Message") or item.get("Description") or ""),
-        fingerprint="", location=Location(path=target, start_line=start, end_line=end, snippet=snippet),
+        fingerprint="", location=Location(path=target, start_line=start, end_line=end, snippet=_snippet(item, cause)),
         help_uri=item.get("PrimaryURL") or None,
     )
 
 
-def parse_report(text: str) -> list[Finding]:
+def _snippet(item: dict[str, Any], cause: dict[str, Any]) -> str:
+    """The offending lines trivy quotes (CauseMetadata.Code.Lines), else the secret's masked Match."""
+    lines = (cause.get("Code") or {}).get("Lines") or []
+    quoted = "\n".join(str(line.get("Content", "")) for line in lines if isinstance(line, dict))
+    return quoted or str(item.get("Match") or "")
+
+
+def _results(text: str) -> list[Any]:
+    """The report's Results list; output that is not a trivy JSON report fails the source."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SourceFailed(f"trivy wrote output that is not JSON ({e})") from e
     if not isinstance(data, dict) or not isinstance(data.get("Results", []), list | type(None)):
         raise SourceFailed("trivy's JSON report has no 'Results' list")
+    return data.get("Results") or []
+
+
+def _code_findings(target: str, res: dict[str, Any]) -> list[Finding]:
+    """A target's failed misconfiguration checks, then its secrets (fingerprinted by the caller)."""
+    misconfigurations = [_code(target, "misconfiguration", m) for m in res.get("Misconfigurations") or []
+                         if isinstance(m, dict) and m.get("Status", "FAIL") == "FAIL"]
+    return misconfigurations + [_code(target, "secret", s) for s in res.get("Secrets") or [] if isinstance(s, dict)]
+
+
+def parse_report(text: str) -> list[Finding]:
     deps: list[Finding] = []
     code: list[Finding] = []
-    for res in data.get("Results") or []:
+    for res in _results(text):
         if not isinstance(res, dict):
             continue
         target = str(res.get("Target", "")).removeprefix("./")
         deps += [_vuln(target, v) for v in res.get("Vulnerabilities") or [] if isinstance(v, dict)]
-        code += [_code(target, "misconfiguration", m) for m in res.get("Misconfigurations") or []
-                 if isinstance(m, dict) and m.get("Status", "FAIL") == "FAIL"]
-        code += [_code(target, "secret", s) for s in res.get("Secrets") or [] if isinstance(s, dict)]
+        code += _code_findings(target, res)
     return deps + with_code_fingerprints(code)
 
 
