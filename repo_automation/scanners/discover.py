@@ -1,4 +1,10 @@
-"""Which files a scan covers: Python sources and dependency manifests, minus the `exclude` globs."""
+"""Which files a scan covers: Python sources and dependency manifests, minus the `exclude` globs.
+
+In a git checkout the candidates are the files git knows: tracked ones and untracked ones that are not
+ignored (`git ls-files --cached --others --exclude-standard`), so a virtualenv, a build folder or a cache the
+repository ignores is never scanned, whatever it is called. Elsewhere (a base revision extracted with
+`git archive`, a plain folder) every file is walked.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import fnmatch
 import functools
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
@@ -38,10 +45,26 @@ def _excluded_here(reldir: str, name: str, exclude: tuple[str, ...]) -> bool:
     return bool((names is not None and names.match(name)) or (paths is not None and paths.match(reldir + name)))
 
 
+def git_files(root: Path) -> list[str] | None:
+    """The files git knows under root (tracked, and untracked but not ignored), or None outside a checkout."""
+    try:
+        proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                              cwd=root, capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [n for n in names if n and (root / n).is_file()]
+
+
 def walk(root: Path, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
     """Every file under the repo-relative `roots` (all of root when empty), excluded folders pruned."""
-    out: list[str] = []
     excl = tuple(exclude)
+    known = git_files(root)
+    if known is not None:
+        return sorted({rel for rel in known if within(rel, roots) and not is_excluded(rel, excl)})
+    out: list[str] = []
     starts = [root / r for r in roots] if roots else [root]
     for start in starts:
         if start.is_file():
