@@ -65,21 +65,25 @@ def walk(root: Path, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
     if known is not None:
         return sorted({rel for rel in known if within(rel, roots) and not is_excluded(rel, excl)})
     out: list[str] = []
-    starts = [root / r for r in roots] if roots else [root]
-    for start in starts:
-        if start.is_file():
-            rel = start.relative_to(root).as_posix()
-            if not is_excluded(rel, excl):
-                out.append(rel)
-            continue
-        if start != root and is_excluded(start.relative_to(root).as_posix(), excl):
-            continue
-        for dirpath, dirnames, filenames in os.walk(start):
-            reldir = Path(dirpath).relative_to(root).as_posix()
-            reldir = "" if reldir == "." else reldir + "/"
-            dirnames[:] = sorted(d for d in dirnames if not _excluded_here(reldir, d, excl))
-            out.extend(reldir + f for f in sorted(filenames) if not _excluded_here(reldir, f, excl))
+    for start in ([root / r for r in roots] if roots else [root]):
+        out.extend(_walk_one(root, start, excl))
     return sorted(set(out))
+
+
+def _walk_one(root: Path, start: Path, excl: tuple[str, ...]) -> list[str]:
+    """The files under one configured root (or that root itself, when it is a file)."""
+    rel = start.relative_to(root).as_posix()
+    if start.is_file():
+        return [] if is_excluded(rel, excl) else [rel]
+    if start != root and is_excluded(rel, excl):
+        return []
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(start):
+        reldir = Path(dirpath).relative_to(root).as_posix()
+        reldir = "" if reldir == "." else reldir + "/"
+        dirnames[:] = sorted(d for d in dirnames if not _excluded_here(reldir, d, excl))
+        out.extend(reldir + f for f in sorted(filenames) if not _excluded_here(reldir, f, excl))
+    return out
 
 
 def within(relpath: str, roots: Sequence[str]) -> bool:
