@@ -138,20 +138,19 @@ class BanditScanner(ToolScanner):
         base_files = python_files(base_root, paths, self.options.paths, self.options.exclude)
         prefix = f"{base_root}{os.sep}"
         argv_files = [*head_files, *(prefix + f for f in base_files)]
-        if (not head_files or not base_files or len(argv_files) >= PARALLEL_FROM
-                or sum(len(f) + 1 for f in argv_files) > self.max_args_chars):
+        if not (head_files and base_files and self._one_run_fits(argv_files)):
             return super().scan_pair(ctx, base_root, paths)
-        exe = self.tool()
-        report = self._run(ctx, exe, ctx.workspace, argv_files,
+        report = self._run(ctx, self.tool(), ctx.workspace, argv_files,
                            time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s))
-        scanned = {_relpath(str(e.get("filename", "")), ctx.workspace) for e in report.get("errors") or []
-                   if isinstance(e, dict)}
-        scanned |= {_relpath(k, ctx.workspace) for k in report.get("metrics") or {} if k != "_totals"}
-        if scanned != {*head_files, *(prefix + f for f in base_files)}:
+        if scanned(report, ctx.workspace) != set(argv_files):
             log.info("bandit left out files of one tree; scanning head and base separately")
             return super().scan_pair(ctx, base_root, paths)
         return self._side(report, ctx.workspace, lambda name: not name.startswith(prefix)), \
             self._side(report, base_root, lambda name: name.startswith(prefix))
+
+    def _one_run_fits(self, files: Sequence[str]) -> bool:
+        """A small change fits one process and one command line (a large one is split per core anyway)."""
+        return len(files) < PARALLEL_FROM and sum(len(f) + 1 for f in files) <= self.max_args_chars
 
     def _side(self, report: dict[str, Any], root: Path, mine: Callable[[str], bool]) -> list[Finding]:
         side = {key: [r for r in report.get(key) or [] if isinstance(r, dict) and mine(str(r.get("filename", "")))]
@@ -182,6 +181,13 @@ class BanditScanner(ToolScanner):
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise SourceFailed("bandit's JSON report has no 'results' list")
         return data
+
+
+def scanned(report: dict[str, Any], root: Path) -> set[str]:
+    """The files a bandit report covers (its per-file metrics, and the files it could not parse)."""
+    names = {str(e.get("filename", "")) for e in report.get("errors") or [] if isinstance(e, dict)}
+    names |= {k for k in report.get("metrics") or {} if k != "_totals"}
+    return {_relpath(n, root) for n in names}
 
 
 def split(files: Sequence[str], parts: int) -> list[list[str]]:

@@ -13,11 +13,16 @@ that includes others (`-r`, `-c`, `-e`) or whose global options differ between t
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+log = logging.getLogger(__name__)
+
+Job = tuple[str, Sequence[str] | None]  # (manifest, the lines to audit; None: the whole file)
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _PER_REQ_OPTION = re.compile(r"\s+--?[A-Za-z]")  # --hash=…, --config-settings …: not part of the requirement
@@ -151,3 +156,15 @@ def notice(d: PinDiff) -> str:
     rest = "unchanged pin is" if d.unchanged == 1 else "unchanged pins are"
     return (f"PR mode audited the {changed} {pins} in {d.manifest}; "
             f"the {d.unchanged} {rest} covered by the full scan")
+
+
+def plan(manifest: str, head_root: Path, base_root: Path) -> tuple[list[Job], list[Job], str | None]:
+    """(head's audit jobs, base's audit jobs, the notice for the report) for one changed manifest."""
+    d = diff(manifest, read_requirements(head_root, manifest), read_requirements(base_root, manifest))
+    if isinstance(d, str):
+        log.info("PR mode audits all of %s: %s", manifest, d)
+        return ([(manifest, None)] if (head_root / manifest).is_file() else [],
+                [(manifest, None)] if (base_root / manifest).is_file() else [], None)
+    head: list[Job] = [(manifest, [*d.options, *(e.text for e in d.head)])] if d.head else []
+    base: list[Job] = [(manifest, [*d.options, *(e.text for e in d.base)])] if d.base else []
+    return head, base, notice(d) if d.unchanged and (d.head or d.base) else None

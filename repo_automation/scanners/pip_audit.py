@@ -21,7 +21,6 @@ those lines; a notice says how many unchanged pins were left to the full scan.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import tempfile
@@ -40,11 +39,7 @@ from repo_automation.scanners.discover import is_excluded, is_manifest, manifest
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
-from repo_automation.scanners.pindiff import diff, notice, read_requirements
-
-log = logging.getLogger(__name__)
-
-Job = tuple[str, Sequence[str] | None]  # (manifest, the lines to audit; None: the whole file)
+from repo_automation.scanners.pindiff import Job, plan
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
@@ -154,16 +149,11 @@ class PipAuditScanner(ToolScanner):
         head: list[Job] = []
         base: list[Job] = []
         for manifest in files:
-            d = diff(manifest, read_requirements(ctx.workspace, manifest), read_requirements(base_root, manifest))
-            if isinstance(d, str):
-                log.info("PR mode audits all of %s: %s", manifest, d)
-                head += [(manifest, None)] if (ctx.workspace / manifest).is_file() else []
-                base += [(manifest, None)] if (base_root / manifest).is_file() else []
-                continue
-            head += [(manifest, [*d.options, *(e.text for e in d.head)])] if d.head else []
-            base += [(manifest, [*d.options, *(e.text for e in d.base)])] if d.base else []
-            if d.unchanged and (d.head or d.base):
-                self.note(notice(d))
+            head_jobs, base_jobs, text = plan(manifest, ctx.workspace, base_root)
+            head += head_jobs
+            base += base_jobs
+            if text:
+                self.note(text)
         if not head and not base:
             raise SourceSkipped(f"the pull request changes no pin in {', '.join(files)} (unchanged pins are "
                                 "covered by the full scan)")
