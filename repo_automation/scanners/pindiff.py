@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from repo_automation.errors import SourceFailed
+
 log = logging.getLogger(__name__)
 
 Job = tuple[str, Sequence[str] | None]  # (manifest, the lines to audit; None: the whole file)
@@ -118,7 +120,10 @@ def read_requirements(root: Path, manifest: str) -> Requirements:
     if not path.is_file():
         return Requirements()
     if PurePosixPath(manifest).name == "pyproject.toml":
-        pinned, unpinned = pyproject_pins(path)
+        try:
+            pinned, unpinned = pyproject_pins(path)
+        except SourceFailed as e:  # audited whole, where the failure is reported as for a full scan
+            return Requirements(whole=str(e))
         return Requirements(entries=tuple(entry(r) for r in (*pinned, *unpinned)))
     try:
         return parse_requirements(path.read_text(encoding="utf-8", errors="replace"))

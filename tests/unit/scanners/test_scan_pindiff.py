@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from repo_automation.scanners.pindiff import PinDiff, diff, logical_lines, notice, parse_requirements
+from pathlib import Path
+
+from repo_automation.scanners.pindiff import PinDiff, diff, logical_lines, notice, parse_requirements, plan
 
 HASH = "--hash=sha256:" + "a" * 64
 OTHER_HASH = "--hash=sha256:" + "b" * 64
@@ -64,3 +66,18 @@ def test_notice_wording() -> None:
     assert notice(pins("a==2\nb==2\nc==1\nd==1\n", "a==1\nb==1\nc==1\nd==1\n")) == (
         "PR mode audited the 2 pins that changed in requirements.txt; "
         "the 2 unchanged pins are covered by the full scan")
+
+
+def test_plan_audits_pins_or_whole_files(tmp_path: Path) -> None:
+    head, base = tmp_path / "head", tmp_path / "base"
+    for root, pin in ((head, "2"), (base, "1")):
+        root.mkdir()
+        (root / "requirements.txt").write_text(f"a=={pin}\nb==1\n", encoding="utf-8")
+        (root / "pyproject.toml").write_text("[project\n", encoding="utf-8")  # broken at both sides
+    assert plan("requirements.txt", head, base) == (
+        [("requirements.txt", ["a==2"])], [("requirements.txt", ["a==1"])],
+        "PR mode audited the 1 pin that changed in requirements.txt; the 1 unchanged pin is covered by the full scan")
+    # a pyproject that cannot be read is audited whole, where pip-audit's side reports why it failed
+    assert plan("pyproject.toml", head, base) == ([("pyproject.toml", None)], [("pyproject.toml", None)], None)
+    (base / "requirements.txt").unlink()  # a new file: everything is the pull request's, nothing left out
+    assert plan("requirements.txt", head, base) == ([("requirements.txt", ["a==2", "b==1"])], [], None)
