@@ -120,6 +120,7 @@ class CategoryScore:
     inputs: Mapping[str, float]
     missing: tuple[str, ...] = ()
     formula: str = ""
+    notes: tuple[str, ...] = ()  # partial evidence behind a score, e.g. "pip-audit failed: …"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -64,11 +64,29 @@ FORMULAS: tuple[Formula, ...] = (
 )
 
 
-def category_score(formula: Formula, values: Mapping[str, float]) -> CategoryScore:
+def category_score(formula: Formula, values: Mapping[str, float],
+                   metadata: Mapping[str, Mapping[str, Any]] | None = None) -> CategoryScore:
     inputs = {name: values[name] for name in formula.inputs if name in values}
     missing = tuple(name for name in formula.inputs if name not in values)
     value = None if missing else round(formula.compute(inputs), 2)
-    return CategoryScore(name=formula.category, score=value, inputs=inputs, missing=missing, formula=formula.text)
+    return CategoryScore(name=formula.category, score=value, inputs=inputs, missing=missing, formula=formula.text,
+                         notes=partial_evidence(inputs, metadata or {}))
+
+
+def partial_evidence(inputs: Mapping[str, float], metadata: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """What an input did not see: the sources behind a derived count that were skipped or failed.
+
+    A security score computed from bandit alone while pip-audit failed says so, so nobody reads "100" as
+    "no vulnerable dependency"."""
+    notes: list[str] = []
+    for name in inputs:
+        meta = metadata.get(name, {})
+        for kind in ("failed", "skipped"):
+            for entry in meta.get(kind, ()) or ():
+                note = f"{kind}: {entry}"
+                if note not in notes:
+                    notes.append(note)
+    return tuple(notes)
 
 
 def grade(overall: float, thresholds: Mapping[str, float]) -> str:
@@ -92,7 +110,8 @@ def grades_from(config: Config) -> dict[str, float]:
 def score(metrics: Sequence[Metric], config: Config) -> Health:
     """Health from the metrics: every category (conclusive or not), the weighted overall and its grade."""
     values = {m.name: float(m.value) for m in metrics}
-    categories = {f.category: category_score(f, values) for f in FORMULAS}
+    metadata = {m.name: m.metadata for m in metrics}
+    categories = {f.category: category_score(f, values, metadata) for f in FORMULAS}
     weights = weights_from(config)
     conclusive = [(c.score, weights[name]) for name, c in categories.items() if c.score is not None]
     total_weight = sum(w for _, w in conclusive)

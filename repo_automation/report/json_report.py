@@ -72,6 +72,7 @@ def _category(c: CategoryScore) -> dict[str, Any]:
         "inputs": {k: number(v) for k, v in sorted(c.inputs.items())},
         "missing": list(c.missing),
         "formula": c.formula,
+        "notes": list(c.notes),
     }
 
 
@@ -87,7 +88,21 @@ def _change(ch: MetricChange | None) -> dict[str, Any]:
 
 
 def _metric(m: Metric, ch: MetricChange | None) -> dict[str, Any]:
-    return {"name": m.name, "value": number(m.value), "unit": m.unit, "source": m.source, "change": _change(ch)}
+    return {"name": m.name, "value": number(m.value), "unit": m.unit, "source": m.source, "change": _change(ch),
+            "metadata": _plain(m.metadata)}
+
+
+def _plain(meta: Any) -> Any:
+    """Metric metadata as plain JSON (tuples to lists, non-finite numbers to null, other values to text)."""
+    if isinstance(meta, Mapping):
+        return {str(k): _plain(v) for k, v in meta.items()}
+    if isinstance(meta, list | tuple):
+        return [_plain(v) for v in meta]
+    if isinstance(meta, float):
+        return number(meta)
+    if meta is None or isinstance(meta, str | int | bool):
+        return meta
+    return str(meta)
 
 
 def _location(loc: Location | None) -> dict[str, Any] | None:
