@@ -21,11 +21,9 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint
-from repo_automation.github.reads import connect, http_error, list_json
-from repo_automation.stages import Sink
+from repo_automation.github.reads import GitHubSink, connect, http_error, list_json
 
 if TYPE_CHECKING:
-    from github import Github
     from github.Repository import Repository
 
     from repo_automation.github.client import GitHubClient
@@ -189,18 +187,10 @@ def _cap_creates(ops: Sequence[IssueOp]) -> tuple[list[IssueOp], list[Action]]:
     return [op for op in ops if id(op) not in dropped], [note]
 
 
-class IssueSink(Sink):
+class IssueSink(GitHubSink):
     """Keeps one issue per finding group, fired alert and failed gate; closes, reopens, never duplicates."""
 
     name: ClassVar[str] = "issues"
-
-    def __init__(self, *, client: GitHubClient | None, repository: str | None, github: Github | None = None,
-                 skip_reason: str | None = None) -> None:
-        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes."""
-        self.client = client
-        self.github = github if github is not None or client is None else client.rest
-        self.repository = repository
-        self.skip_reason = skip_reason
 
     @classmethod
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> IssueSink:

@@ -17,11 +17,9 @@ from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.checks import conclusion_for, pr_skip_reason
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
-from repo_automation.github.reads import connect, http_error, list_json
-from repo_automation.stages import Sink
+from repo_automation.github.reads import GitHubSink, connect, http_error, list_json
 
 if TYPE_CHECKING:
-    from github import Github
 
     from repo_automation.github.client import GitHubClient
 
@@ -120,16 +118,8 @@ def _finding_and_gate_lines(report: RunReport) -> list[str]:
     return lines
 
 
-class PrCommentSink(Sink):
+class PrCommentSink(GitHubSink):
     name: ClassVar[str] = "pr-comment"
-
-    def __init__(self, *, client: GitHubClient | None, repository: str | None, github: Github | None = None,
-                 skip_reason: str | None = None) -> None:
-        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes."""
-        self.client = client
-        self.github = github if github is not None or client is None else client.rest
-        self.repository = repository
-        self.skip_reason = skip_reason
 
     @classmethod
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> PrCommentSink:

@@ -8,7 +8,11 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from repo_automation.stages import Sink
+
 if TYPE_CHECKING:
+    from github import Github
+
     from repo_automation.context import RunContext
     from repo_automation.github.client import GitHubClient
 
@@ -58,3 +62,17 @@ def connect(ctx: RunContext, client: GitHubClient | None = None) -> tuple[GitHub
         return GitHubClient.shared(ctx), None  # the collector's client: one token, one cache, one usage count
     except SourceSkipped as e:
         return None, str(e)
+
+
+class GitHubSink(Sink):
+    """A sink that reads through the run's GitHubClient (conditional GETs) and writes through PyGithub.
+
+    Built with `skip_reason` when it has nothing to do here; delivering then reports it skipped."""
+
+    def __init__(self, *, client: GitHubClient | None, repository: str | None, github: Github | None = None,
+                 skip_reason: str | None = None) -> None:
+        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes."""
+        self.client = client
+        self.github = github if github is not None or client is None else client.rest
+        self.repository = repository
+        self.skip_reason = skip_reason
