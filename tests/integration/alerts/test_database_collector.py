@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from repo_automation.pipeline import Stages, build_report
 from repo_automation.rules import evaluate_rules
 from repo_automation.secrets import Secret
 from tests.helpers import make_context
+from tests.servers import free_port
 
 URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -147,9 +147,7 @@ def test_nothing_to_do_is_skipped_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_database_fails_without_showing_the_password(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     c = collector({"app.x": "SELECT 1"}, url=f"postgresql://app:s3cret-pw@127.0.0.1:{port}/test")
     with pytest.raises(SourceFailed, match="cannot connect to the database in APP_DATABASE_URL") as err:
         c.collect(make_context(tmp_path))

@@ -17,6 +17,7 @@ from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
 from repo_automation.scoring import score
 from repo_automation.sinks.pushgateway import PushgatewaySink, prometheus_name
 from tests.helpers import make_context
+from tests.servers import free_port
 
 ENV = {"GITHUB_REPOSITORY": "acme/widgets"}
 VALUES = {"security.critical_vulnerabilities": 2.0, "code_quality.coverage": 71.5, "git.commits_per_week": 12.0,
@@ -94,11 +95,7 @@ def test_a_push_the_gateway_refuses_fails_with_its_reason(tmp_path: Path, pushga
 
 
 def test_an_unreachable_gateway_fails_and_an_unset_one_is_skipped(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     ctx = context(tmp_path, pushgateway_url=f"http://user:hunter22@127.0.0.1:{port}")
     with pytest.raises(SourceFailed, match=f"cannot reach the Pushgateway at http://127.0.0.1:{port}") as err:
         PushgatewaySink.from_context(ctx).deliver(run_report(ctx), ctx)

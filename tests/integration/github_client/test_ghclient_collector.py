@@ -14,6 +14,7 @@ from repo_automation.github.collector import GitHubCollector
 from tests.fakegithub.repo_data import ClientFakeGitHub
 from tests.helpers import make_context
 from tests.integration.github_client import synthetic
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -141,11 +142,7 @@ def test_every_metric_is_in_the_catalogue_with_its_unit(fake: ClientFakeGitHub,
 def test_unreachable_redis_degrades_to_uncached_reads(fake: ClientFakeGitHub,
                                                       make_client: Callable[..., GitHubClient],
                                                       tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     cache = RedisEtagCache.from_url(f"redis://127.0.0.1:{port}/0")
     values = collect(make_client(cache=cache), tmp_path)
     assert values["github.contributors"] == 5

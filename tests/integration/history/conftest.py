@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.servers import free_port
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -44,6 +45,4 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def unused_port() -> int:
     """A 127.0.0.1 port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port()

@@ -7,20 +7,18 @@ its PyPI fallback off, so nothing ever leaves the machine at test time after tha
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.fakegithub import FakeGitHub, fake_github, github_spec  # noqa: F401 — fixtures
 from tests.fakegithub.clients import REPO, pygithub_for
+from tests.servers import free_port, running
 
 # patch (pyparsing 3.1.2 -> 3.1.4; 3.2.0rc1 is a pre-release), minor (six), major (idna)
 DISTS = ("six==1.16.0", "six==1.17.0", "idna==2.10", "idna==3.7",
@@ -44,42 +42,15 @@ def dists_dir(request: pytest.FixtureRequest) -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def package_index(dists_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The simple-index URL of a pypiserver serving DISTS (no fallback to pypi.org)."""
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).parent / "pypi-server"
-    log_path = tmp_path_factory.mktemp("pypiserver") / "server.log"  # a file: a pipe nobody reads could fill
-    log_file = log_path.open("wb")
-    proc = subprocess.Popen([str(exe), "run", "-i", "127.0.0.1", "-p", str(port), "--disable-fallback",
-                             str(dists_dir)], stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/simple/"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"pypiserver did not start: {log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log_file.close()
+    with running([str(exe), "run", "-i", "127.0.0.1", "-p", str(port), "--disable-fallback", str(dists_dir)],
+                 f"http://127.0.0.1:{port}/simple/", tmp_path_factory.mktemp("pypiserver") / "server.log",
+                 timeout=15) as server:
+        yield server.ready_url
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import requests
 
 from repo_automation.errors import SourceFailed
 from repo_automation.maintenance.index import PackageIndex, UnknownProject, newest
+from tests.servers import free_port
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 # PEP 691: a project page lists files; "yanked" is false or a reason string (PEP 592)
@@ -89,10 +90,6 @@ def test_pep503_html_from_pypiserver(package_index: str) -> None:
 def test_unknown_project_and_unreachable_index_are_reasons_not_tracebacks(package_index: str) -> None:
     with pytest.raises(UnknownProject, match="not-on-this-index: not found on the package index"):
         _index(package_index).releases("not-on-this-index")
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     with pytest.raises(SourceFailed, match="did not answer usefully"):
         _index(f"http://127.0.0.1:{port}/simple/").releases("six")

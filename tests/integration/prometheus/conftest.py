@@ -8,73 +8,21 @@ CI job hands numbers to Prometheus.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 
-STARTUP_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import free_port, scraping, start_prometheus, start_pushgateway, stop
 
 
 @pytest.fixture
 def unused_port() -> int:
     """A 127.0.0.1 port nothing listens on (bound, then released)."""
     return free_port()
-
-
-@dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-
-def start(argv: list[str], ready_url: str, log: Path) -> Server:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{argv[0]} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(ready_url, timeout=1).status_code == 200:
-                return Server(url=ready_url.rsplit("/-/", 1)[0], proc=proc, log=log)
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    stop(Server(url="", proc=proc, log=log))
-    raise RuntimeError(f"{argv[0]} was not ready within {STARTUP_S:.0f}s: {log.read_text()[-2000:]}")
-
-
-def stop(server: Server) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
-        server.proc.wait(timeout=10)
-
-
-def start_prometheus(folder: Path, scrape_configs: str = "") -> Server:
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n" + scrape_configs)
-    port = free_port()
-    return start(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'tsdb'}",
-                  f"--web.listen-address=127.0.0.1:{port}"], f"http://127.0.0.1:{port}/-/ready",
-                 folder / "prometheus.log")
 
 
 def openmetrics(at: int) -> str:
@@ -122,15 +70,9 @@ def backfilled_prometheus(tmp_path: Path) -> Iterator[tuple[str, datetime]]:
 @pytest.fixture
 def pushed_prometheus(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(Prometheus URL, Pushgateway URL): Prometheus scrapes the gateway every second, honouring its labels."""
-    port = free_port()
-    # Its own persistence file: Debian's default is shared by every gateway on the machine and reloaded at start.
-    gateway = start(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}",
-                     f"--persistence.file={tmp_path / 'pushgateway.data'}"],
-                    f"http://127.0.0.1:{port}/-/ready", tmp_path / "pushgateway.log")
+    gateway = start_pushgateway(tmp_path)
     try:
-        scrape = (f"scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
-                  f"    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
-        prometheus = start_prometheus(tmp_path / "prometheus", scrape)
+        prometheus = start_prometheus(tmp_path / "prometheus", scraping(gateway))
         try:
             yield prometheus.url, gateway.url
         finally:

@@ -1,0 +1,107 @@
+"""Real server processes for the tests: a free 127.0.0.1 port, a process started with its output in a log file
+and waited on until it answers HTTP 200, and stopping it (terminate, then kill)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+STARTUP_S = 20.0
+STOP_S = 10.0
+
+
+def free_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Server:
+    proc: subprocess.Popen[bytes]
+    ready_url: str
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """The server's origin, e.g. http://127.0.0.1:9091."""
+        parts = urlsplit(self.ready_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def start_process(argv: list[str], ready_url: str, log: Path, timeout: float = STARTUP_S) -> Server:
+    """Start argv (stdout and stderr into `log`: a pipe nobody reads could fill and stall it) and wait until
+    `ready_url` answers 200. A process that exits or is not ready in time is stopped and reported with its log."""
+    import requests
+
+    with log.open("wb") as out:
+        server = Server(proc=subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT), ready_url=ready_url,
+                        log=log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{argv[0]} exited with {server.proc.returncode}: {_tail(log)}")
+        try:
+            if requests.get(ready_url, timeout=1).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    stop(server)
+    raise RuntimeError(f"{argv[0]} was not ready within {timeout:.0f}s: {_tail(log)}")
+
+
+def stop(server: Server) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=STOP_S)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait(timeout=STOP_S)
+
+
+@contextmanager
+def running(argv: list[str], ready_url: str, log: Path, timeout: float = STARTUP_S) -> Iterator[Server]:
+    """start_process(...) for the length of a with-block, stopped however the block ends."""
+    server = start_process(argv, ready_url, log, timeout)
+    try:
+        yield server
+    finally:
+        stop(server)
+
+
+def start_pushgateway(folder: Path) -> Server:
+    """A Pushgateway (Debian package prometheus-pushgateway) with its own persistence file in `folder`: Debian's
+    default, /var/lib/prometheus/pushgateway.data, is shared by every gateway on the machine and reloaded at start."""
+    port = free_port()
+    return start_process(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}",
+                          f"--persistence.file={folder / 'pushgateway.data'}"], f"http://127.0.0.1:{port}/-/ready",
+                         folder / "pushgateway.log")
+
+
+def start_prometheus(folder: Path, scrape_configs: str = "") -> Server:
+    """A Prometheus 2.x with its config, TSDB and log in `folder`, evaluating every second."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n" + scrape_configs)
+    port = free_port()
+    return start_process(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'tsdb'}",
+                          f"--web.listen-address=127.0.0.1:{port}"], f"http://127.0.0.1:{port}/-/ready",
+                         folder / "prometheus.log")
+
+
+def scraping(gateway: Server) -> str:
+    """scrape_configs for a Prometheus that scrapes `gateway` every second, honouring the pushed labels."""
+    return ("scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
+            f"    static_configs:\n      - targets: ['{urlsplit(gateway.url).netloc}']\n")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
