@@ -24,6 +24,7 @@ import yaml
 from tests.container.conftest import ROOT, Image
 from tests.fakegithub import FakeGitHub, github_spec  # noqa: F401  (fixture)
 from tests.fakegithub.repo_data import ClientFakeGitHub, data_for
+from tests.sample_repo import git, write_sample_repo
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
@@ -31,31 +32,6 @@ REPOSITORY = "octo-org/hello-world"
 RUNNER_UID = 1001  # the hosted runner's user, who owns the checkout
 RUN_TIMEOUT_S = 300
 EXAMPLES = ROOT / "node_modules" / "@octokit" / "webhooks-examples" / "api.github.com" / "index.json"
-
-# The sample repository's configuration: bandit only (no scanner that needs the internet), no dependency PRs.
-SAMPLE_CONFIG: dict[str, Any] = {
-    "automation": {
-        "dependency_updates": {"enabled": False},
-        "security_scanning": {"tools": ["bandit"], "fail_on_high": False, "fail_on_critical": False},
-        "code_quality": {"enabled": False},
-    },
-}
-SAMPLE_CODE = '''import subprocess
-
-
-def run(command):
-    """Runs a shell command: bandit reports shell=True."""
-    return subprocess.call(command, shell=True)
-'''
-
-
-def git(cwd: Path, *args: str, date: str = "2026-11-20T10:00:00Z") -> str:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "Mona", "GIT_AUTHOR_EMAIL": "mona@example.com", "GIT_AUTHOR_DATE": date,
-           "GIT_COMMITTER_NAME": "Mona", "GIT_COMMITTER_EMAIL": "mona@example.com", "GIT_COMMITTER_DATE": date}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True,
-                          timeout=30).stdout
-
 
 def push_payload(head_sha: str) -> dict[str, Any]:
     """A real push payload from @octokit/webhooks-examples, pointed at the sample repository."""
@@ -135,18 +111,10 @@ def make_runner(tmp_path: Path) -> Runner:
     r = Runner(tmp_path)
     for d in ("home", "workflow", "file_commands"):
         (tmp_path / d).mkdir()
-    ws = r.workspace
-    (ws / "app").mkdir(parents=True)
-    (ws / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (ws / "app" / "tasks.py").write_text(SAMPLE_CODE, encoding="utf-8")
-    (ws / ".github").mkdir()
-    (ws / ".github" / "project-metrics.json").write_text(json.dumps(SAMPLE_CONFIG, indent=2), encoding="utf-8")
-    git(ws, "init", "-q", "-b", "main")
-    git(ws, "add", ".")
-    git(ws, "commit", "-q", "-m", "Sample project", date="2026-11-02T09:00:00Z")
+    ws = write_sample_repo(r.workspace, date="2026-11-02T09:00:00Z")
     (ws / "README.md").write_text("# Sample\n", encoding="utf-8")
     git(ws, "add", ".")
-    git(ws, "commit", "-q", "-m", "Add a README")
+    git(ws, "commit", "-q", "-m", "Add a README", date="2026-11-20T10:00:00Z")
     for p in [ws, *ws.rglob("*")]:  # the checkout belongs to the runner's user, not to the container's root
         os.lchown(p, RUNNER_UID, RUNNER_UID)
     return r

@@ -15,34 +15,13 @@ from typing import Any
 
 import pytest
 
+from tests.sample_repo import git, write_sample_repo
+
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.py"
 EXAMPLES = ROOT / "node_modules" / "@octokit" / "webhooks-examples" / "api.github.com" / "index.json"
 PAYLOADS = Path(__file__).parent / "payloads"
 CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens, a stray request fails at once
-
-# The sample repository's own configuration: bandit only (no network scanners), no dependency updates.
-SAMPLE_CONFIG: dict[str, Any] = {
-    "automation": {
-        "dependency_updates": {"enabled": False},
-        "security_scanning": {"tools": ["bandit"], "fail_on_high": False, "fail_on_critical": False},
-        "code_quality": {"enabled": False},
-    },
-}
-
-SAMPLE_CODE = '''import subprocess
-
-
-def run(command):
-    """Runs a shell command: bandit reports shell=True."""
-    return subprocess.call(command, shell=True)
-
-
-def check(value):
-    assert value, "value required"
-    return value * 2
-'''
-
 
 def _examples() -> list[dict[str, Any]]:
     return json.loads(EXAMPLES.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -65,14 +44,6 @@ EVENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "workflow_dispatch": lambda: example_payload("workflow_dispatch", lambda e: True),
     "schedule": lambda: json.loads((PAYLOADS / "schedule.json").read_text(encoding="utf-8")),
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "Mona", "GIT_AUTHOR_EMAIL": "mona@example.com",
-           "GIT_COMMITTER_NAME": "Mona", "GIT_COMMITTER_EMAIL": "mona@example.com"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True,
-                          timeout=30).stdout
 
 
 @dataclass
@@ -100,16 +71,7 @@ class Run:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "workspace"
-    (ws / "app").mkdir(parents=True)
-    (ws / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (ws / "app" / "tasks.py").write_text(SAMPLE_CODE, encoding="utf-8")
-    (ws / ".github").mkdir()
-    (ws / ".github" / "project-metrics.json").write_text(json.dumps(SAMPLE_CONFIG, indent=2), encoding="utf-8")
-    git(ws, "init", "-q", "-b", "main")
-    git(ws, "add", ".")
-    git(ws, "commit", "-q", "-m", "Sample project")
-    return ws
+    return write_sample_repo(tmp_path / "workspace")
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 
 from repo_automation.report import json_report
 from repo_automation.sinks.action_outputs import OUTPUT_NAMES
+from tests.sample_repo import SAMPLE_CONFIG, git
 
-from .conftest import SAMPLE_CONFIG, Run, git
+from .conftest import Run
 
 EVENT_NAMES = ["push", "pull_request-opened", "pull_request-synchronize", "workflow_dispatch", "schedule"]
 
