@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,27 +17,23 @@ from repo_automation.pipeline import Stages, build_report
 from repo_automation.rules import evaluate_rules
 from repo_automation.secrets import Secret
 from tests.helpers import make_context
+from tests.postgres import PG_ADMIN, fresh_schema
 from tests.servers import free_port
 
-URL = "postgresql://postgres@127.0.0.1:5432/test"
+URL = PG_ADMIN
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
     """A fresh schema with `orders` (5 rows, 3 open) and `requests` (8 rows, 2 failed), dropped after the test."""
-    name = f"ra_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-        conn.execute(f"CREATE TABLE {name}.orders (id serial PRIMARY KEY, status text NOT NULL, total numeric)")
-        conn.execute(f"INSERT INTO {name}.orders (status, total) VALUES ('open', 10.5), ('open', 4), ('open', 1),"
-                     " ('shipped', 20), ('shipped', 7.25)")
-        conn.execute(f"CREATE TABLE {name}.requests (id serial PRIMARY KEY, failed boolean NOT NULL)")
-        conn.execute(f"INSERT INTO {name}.requests (failed) SELECT n <= 2 FROM generate_series(1, 8) AS n")
-    try:
-        yield name
-    finally:
+    with fresh_schema("ra") as name:
         with psycopg.connect(URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {name} CASCADE")
+            conn.execute(f"CREATE TABLE {name}.orders (id serial PRIMARY KEY, status text NOT NULL, total numeric)")
+            conn.execute(f"INSERT INTO {name}.orders (status, total) VALUES ('open', 10.5), ('open', 4), ('open', 1),"
+                         " ('shipped', 20), ('shipped', 7.25)")
+            conn.execute(f"CREATE TABLE {name}.requests (id serial PRIMARY KEY, failed boolean NOT NULL)")
+            conn.execute(f"INSERT INTO {name}.requests (failed) SELECT n <= 2 FROM generate_series(1, 8) AS n")
+        yield name
 
 
 def orders(schema: str) -> int:

@@ -3,35 +3,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
+from tests.postgres import fresh_schema, schema_url
 from tests.servers import free_port
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def schema_url(schema: str) -> str:
-    return f"{PG_ADMIN}?options={quote(f'-csearch_path={schema}')}"
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """The URL of a fresh, empty schema (first on the search_path), dropped after the test."""
-    import psycopg
-
-    name = f"ra_history_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    try:
+    with fresh_schema("ra_history") as name:
         yield schema_url(name)
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
