@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
-
+from tests.fakegithub.routing import RouteTable
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.state import Repo, State
 
@@ -217,7 +215,7 @@ RULES: list[tuple[str, str, Any]] = [
     ("GET", R + "/installation", get_installation),
     ("POST", "/app/installations/<int:installation_id>/access_tokens", create_access_token),
 ]
-URL_MAP = Map([Rule(p, methods=[m], endpoint=i) for i, (m, p, _) in enumerate(RULES)], strict_slashes=False)
+ROUTES = RouteTable(RULES)
 APP_PATHS = ("/installation", "/app/installations/")
 
 
@@ -293,15 +291,5 @@ class ClientFakeGitHub(FakeGitHub):
         return None
 
     def _dispatch(self, method: str, path: str, body: Any, query: dict[str, list[str]]) -> Reply:
-        try:
-            index, args = URL_MAP.bind("fake").match(path, method)
-        except (NotFound, MethodNotAllowed):
-            return super()._dispatch(method, path, body, query)
-        handler = RULES[index][2]
-        with self.state.lock:
-            repo = None
-            if "owner" in args:
-                repo = self.state.repo(args["owner"], args["repo"])
-                if repo is None:
-                    return 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, {}
-            return handler(self.state, repo, args, query, body if body is not None else {})  # type: ignore[no-any-return]
+        reply = ROUTES.dispatch(self.state, method, path, body, query)
+        return reply if reply is not None else super()._dispatch(method, path, body, query)

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -25,6 +23,7 @@ from tests.fakegithub import routes as r
 from tests.fakegithub import routes_checks as c
 from tests.fakegithub import routes_git as g
 from tests.fakegithub.faults import Fault
+from tests.fakegithub.routing import RouteTable
 from tests.fakegithub.spec import SpecRequest, check
 from tests.fakegithub.state import State
 
@@ -55,7 +54,7 @@ RULES: list[tuple[str, str, Any]] = [
     ("GET", R + "/pulls/<int:pull_number>/files", c.list_pull_files),
 ]
 RULES += [(method, R + path, handler) for method, path, handler in g.RULES]  # git data, contents, pulls
-URL_MAP = Map([Rule(path, methods=[m], endpoint=i) for i, (m, path, _) in enumerate(RULES)], strict_slashes=False)
+ROUTES = RouteTable(RULES)
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -213,19 +212,11 @@ class FakeGitHub:
 
     def _dispatch(self, method: str, path: str, body: Any, query: dict[str, list[str]]
                   ) -> tuple[int, Any, dict[str, str]]:
-        try:
-            index, args = URL_MAP.bind("fake").match(path, method)
-        except (NotFound, MethodNotAllowed):
+        reply = ROUTES.dispatch(self.state, method, path, body, query)
+        if reply is None:
             self._violation(f"{method} {path}: valid for GitHub but not implemented by the fake")
             return 501, {"message": "not implemented by the fake"}, {}
-        handler = RULES[index][2]
-        with self.state.lock:
-            repo = None
-            if "owner" in args:
-                repo = self.state.repo(args["owner"], args["repo"])
-                if repo is None:
-                    return r.NOT_FOUND
-            return handler(self.state, repo, args, query, body if body is not None else {})  # type: ignore[no-any-return]
+        return reply
 
     def _finish(self, req: Request, reply: tuple[int, Any, dict[str, str]], query: dict[str, list[str]]
                 ) -> tuple[int, Any, dict[str, str]]:
