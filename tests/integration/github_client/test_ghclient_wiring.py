@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from repo_automation.context import RunContext
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
 from repo_automation.github.auth import AppAuth, TokenAuth
@@ -37,6 +38,16 @@ def run_collector(tmp_path: Path, env: dict[str, str]) -> tuple[dict[str, float]
     return {m.name: m.value for m in metrics}, list(results)
 
 
+def installed_app_context(fake: ClientFakeGitHub, tmp_path: Path) -> RunContext:
+    """A run configured as a GitHub App (a fresh key pair, the fake holding the public half) that is installed
+    on synthetic.REPO as installation 77."""
+    private, public = rsa_pem()
+    fake.app_public_key = public
+    data_for(fake.state, synthetic.REPO).installation_id = 77
+    return make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_APP_ID": APP_ID,
+                                       "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_REPOSITORY": synthetic.REPO})
+
+
 def test_token_from_the_environment(fake: ClientFakeGitHub, tmp_path: Path) -> None:
     values, _ = run_collector(tmp_path, {"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": fake.token})
     assert values["github.stars"] == 42
@@ -60,11 +71,7 @@ def test_explicit_graphql_url_wins(fake: ClientFakeGitHub, tmp_path: Path) -> No
 
 
 def test_github_app_auth_buys_an_installation_token(fake: ClientFakeGitHub, tmp_path: Path) -> None:
-    private, public = rsa_pem()
-    fake.app_public_key = public
-    data_for(fake.state, synthetic.REPO).installation_id = 77
-    ctx = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_APP_ID": APP_ID,
-                                      "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_REPOSITORY": synthetic.REPO})
+    ctx = installed_app_context(fake, tmp_path)
     client = GitHubClient.from_context(ctx)
     assert isinstance(client.auth, AppAuth)
     values = {m.name: m.value for m in GitHubCollector(client=client).collect(ctx)}
@@ -82,11 +89,7 @@ def test_installation_token_is_masked_in_the_log(fake: ClientFakeGitHub, tmp_pat
 
     from repo_automation.secrets import MaskingFilter
 
-    private, public = rsa_pem()
-    fake.app_public_key = public
-    data_for(fake.state, synthetic.REPO).installation_id = 77
-    ctx = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_APP_ID": APP_ID,
-                                      "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_REPOSITORY": synthetic.REPO})
+    ctx = installed_app_context(fake, tmp_path)
     handler, mask = logging.NullHandler(), MaskingFilter()
     handler.addFilter(mask)
     logging.getLogger("repo_automation").addHandler(handler)
@@ -98,11 +101,7 @@ def test_installation_token_is_masked_in_the_log(fake: ClientFakeGitHub, tmp_pat
 
 
 def test_one_shared_client_per_run_buys_one_installation_token(fake: ClientFakeGitHub, tmp_path: Path) -> None:
-    private, public = rsa_pem()
-    fake.app_public_key = public
-    data_for(fake.state, synthetic.REPO).installation_id = 77
-    ctx = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_APP_ID": APP_ID,
-                                      "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_REPOSITORY": synthetic.REPO})
+    ctx = installed_app_context(fake, tmp_path)
     collector = GitHubCollector.from_context(ctx)
     collector.collect(ctx)
     sink_client = GitHubClient.shared(ctx)  # what a sink gets
