@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from repo_automation.domain import Action
+from repo_automation.domain import Action, Finding
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
 from repo_automation.maintenance.deps_sink import DependencyUpdateSink
 from repo_automation.maintenance.index import PackageIndex
@@ -59,6 +60,11 @@ def _sink(gh: Any, ghc: Any, index_url: str, section: dict[str, Any] | None = No
 def _pulls(server: FakeGitHub) -> dict[str, dict[str, Any]]:
     repo = server.state.repo(*REPO.split("/"))
     return {p["head_ref"]: {**p, **repo.issues[n]} for n, p in repo.pulls.items()}
+
+
+def _idna_advisory() -> Finding:
+    """A pip-audit finding on the pinned idna 2.10 that 3.7 (a major update) fixes."""
+    return dataclasses.replace(dep_finding("PYSEC-2024-60", package="idna", version="2.10"), fixed_versions=("3.7",))
 
 
 def _performed(actions: list[Action] | Any) -> list[str]:
@@ -117,8 +123,7 @@ def test_security_update_is_marked_and_follows_security_auto_merge(
         tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
     _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github)
-    finding = dep_finding("PYSEC-2024-60", package="idna", version="2.10")
-    finding = type(finding)(**{**{s: getattr(finding, s) for s in finding.__slots__}, "fixed_versions": ("3.7",)})
+    finding = _idna_advisory()
     _sink(gh, ghc, package_index).deliver(report((finding,)), ctx)
     pull = _pulls(fake_github)["repo-automation/deps/idna-3.7"]
     assert pull["title"] == "Bump idna from 2.10 to 3.7 (security)" and "PYSEC\\-2024\\-60" in pull["body"]
@@ -130,8 +135,7 @@ def test_security_auto_merge_off_leaves_the_security_pr_open(
         tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
     _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github)
-    finding = dep_finding("PYSEC-2024-60", package="idna", version="2.10")
-    finding = type(finding)(**{**{s: getattr(finding, s) for s in finding.__slots__}, "fixed_versions": ("3.7",)})
+    finding = _idna_advisory()
     section = {"auto_merge": {"patch": False}, "security_updates": {"auto_merge": False}}
     _sink(gh, ghc, package_index, section).deliver(report((finding,)), ctx)
     assert not any(p.get("merged_at") for p in _pulls(fake_github).values())
