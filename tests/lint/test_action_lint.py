@@ -147,3 +147,21 @@ def test_workflows_sharing_a_cache_use_the_same_paths() -> None:
     assert seen, "no workflow keeps a cache"
     mismatched = {prefix: sorted(paths) for prefix, paths in seen.items() if len(paths) > 1}
     assert not mismatched, f"one cache key prefix, several path lists: {mismatched}"
+
+
+def test_the_readme_workflow_snippet_lints_and_uses_only_declared_inputs(tmp_path: Path) -> None:
+    """Users copy the README's snippet first: it must be a valid workflow, like the examples."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README.md has no yaml workflow snippet"
+    snippet = tmp_path / "readme-snippet.yml"
+    snippet.write_text("name: readme snippet\n" + blocks[0], encoding="utf-8")
+    proc = run_tool(tool("actionlint"), "-no-color", str(snippet))
+    assert proc.returncode == 0, explain(proc)
+    proc = run_tool(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(snippet))
+    assert proc.returncode == 0, explain(proc)
+    declared = set(load(ROOT / "action.yml")["inputs"])
+    for step in action_steps(snippet):
+        assert set(step.get("with", {})) <= declared, step
