@@ -58,6 +58,14 @@ ROUTES = RouteTable(RULES)
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
+def _reads_only(body: Any) -> bool:
+    from graphql import OperationDefinitionNode, OperationType, parse
+
+    doc = parse(body["query"]) if isinstance(body, dict) and isinstance(body.get("query"), str) else None
+    return doc is not None and all(d.operation is OperationType.QUERY for d in doc.definitions
+                                   if isinstance(d, OperationDefinitionNode))
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The fake records requests itself; keep the test output clean."""
@@ -125,6 +133,12 @@ class FakeGitHub:
 
     def mutating_requests(self) -> list[Recorded]:
         return [x for x in self.requests if x.method in MUTATING]
+
+    def writes(self) -> list[str]:
+        """Requests that change something on GitHub: mutating methods, except GraphQL documents that only
+        query (a GraphQL query is a POST too, but it only reads)."""
+        return [f"{x.method} {x.path}" for x in self.mutating_requests()
+                if not (x.path.rstrip("/").endswith("/graphql") and _reads_only(x.body))]
 
     def count(self, method: str, path_contains: str = "") -> int:
         return sum(1 for x in self.requests if x.method == method and path_contains in x.path)
