@@ -24,7 +24,9 @@ import yaml
 from tests.container.conftest import ROOT, Image
 from tests.fakegithub import FakeGitHub, github_spec  # noqa: F401  (fixture)
 from tests.fakegithub.repo_data import ClientFakeGitHub, data_for
+from tests.postgres import PG_ADMIN, fresh_schema
 from tests.sample_repo import git, write_sample_repo
+from tests.unit.report.runner_files import parse_output_file
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
@@ -44,25 +46,6 @@ def push_payload(head_sha: str) -> dict[str, Any]:
     payload["repository"].update(full_name=REPOSITORY, name=name)
     payload["repository"]["owner"]["login"] = owner
     return payload
-
-
-def parse_output_file(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT's two forms: `name=value` and `name<<DELIMITER` … `DELIMITER`."""
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            body = []
-            for item in lines:
-                if item == delimiter:
-                    break
-                body.append(item)
-            out[name] = "\n".join(body)
-        elif "=" in line:
-            name, value = line.split("=", 1)
-            out[name] = value
-    return out
 
 
 @pytest.fixture
@@ -209,22 +192,11 @@ def test_a_bad_input_stops_the_image_with_a_message_and_nothing_written(action_i
     assert github.requests == []
 
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A schema of its own in the real PostgreSQL at 127.0.0.1:5432, dropped afterwards."""
-    import psycopg
-
-    name = f"ra_container_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    try:
+    with fresh_schema("ra_container") as name:
         yield name
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 def test_the_image_stores_a_fan_out_run_in_postgresql(action_image: Image, runner: Runner, github: FakeGitHub,
