@@ -125,19 +125,6 @@ def runner_env(r: Runner, gh: FakeGitHub, inputs: dict[str, str]) -> dict[str, s
     return env
 
 
-def writes(gh: FakeGitHub) -> list[str]:
-    """Requests that change something on GitHub. A GraphQL query is a POST too, but it only reads."""
-    from graphql import OperationDefinitionNode, OperationType, parse
-
-    def reads_only(body: Any) -> bool:
-        doc = parse(body["query"]) if isinstance(body, dict) and isinstance(body.get("query"), str) else None
-        return doc is not None and all(d.operation is OperationType.QUERY for d in doc.definitions
-                                       if isinstance(d, OperationDefinitionNode))
-
-    return [f"{x.method} {x.path}" for x in gh.mutating_requests()
-            if not (x.path.rstrip("/").endswith("/graphql") and reads_only(x.body))]
-
-
 def run_action(image: Image, r: Runner, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     args = [*image.run_args(), "--workdir", "/github/workspace", *r.mounts()]
     for key, value in env.items():
@@ -178,7 +165,7 @@ def test_the_image_runs_the_action_as_the_runner_does(action_image: Image, runne
 
     # The action reached GitHub where GITHUB_API_URL said, and a dry run wrote nothing there.
     assert github.requests, "the action never called the GitHub API it was given"
-    assert writes(github) == []
+    assert github.writes() == []
 
 
 def test_a_bad_input_stops_the_image_with_a_message_and_nothing_written(action_image: Image, runner: Runner,
@@ -219,4 +206,4 @@ def test_the_image_stores_a_fan_out_run_in_postgresql(action_image: Image, runne
     shown = [proc.stdout, proc.stderr, runner.summary_file.read_text(encoding="utf-8"),
              *(p.read_text(encoding="utf-8") for p in (runner.workspace / "reports").iterdir())]
     assert not [text for text in shown if password in text], "the database password was shown"
-    assert writes(github) == []
+    assert github.writes() == []
