@@ -24,7 +24,7 @@ from repo_automation.domain import Finding, Location
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.discover import is_excluded, is_python, python_files, read_lines
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
-from repo_automation.scanners.interface import Side, ToolScanner, run_tool
+from repo_automation.scanners.interface import Side, ToolScanner, load_json_report, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,7 @@ def config_args(root: Path) -> list[str]:
 
 def parse_report(text: str, root: Path) -> tuple[list[Finding], list[str]]:
     """bandit's JSON report -> findings (fingerprinted) and the files it could not scan."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SourceFailed(f"bandit wrote output that is not JSON ({e})") from e
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-        raise SourceFailed("bandit's JSON report has no 'results' list")
+    data = load_json_report(text, "bandit")
     lines_cache: dict[str, list[str]] = {}
     findings = [_finding(r, root, lines_cache) for r in data["results"] if isinstance(r, dict)]
     errors = [f"{e.get('filename')}: {e.get('reason')}" for e in data.get("errors", []) if isinstance(e, dict)]
@@ -174,13 +169,7 @@ class BanditScanner(ToolScanner):
             if result.returncode not in (0, 1) or not out.is_file():
                 raise SourceFailed(f"bandit failed (exit {result.returncode}): {result.stderr_tail()}")
             text = out.read_text(encoding="utf-8", errors="replace")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SourceFailed(f"bandit wrote output that is not JSON ({e})") from e
-        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            raise SourceFailed("bandit's JSON report has no 'results' list")
-        return data
+        return load_json_report(text, "bandit")
 
 
 def scanned(report: dict[str, Any], root: Path) -> set[str]:

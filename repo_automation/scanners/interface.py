@@ -8,6 +8,7 @@ when given, and return normalised Findings with repo-relative POSIX locations. `
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import logging
 import os
 import shutil
@@ -20,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding
@@ -114,6 +115,17 @@ def run_tool(argv: Sequence[str], *, cwd: Path, timeout: float, env: Mapping[str
     log.debug("%s exited %s in %.2fs", tool, proc.returncode, duration)
     return ToolResult(argv=tuple(argv), returncode=proc.returncode, stdout=stdout, stderr=stderr,
                       duration_s=duration)
+
+
+def load_json_report(text: str, tool: str) -> dict[str, Any]:
+    """A tool's JSON report that must hold a `results` list (bandit, semgrep); SourceFailed otherwise."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SourceFailed(f"{tool} wrote output that is not JSON ({e})") from e
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise SourceFailed(f"{tool}'s JSON report has no 'results' list")
+    return data
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

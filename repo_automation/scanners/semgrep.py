@@ -19,7 +19,7 @@ from repo_automation.domain import Finding, Location
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.discover import is_excluded, read_lines, walk
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
-from repo_automation.scanners.interface import ToolScanner, run_tool
+from repo_automation.scanners.interface import ToolScanner, load_json_report, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
 
 CODE_SUFFIXES = (".py", ".pyi", ".js", ".ts", ".go", ".java", ".rb", ".sh", ".yml", ".yaml", ".json", ".tf")
@@ -39,12 +39,7 @@ def rule_prefixes(configs: Sequence[Path], cwd: Path) -> list[str]:
 
 
 def parse_report(text: str, root: Path, prefixes: Sequence[str] = ()) -> list[Finding]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SourceFailed(f"semgrep wrote output that is not JSON ({e})") from e
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-        raise SourceFailed("semgrep's JSON report has no 'results' list")
+    data = load_json_report(text, "semgrep")
     cache: dict[str, list[str]] = {}
     findings = [_finding(r, root, prefixes, cache) for r in data["results"] if isinstance(r, dict)]
     return with_code_fingerprints(findings)
