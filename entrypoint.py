@@ -44,6 +44,9 @@ def main(env: Mapping[str, str] | None = None) -> int:
         print(action.command("error", message, title="repo-automation: invalid input"), flush=True)
         print(f"repo-automation: error: {message}", file=sys.stderr, flush=True)
         return EXIT_USAGE
+    derived = [v for v in settings.secrets() if v not in raw_secrets(environ)]  # e.g. a history URL's password
+    for line in action.mask_lines(derived):
+        print(line, flush=True)
     action.add_safe_directory(settings.workspace, env=environ)
 
     from repo_automation.cli import main as cli_main

@@ -23,6 +23,39 @@ def load_config(settings: Settings) -> config_mod.Config:
     return config_mod.load(settings.resolve(settings.config_path), required=required)
 
 
+def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:
+    """Secrets only the configuration can name: the application database URL (and its password)."""
+    from urllib.parse import unquote, urlsplit
+
+    var = cfg.get("tracking", "data_sources", "database", "url_env", default="APP_DATABASE_URL")
+    url = env.get(str(var), "") if var else ""
+    out = [url] if url else []
+    try:
+        password = urlsplit(url).password if url else None
+    except ValueError:
+        password = None
+    if password:
+        out.extend(p for p in {password, unquote(password)} if p not in out)
+    return out
+
+
+def mask(values: list[str], env: Mapping[str, str]) -> None:
+    """Mask secrets found after start-up: in our log (the masking filter) and, on a runner, with ::add-mask::."""
+    import sys
+
+    from repo_automation import action
+    from repo_automation.secrets import MaskingFilter
+
+    for handler in logging.getLogger("repo_automation").handlers:
+        for filt in handler.filters:
+            if isinstance(filt, MaskingFilter):
+                for v in values:
+                    filt.add(v)
+    if action.is_actions(env):
+        for line in action.mask_lines(values):
+            print(line, file=sys.stdout, flush=True)
+
+
 def preflight(settings: Settings) -> None:
     """Checks that must pass before anything runs (nothing is written if they fail)."""
     if not settings.workspace.is_dir():
@@ -41,6 +74,7 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
 
     preflight(settings)
     cfg = load_config(settings)
+    mask(config_secrets(cfg, env), env)
     ctx: RunContext = build_context(settings, cfg, env)
     stages = registry.build_stages(ctx)  # raises UsageError/ConfigError before anything runs
     log.info("repo-automation %s on %s (%s)%s", settings.command, ctx.repository or settings.workspace,

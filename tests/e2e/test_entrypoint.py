@@ -117,6 +117,26 @@ def test_secrets_are_masked_first_and_never_rendered(run_action: Callable[..., R
     assert secret not in run.stderr
 
 
+def test_passwords_inside_urls_are_masked_too(workspace: Path, run_action: Callable[..., Run]) -> None:
+    """The history URL's password (an input) and the application database URL (named by the config)."""
+    config = {"tracking": {"data_sources": {"database": {"url_env": "SHOP_DB",
+                                                         "queries": {"app.orders": "SELECT 1"}}}}}
+    (workspace / "with-db.json").write_text(json.dumps(config), encoding="utf-8")
+    history_pw, app_pw = "hist-pw-7e3b9", "shop-pw-41c2d"
+    app_url = f"postgresql://shop:{app_pw}@127.0.0.1:9/shop"
+    run = run_action("workflow_dispatch",
+                     inputs={"dry-run": "true", "config-path": "with-db.json",
+                             "history-db": f"postgresql://h:{history_pw}@127.0.0.1:9/metrics"},
+                     env={"SHOP_DB": app_url})
+    masks = [line for line in run.stdout.splitlines() if line.startswith("::add-mask::")]
+    assert f"::add-mask::{history_pw}" in masks
+    assert f"::add-mask::{app_url}" in masks and f"::add-mask::{app_pw}" in masks
+    written = [run.output_file, run.summary_file, *run.reports.iterdir()]
+    for secret in (history_pw, app_pw):
+        assert all(secret not in p.read_text(encoding="utf-8") for p in written)
+        assert secret not in run.stderr
+
+
 @pytest.mark.parametrize(("inputs", "message"), [
     ({"format": "xml"}, "format must be one of markdown, json, both, got 'xml'"),
     ({"dry-run": "maybe"}, "dry-run: expected true or false, got 'maybe'"),
