@@ -1,6 +1,7 @@
 """Cyclomatic complexity and maintainability index of the repository's Python code, with radon.
 
-Which files: every `*.py` under the workspace except
+Which files: every `*.py` the repository holds (in a git checkout: tracked, or untracked and not ignored —
+the same files the scanners see, scanners.discover.walk), except
 - hidden folders (`.git`, `.venv`, `.tox`, `.mypy_cache`, …),
 - anything matching `automation.security_scanning.exclude` (vendored and generated code: `.venv`, `venv`,
   `node_modules`, `build`, `dist` by default), and
@@ -21,13 +22,11 @@ A file that does not parse (syntax error, bad encoding) is skipped and counted i
 
 from __future__ import annotations
 
-import fnmatch
 import logging
-import os
 import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from repo_automation.context import RunContext
@@ -141,24 +140,14 @@ class ComplexityCollector(Collector):
         return out
 
     def python_files(self) -> Iterator[Path]:
-        """Every Python file that is measured, in a stable order."""
-        root = self._workspace
-        for dirpath, dirnames, filenames in os.walk(root):
-            base = Path(dirpath)
-            rel_dir = base.relative_to(root)
-            dirnames[:] = sorted(d for d in dirnames
-                                 if not d.startswith(".") and not self._excluded(rel_dir / d))
-            for name in sorted(filenames):
-                if name.endswith(".py") and not self._excluded(rel_dir / name):
-                    yield base / name
+        """Every Python file that is measured, in a stable order: the files the scanners would look at (in a
+        checkout, what git tracks or would track), minus hidden folders and the excludes."""
+        from repo_automation.scanners.discover import walk
 
-    def _excluded(self, rel: Path) -> bool:
-        posix = rel.as_posix()
-        for pattern in self._exclude:
-            pat = pattern.strip("/")
-            if fnmatch.fnmatch(posix, pat) or fnmatch.fnmatch(rel.name, pat):
-                return True
-        return False
+        for rel in walk(self._workspace, [], self._exclude):
+            parts = PurePosixPath(rel).parts
+            if rel.endswith(".py") and not any(p.startswith(".") for p in parts[:-1]):
+                yield self._workspace / rel
 
 
 def analyse_file(path: Path, rel: str) -> FileResult | None:

@@ -143,3 +143,17 @@ def test_data_table_gets_complexity_but_no_index(tmp_path: Path) -> None:
     assert mi.metadata["files_without_index"] == 1
     from radon.metrics import mi_visit
     assert mi.value == round(mi_visit((tmp_path / "code.py").read_text(), multi=True), 1)  # code.py alone
+
+
+def test_in_a_checkout_only_what_the_repository_holds_is_measured(tmp_path: Path) -> None:
+    """An ignored folder (a virtualenv or generated code under any name) is not measured, like the scanners."""
+    import subprocess
+
+    (tmp_path / "app.py").write_text("def f(x):\n    return 1 if x else 2\n", encoding="utf-8")
+    (tmp_path / "envs" / "site").mkdir(parents=True)
+    (tmp_path / "envs" / "site" / "lib.py").write_text("def g(a, b):\n    if a:\n        return b\n    return a\n",
+                                                       encoding="utf-8")
+    (tmp_path / ".gitignore").write_text("envs/\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, timeout=60)
+    collector = ComplexityCollector(workspace=tmp_path, exclude=[])
+    assert [p.relative_to(tmp_path).as_posix() for p in collector.python_files()] == ["app.py"]
