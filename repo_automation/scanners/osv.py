@@ -1,9 +1,14 @@
-"""Severity for dependency advisories: pip-audit reports none, so we read the OSV record of each id.
+"""Severity for dependency advisories: pip-audit reports none, so we read the advisories' OSV records.
 
-`GET {base}/v1/vulns/{id}` on the same OSV service pip-audit used (the configured mirror, or the public
-one), concurrently, a bounded number per run, each answer cached for the run. The severity is the
-advisory's `database_specific.severity` (GitHub's words) when present, else the worst CVSS base score of
-its `severity` vectors; no data -> Severity.UNKNOWN (policy decides how to treat it).
+On the same OSV service pip-audit used (the configured mirror, or the public one): one
+`POST {base}/v1/query` per vulnerable pin (package and version, as pip-audit asked), whose answer holds the
+full records of every advisory for that pin, so a package with five advisories costs one request, not
+five. An id that answer does not cover (an id from the PyPI service that OSV files under another name, a
+paginated answer) is read on its own with `GET {base}/v1/vulns/{id}`. Requests run concurrently, a bounded
+number per run, each answer cached for the run.
+
+The severity is the advisory's `database_specific.severity` (GitHub's words) when present, else the worst
+CVSS base score of its `severity` vectors; no data -> Severity.UNKNOWN (policy decides how to treat it).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from repo_automation.domain import Severity
+from repo_automation.scanners.fingerprint import canonical_package
 from repo_automation.scanners.normalise import cvss_base_score, severity_from_score, severity_from_word, worst
 
 if TYPE_CHECKING:
@@ -25,6 +31,8 @@ log = logging.getLogger(__name__)
 
 PUBLIC_OSV = "https://api.osv.dev"
 USER_AGENT = "repo-automation (security scanning)"
+
+Pin = tuple[str, str]  # (canonical package name, version)
 
 
 def base_url(url: str | None) -> str:
@@ -64,12 +72,13 @@ class OSVSeverity:
     base: str
     session: requests.Session
     timeout_s: float = 10.0
-    max_lookups: int = 300
+    max_lookups: int = 300  # requests a run, package queries and single reads together
     workers: int = 8
-    _cache: dict[str, Severity] = field(default_factory=dict)
+    _cache: dict[str, Severity] = field(default_factory=dict)  # advisory id -> severity
+    _queried: set[Pin] = field(default_factory=set)  # pins whose records were asked for
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _batch_lock: threading.Lock = field(default_factory=threading.Lock)
-    _fetched: int = 0  # lookups made this run, against max_lookups
+    _fetched: int = 0  # requests made this run, against max_lookups
     failures: list[str] = field(default_factory=list)
 
     @classmethod
@@ -80,46 +89,79 @@ class OSVSeverity:
         session.headers["User-Agent"] = USER_AGENT
         return cls(base=base_url(url), session=session, timeout_s=timeout_s)
 
-    def lookup_all(self, ids: Iterable[str]) -> dict[str, Severity]:
-        wanted = list(dict.fromkeys(i for i in ids if i))
-        # one caller fetches at a time: in PR mode head and base ask for mostly the same ids at once, and
+    def severities(self, found: Iterable[tuple[str, str, str]]) -> dict[str, Severity]:
+        """Severity of each advisory id in (package, version, id) triples, as pip-audit reported them."""
+        found = [(canonical_package(name), version, vid) for name, version, vid in found if vid]
+        wanted = list(dict.fromkeys(vid for _, _, vid in found))
+        # one caller fetches at a time: in PR mode head and base ask for mostly the same pins at once, and
         # the second then finds them cached instead of fetching them again
         with self._batch_lock:
             with self._lock:
-                todo = [i for i in wanted if i not in self._cache]
-            budget = self.max_lookups - self._fetched
-            if len(todo) > budget:
-                self._fail(f"{len(todo) - max(budget, 0)} advisories not looked up (limit {self.max_lookups} a run)")
-                todo = todo[: max(budget, 0)]
-            if todo:
-                self._fetched += len(todo)
-                with cf.ThreadPoolExecutor(max_workers=min(self.workers, len(todo)), thread_name_prefix="osv") as pool:
-                    for vid, sev in zip(todo, pool.map(self._fetch, todo), strict=True):
-                        with self._lock:
-                            self._cache[vid] = sev
+                pins = list(dict.fromkeys((n, v) for n, v, vid in found
+                                          if vid not in self._cache and (n, v) not in self._queried))
+            self._run(self._query_pin, self._within_budget(pins), "pins")
+            with self._lock:
+                single = [vid for vid in wanted if vid not in self._cache]
+            self._run(self._fetch_one, self._within_budget(single), "advisories")
         with self._lock:
-            return {i: self._cache.get(i, Severity.UNKNOWN) for i in wanted}
+            return {vid: self._cache.get(vid, Severity.UNKNOWN) for vid in wanted}
 
-    def _fetch(self, vuln_id: str) -> Severity:
+    def _within_budget(self, todo: list[Any]) -> list[Any]:
+        budget = max(self.max_lookups - self._fetched, 0)
+        if len(todo) > budget:
+            self._fail(f"{len(todo) - budget} severity look-ups not made (limit {self.max_lookups} a run)")
+            todo = todo[:budget]
+        self._fetched += len(todo)
+        return todo
+
+    def _run(self, job: Any, todo: list[Any], what: str) -> None:
+        if not todo:
+            return
+        log.debug("OSV: reading %d %s", len(todo), what)
+        with cf.ThreadPoolExecutor(max_workers=min(self.workers, len(todo)), thread_name_prefix="osv") as pool:
+            list(pool.map(job, todo))
+
+    def _query_pin(self, pin: Pin) -> None:
+        name, version = pin
+        body = self._request("POST", "/v1/query", f"{name} {version}",
+                             json={"package": {"name": name, "ecosystem": "PyPI"}, "version": version})
+        with self._lock:
+            self._queried.add(pin)
+            for record in (body or {}).get("vulns") or []:
+                if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+                    self._cache[record["id"]] = severity_of(record)
+            # an id pip-audit reported under an alias (the PyPI service's PYSEC id for a GHSA record) is
+            # the same advisory: it takes the record's severity unless it has a record of its own
+            for record in (body or {}).get("vulns") or []:
+                if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+                    for alias in record.get("aliases") or []:
+                        if isinstance(alias, str):
+                            self._cache.setdefault(alias, self._cache[record["id"]])
+
+    def _fetch_one(self, vuln_id: str) -> None:
         from urllib.parse import quote
 
+        record = self._request("GET", f"/v1/vulns/{quote(vuln_id, safe='')}", vuln_id)
+        with self._lock:
+            self._cache[vuln_id] = severity_of(record) if record is not None else Severity.UNKNOWN
+
+    def _request(self, method: str, path: str, what: str, **kw: Any) -> Mapping[str, Any] | None:
         import requests
 
-        url = f"{self.base}/v1/vulns/{quote(vuln_id, safe='')}"
         try:
-            resp = self.session.get(url, timeout=self.timeout_s)
+            resp = self.session.request(method, self.base + path, timeout=self.timeout_s, **kw)
         except requests.RequestException as e:
-            self._fail(f"{vuln_id}: {type(e).__name__}")
-            return Severity.UNKNOWN
+            self._fail(f"{what}: {type(e).__name__}")
+            return None
         if resp.status_code != 200:
-            self._fail(f"{vuln_id}: HTTP {resp.status_code}")
-            return Severity.UNKNOWN
+            self._fail(f"{what}: HTTP {resp.status_code}")
+            return None
         try:
-            record = resp.json()
+            body = resp.json()
         except ValueError:
-            self._fail(f"{vuln_id}: answer is not JSON")
-            return Severity.UNKNOWN
-        return severity_of(record) if isinstance(record, Mapping) else Severity.UNKNOWN
+            self._fail(f"{what}: answer is not JSON")
+            return None
+        return body if isinstance(body, Mapping) else None
 
     def _fail(self, text: str) -> None:
         log.debug("OSV lookup failed: %s", text)

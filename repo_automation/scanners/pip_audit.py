@@ -192,7 +192,7 @@ class PipAuditScanner(ToolScanner):
         if skipped:
             self.note(f"{len(skipped)} dependencies skipped, not audited: " + "; ".join(skipped[:10]))
         severities = self._severities()
-        by_id = severities.lookup_all(v["id"] for _, _, _, v in raw)
+        by_id = severities.severities((name, version, v["id"]) for _, name, version, v in raw)
         for failure in severities.failures[:5]:
             self.note(f"severity lookup: {failure}")
         lines: dict[str, list[str]] = {}

@@ -147,13 +147,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise BadRequest(f"Invalid JSON: {e}") from e
 
     def do_POST(self) -> None:
-        self.server.record(self.command, self.path)
+        self.server.record(self.command, self.path, self.headers.get("User-Agent", ""))
         # read the whole body first, whatever the path: the connection is kept alive for the next request
         self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if self.path == "/v1/query":
                 body = self._body()
-                self.server.record_query(body)
+                self.server.record_query(body, self.headers.get("User-Agent", ""))
                 vulns = self.server.index.query(body)
                 self._send(200, {"vulns": vulns} if vulns else {})
             elif self.path == "/v1/querybatch":
@@ -174,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"code": 3, "message": str(e)})
 
     def do_GET(self) -> None:
-        self.server.record(self.command, self.path)
+        self.server.record(self.command, self.path, self.headers.get("User-Agent", ""))
         prefix = "/v1/vulns/"
         if self.path.startswith(prefix) and len(self.path) > len(prefix):
             record = self.server.index.by_id.get(self.path[len(prefix):])
@@ -193,18 +193,20 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.index = index
         self.requests: list[tuple[str, str]] = []
-        self.queries: list[tuple[str, str]] = []  # (package name, version) of each POST /v1/query
+        self.agents: list[str] = []  # the User-Agent of each request, in the same order
+        self.queries: list[tuple[str, str, str]] = []  # (package name, version, User-Agent) of each POST /v1/query
         self._lock = threading.Lock()
 
-    def record(self, method: str, path: str) -> None:
+    def record(self, method: str, path: str, agent: str) -> None:
         with self._lock:
             self.requests.append((method, path))
+            self.agents.append(agent)
 
-    def record_query(self, body: Any) -> None:
+    def record_query(self, body: Any, agent: str) -> None:
         pkg = body.get("package") if isinstance(body, dict) else None
         if isinstance(pkg, dict):
             with self._lock:
-                self.queries.append((str(pkg.get("name", "")), str(body.get("version", ""))))
+                self.queries.append((str(pkg.get("name", "")), str(body.get("version", "")), agent))
 
 
 class FakeOSV:
@@ -227,10 +229,20 @@ class FakeOSV:
     def requests(self) -> list[tuple[str, str]]:
         return list(self._server.requests)
 
+    def requests_from(self, agent_prefix: str, *, others: bool = False) -> list[tuple[str, str]]:
+        """The requests whose User-Agent starts with `agent_prefix` (or, with others=True, those whose does not)."""
+        return [r for r, a in zip(self._server.requests, self._server.agents, strict=True)
+                if a.startswith(agent_prefix) != others]
+
     @property
     def queries(self) -> list[tuple[str, str]]:
         """(package, version) of every single query: which pins a client asked about."""
-        return list(self._server.queries)
+        return [(name, version) for name, version, _ in self._server.queries]
+
+    def queries_from(self, agent_prefix: str, *, others: bool = False) -> list[tuple[str, str]]:
+        """(package, version) of the queries whose User-Agent starts with `agent_prefix` (others=True: does not)."""
+        return [(name, version) for name, version, agent in self._server.queries
+                if agent.startswith(agent_prefix) != others]
 
     def start(self) -> FakeOSV:
         self._thread.start()

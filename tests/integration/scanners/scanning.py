@@ -56,3 +56,10 @@ def fake_tool(folder: Path, name: str, script: str) -> str:
     path.write_text("#!/bin/sh\n" + script + "\n", encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return str(path)
+
+
+def audited_pins(osv: FakeOSV) -> list[tuple[str, str]]:
+    """The pins pip-audit asked the OSV server about (our severity queries, made under our User-Agent, left out)."""
+    from repo_automation.scanners.osv import USER_AGENT
+
+    return osv.queries_from(USER_AGENT, others=True)

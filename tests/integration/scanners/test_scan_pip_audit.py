@@ -11,6 +11,7 @@ import pytest
 from repo_automation.domain import Severity
 from repo_automation.errors import SourceFailed
 from repo_automation.scanners.interface import ScanOptions
+from repo_automation.scanners.osv import USER_AGENT
 from repo_automation.scanners.pip_audit import PipAuditScanner
 from tests.fakeosv import FakeOSV
 from tests.integration.scanners.scanning import context, fake_tool, tool_path
@@ -43,7 +44,9 @@ def test_every_vulnerability_pip_audit_prints_is_one_finding(project: Path, osv:
     # decoy advisories of the same packages, outside the pinned versions, were not matched
     assert not {"PYSEC-2024-47", "PYSEC-2023-207"} & {f.rule_id for f in findings}
     # what pip-audit sends: one POST /v1/query per pinned dependency (five pins, two runs)
-    assert [r for r in osv.requests if r[0] == "POST"] == [("POST", "/v1/query")] * 10
+    assert osv.requests_from(USER_AGENT, others=True) == [("POST", "/v1/query")] * 10
+    # and what we send for severities: one query per vulnerable pin (four), not one read per advisory (eight)
+    assert osv.requests_from(USER_AGENT) == [("POST", "/v1/query")] * 4
 
 
 def test_findings_carry_package_ids_fixes_location_and_severity(project: Path, osv: FakeOSV) -> None:
@@ -57,9 +60,11 @@ def test_findings_carry_package_ids_fixes_location_and_severity(project: Path, o
     assert f.location is not None and f.location.path == "requirements.txt" and f.location.start_line == 4
     assert findings["PYSEC-2023-212"].severity is Severity.MEDIUM  # AV:A/AC:H/PR:H … = 4.4
     assert findings["PYSEC-2019-217"].severity is Severity.UNKNOWN  # the record has no severity data
-    # the severities came from GET /v1/vulns/{id} on the same OSV service, once per advisory
-    lookups = [p for m, p in osv.requests if m == "GET"]
-    assert sorted(lookups) == sorted(f"/v1/vulns/{i}" for i in findings)
+    # the severities came from the same OSV service: one POST /v1/query per vulnerable pin (jinja2, requests,
+    # urllib3, django, pyyaml), whose answer holds every advisory's record; no advisory read on its own
+    assert osv.requests_from(USER_AGENT) == [("POST", "/v1/query")] * 5
+    assert sorted(osv.queries_from(USER_AGENT)) == [("django", "4.2.15"), ("jinja2", "2.10"), ("pyyaml", "5.3"),
+                                        ("requests", "2.19.1"), ("urllib3", "1.26.4")]
 
 
 def test_pyproject_pins_are_audited_and_unpinned_named(project: Path, osv: FakeOSV) -> None:
@@ -108,10 +113,20 @@ def test_severity_lookups_are_cached_bounded_and_failures_named(osv: FakeOSV) ->
     from repo_automation.scanners.osv import OSVSeverity
 
     with requests.Session() as session:
-        lookup = OSVSeverity(base=osv.url, session=session, max_lookups=3, timeout_s=5)
-        got = lookup.lookup_all(["PYSEC-2023-192", "PYSEC-2023-212", "NOPE-1", "PYSEC-2018-28"])
+        lookup = OSVSeverity(base=osv.url, session=session, max_lookups=4, timeout_s=5)
+        got = lookup.severities([("urllib3", "1.26.4", "PYSEC-2023-192"), ("urllib3", "1.26.4", "PYSEC-2023-212"),
+                                 ("urllib3", "1.26.4", "GHSA-v845-jxx5-vc9f"),  # an alias of PYSEC-2023-192
+                                 ("Requests", "2.19.1", "PYSEC-2018-28"), ("nope", "1.0", "NOPE-1")])
         assert got["PYSEC-2023-192"] is Severity.HIGH and got["PYSEC-2023-212"] is Severity.MEDIUM
-        assert got["NOPE-1"] is Severity.UNKNOWN and got["PYSEC-2018-28"] is Severity.UNKNOWN  # over the bound
-        assert "NOPE-1: HTTP 404" in lookup.failures and any("not looked up" in f for f in lookup.failures)
-        lookup.lookup_all(["PYSEC-2023-192", "PYSEC-2023-212"])  # cached: no new requests
-    assert len([r for r in osv.requests if r[0] == "GET"]) == 3
+        assert got["GHSA-v845-jxx5-vc9f"] is Severity.HIGH  # from the record it is an alias of
+        assert got["PYSEC-2018-28"] is Severity.UNKNOWN  # the record has no severity data
+        # three pins, one query each; NOPE-1 is in no answer, so it is read on its own: 404
+        assert osv.requests == [("POST", "/v1/query")] * 3 + [("GET", "/v1/vulns/NOPE-1")]
+        assert got["NOPE-1"] is Severity.UNKNOWN and "NOPE-1: HTTP 404" in lookup.failures
+        over = lookup.severities([("django", "4.2.15", "PYSEC-2024-102")])  # the fifth request: over the bound
+        assert over["PYSEC-2024-102"] is Severity.UNKNOWN
+        assert any("1 severity look-ups not made (limit 4 a run)" in f for f in lookup.failures)
+        again = lookup.severities([("urllib3", "1.26.4", "PYSEC-2023-192"), ("urllib3", "1.26.4", "PYSEC-2023-212")])
+        assert again == {"PYSEC-2023-192": Severity.HIGH, "PYSEC-2023-212": Severity.MEDIUM}  # cached
+    assert len(osv.requests) == 4
+

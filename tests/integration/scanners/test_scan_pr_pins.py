@@ -11,7 +11,7 @@ import pytest
 from repo_automation.errors import SourceSkipped
 from repo_automation.scanners import build_scanners, scan_notices
 from tests.fakeosv import FakeOSV
-from tests.integration.scanners.scanning import context, git
+from tests.integration.scanners.scanning import audited_pins, context, git
 
 HASH_A, HASH_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
@@ -61,7 +61,7 @@ def test_markers_and_extras_of_changed_lines_reach_pip_audit(project: Path, tmp_
     got, notices = pip_audit_scan(project, pull_request(project, tmp_path, change), osv)
     # 2.10.1 fixes PYSEC-2019-217 only; the finding that stays points at the head's line 2
     assert got == {"existing": ["jinja2:PYSEC-2021-66:2"], "fixed": ["jinja2:PYSEC-2019-217:2"]}
-    assert sorted(osv.queries) == [("jinja2", "2.10"), ("jinja2", "2.10.1")]  # the marker kept pyyaml out
+    assert sorted(audited_pins(osv)) == [("jinja2", "2.10"), ("jinja2", "2.10.1")]  # the marker kept pyyaml out
     assert notices == ["pip-audit: PR mode audited the 2 pins that changed in requirements.txt; "
                        "the 4 unchanged pins are covered by the full scan"]
 
@@ -77,7 +77,7 @@ def test_hashed_continuation_lines_are_audited(project: Path, tmp_path: Path, os
 
     got, notices = pip_audit_scan(project, pull_request(project, tmp_path, change, before), osv)
     assert got == {"new": ["pyyaml:PYSEC-2020-96:4", "pyyaml:PYSEC-2021-142:4"]}
-    assert sorted(osv.queries) == [("pyyaml", "5.3"), ("pyyaml", "5.4")]
+    assert sorted(audited_pins(osv)) == [("pyyaml", "5.3"), ("pyyaml", "5.4")]
     assert notices == ["pip-audit: PR mode audited the 1 pin that changed in requirements-lock.txt; "
                        "the 1 unchanged pin is covered by the full scan"]
 
@@ -95,7 +95,7 @@ def test_no_pin_changed_means_no_audit(project: Path, tmp_path: Path, osv: FakeO
     (scanner,) = build_scanners(ctx)
     with pytest.raises(SourceSkipped, match=r"changes no pin in pyproject\.toml, requirements\.txt"):
         scanner.scan(ctx)
-    assert osv.queries == [] and osv.requests == []
+    assert audited_pins(osv) == [] and osv.requests == []
 
 
 def test_added_and_deleted_manifests(project: Path, tmp_path: Path, osv: FakeOSV) -> None:
@@ -106,7 +106,7 @@ def test_added_and_deleted_manifests(project: Path, tmp_path: Path, osv: FakeOSV
     got, notices = pip_audit_scan(project, pull_request(project, tmp_path, change), osv)
     assert got["new"] == ["pyyaml:PYSEC-2020-96:1", "pyyaml:PYSEC-2021-142:1"]
     assert len(got["fixed"]) == 8 and set(got) == {"new", "fixed"}  # every finding of the deleted file
-    assert sorted(osv.queries) == sorted([("jinja2", "2.10"), ("requests", "2.19.1"), ("urllib3", "1.26.4"),
+    assert sorted(audited_pins(osv)) == sorted([("jinja2", "2.10"), ("requests", "2.19.1"), ("urllib3", "1.26.4"),
                                           ("django", "4.2.15"), ("six", "1.16.0"), ("pyyaml", "5.3")])
     assert notices == []  # nothing was left unaudited
 
@@ -122,4 +122,4 @@ def test_a_manifest_that_includes_another_is_audited_whole(project: Path, tmp_pa
         osv)
     assert got["fixed"] == ["jinja2:PYSEC-2019-217:2", "jinja2:PYSEC-2021-66:2"]
     assert len(got["existing"]) == 6 and set(got) == {"existing", "fixed"}  # requests x2, urllib3 x3, django
-    assert ("requests", "2.19.1") in osv.queries and notices == []
+    assert ("requests", "2.19.1") in audited_pins(osv) and notices == []
