@@ -79,6 +79,21 @@ def entry(text: str) -> Entry:
                                  req.url or ""), name=name)
 
 
+def unpinned(e: Entry) -> bool:
+    """A requirement pip-audit cannot audit without resolving it: parsed, no URL, not one exact `==` version.
+
+    Unparsable lines and URL requirements are left to pip-audit to judge (it names what it skips)."""
+    name, _, specifier, _, url = e.key if len(e.key) == 5 else ("", "", "", "", "")
+    if not name or url:
+        return False
+    return not (specifier.startswith("==") and "," not in specifier and "*" not in specifier)
+
+
+def requirement_text(e: Entry) -> str:
+    """The requirement itself, without per-requirement options (`--hash=…`), for messages."""
+    return _PER_REQ_OPTION.split(e.text, maxsplit=1)[0].strip()
+
+
 def logical_lines(text: str) -> list[str]:
     """pip's reading of a requirements file: continuations joined, comments and blank lines dropped."""
     out: list[str] = []

@@ -1,9 +1,11 @@
 """pip-audit over the repository's requirements files and pyproject.toml pins.
 
 Requirements files: `pip-audit -r FILE --no-deps --disable-pip -f json` (pins audited as written, nothing
-installed). pyproject.toml: its [project] dependencies and optional-dependencies that are pinned with `==`
-are audited the same way through a temporary requirements file; unpinned ones cannot be audited without
-resolving (which installs), so they are named as skipped.
+installed). pip-audit refuses a whole file for one requirement that is not pinned to one version, so such
+a file is audited for its pins alone (through a temporary requirements file of those lines and the file's
+options) and the others are named as skipped. pyproject.toml: its [project] dependencies and
+optional-dependencies that are pinned with `==` are audited the same way through a temporary requirements
+file; unpinned ones cannot be audited without resolving (which installs), so they are named as skipped.
 
 Service: config `vulnerability_service` (default osv) and `osv_url`. pip-audit's own environment variables
 win when the user set them: PIP_AUDIT_VULNERABILITY_SERVICE, PIP_AUDIT_OSV_URL (and every other
@@ -39,7 +41,7 @@ from repo_automation.scanners.discover import is_excluded, is_manifest, manifest
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
-from repo_automation.scanners.pindiff import Job, plan
+from repo_automation.scanners.pindiff import Job, parse_requirements, plan, requirement_text, unpinned
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
@@ -94,12 +96,27 @@ def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
 
 
 def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str] | None, list[str]]:
-    """(lines to audit, or None for the file as it is; unpinned pyproject requirements, named as skipped)."""
+    """(lines to audit, or None for the file as it is; requirements that are not pinned, named as skipped).
+
+    pip-audit audits pins as written (`--no-deps`) and rejects a whole file for one unpinned line, so the
+    pinned requirements are audited on their own and the others named. A file that includes others (`-r`,
+    `-c`, `-e`) is handed to pip-audit as it is."""
     if path.name == "pyproject.toml":
         if selection is None:
             return pyproject_pins(path)
         return [r for r in selection if _PIN.match(r)], [r for r in selection if not _PIN.match(r)]
-    return (None if selection is None else list(selection)), []
+    if selection is None:
+        try:
+            reqs = parse_requirements(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return None, []  # pip-audit names the problem
+    else:
+        reqs = parse_requirements("\n".join(selection))
+    loose = [e for e in reqs.entries if unpinned(e)]
+    if reqs.whole or not loose:
+        return (None if selection is None else list(selection)), []
+    pinned = [e.text for e in reqs.entries if not unpinned(e)]
+    return ([*reqs.options, *pinned] if pinned else []), [requirement_text(e) for e in loose]
 
 
 def pin_line(lines: Sequence[str], package: str) -> int | None:
@@ -214,10 +231,10 @@ class PipAuditScanner(ToolScanner):
                         selection: Sequence[str] | None = None) -> AuditResult:
         with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:
             req = root / manifest
-            lines, unpinned = requirement_lines(req, selection)
-            if lines is not None:  # pyproject pins, or the changed lines of a manifest (PR mode)
+            lines, loose = requirement_lines(req, selection)
+            if lines is not None:  # pins of pyproject or of a file with loose requirements, or PR mode's lines
                 if not lines:
-                    return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in unpinned], audited=0)
+                    return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in loose], audited=0)
                 req = Path(tmp) / "requirements.txt"
                 req.write_text("\n".join(lines) + "\n", encoding="utf-8")
             out = Path(tmp) / "audit.json"
@@ -231,7 +248,7 @@ class PipAuditScanner(ToolScanner):
             if result.returncode not in (0, 1) or not out.is_file():
                 raise SourceFailed(f"pip-audit failed (exit {result.returncode}): {result.stderr_tail()}")
             parsed = parse_audit(out.read_text(encoding="utf-8", errors="replace"))
-        return AuditResult(vulns=parsed.vulns, skipped=parsed.skipped + [f"{u} (not pinned)" for u in unpinned],
+        return AuditResult(vulns=parsed.vulns, skipped=parsed.skipped + [f"{u} (not pinned)" for u in loose],
                            audited=parsed.audited)
 
     @staticmethod

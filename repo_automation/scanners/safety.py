@@ -2,9 +2,13 @@
 
 Without a key the source is skipped, not failed. With one, each requirements file is checked with
 `safety check -r FILE --output json --save-json OUT` (the key in SAFETY_API_KEY, never on the command
-line): its JSON report names the CVE of each advisory, which is what lets a safety finding and a pip-audit
-finding of the same advisory become one. `safety scan` (3.x) reports Safety's own ids only; its JSON
-(`scan_results` → projects → files → dependencies) is read too, when a user points us at such a report.
+line). Why `check` and not `safety scan`, which Safety recommends since 3.0: `check`'s JSON names the CVE of
+each advisory, which is what lets a safety finding and a pip-audit finding of the same advisory become one;
+`scan` uploads every report to the Safety platform, a write a dry run must not make; and `scan` walks the
+directory by its own rules instead of the files our config selects. `check` is deprecated but still
+present in safety 3.8.1 (the newest release on 2026-11-29); if a release drops it, the source fails with
+safety's own message rather than reporting nothing. A `safety scan` JSON report (`scan_results` →
+projects → files → dependencies) is parsed too, so findings of either shape are read alike.
 """
 
 from __future__ import annotations

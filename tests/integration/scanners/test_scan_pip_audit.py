@@ -14,7 +14,7 @@ from repo_automation.scanners.interface import ScanOptions
 from repo_automation.scanners.osv import USER_AGENT
 from repo_automation.scanners.pip_audit import PipAuditScanner
 from tests.fakeosv import FakeOSV
-from tests.integration.scanners.scanning import context, fake_tool, tool_path
+from tests.integration.scanners.scanning import audited_pins, context, fake_tool, tool_path
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -130,3 +130,37 @@ def test_severity_lookups_are_cached_bounded_and_failures_named(osv: FakeOSV) ->
         assert again == {"PYSEC-2023-192": Severity.HIGH, "PYSEC-2023-212": Severity.MEDIUM}  # cached
     assert len(osv.requests) == 4
 
+
+def test_pins_of_a_file_with_loose_requirements_are_audited(project: Path, osv: FakeOSV) -> None:
+    # pip-audit itself refuses the whole file for its one loose line: nothing of it would be audited
+    (project / "requirements-dev.txt").write_text(
+        "# dev tools\n--index-url https://pypi.org/simple\nurllib3==1.26.4  # pinned\npytest>=8\nblack\n",
+        encoding="utf-8")
+    proc = subprocess.run(
+        [tool_path("pip-audit"), "-r", "requirements-dev.txt", "--no-deps", "--disable-pip", "-f", "json", "-s", "osv",
+         "--osv-url", osv.query_url, "--progress-spinner", "off", "--cache-dir", str(project / ".cache")],
+        cwd=project, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1 and "is not pinned" in proc.stderr
+    ctx = context(project, osv)
+    audit = scanner(ctx)
+    findings = [f for f in audit.scan(ctx) if f.location and f.location.path == "requirements-dev.txt"]
+    # the pin was audited (its three advisories, located at its own line) and the loose two named as skipped
+    assert sorted(f.rule_id for f in findings) == ["PYSEC-2021-108", "PYSEC-2023-192", "PYSEC-2023-212"]
+    assert {f.location.start_line for f in findings if f.location} == {3}
+    assert any("requirements-dev.txt: pytest>=8 (not pinned); requirements-dev.txt: black (not pinned)" in n
+               for n in audit.notices), audit.notices
+    assert ("urllib3", "1.26.4") in audited_pins(osv)
+
+
+def test_a_file_without_pins_is_skipped_by_name_without_running_pip_audit(project: Path, tmp_path: Path) -> None:
+    for name in ("requirements.txt", "pyproject.toml"):
+        (project / name).unlink()
+    (project / "requirements.txt").write_text("django>=4\nrequests\n", encoding="utf-8")
+    ran = tmp_path / "ran"
+    exe = fake_tool(tmp_path / "bin", "pip-audit", f'touch "{ran}"; exit 3')
+    ctx = context(project, None)
+    with pytest.raises(SourceFailed) as e:
+        scanner(ctx, executable=exe).scan(ctx)
+    assert "no dependency could be audited" in str(e.value)
+    assert "django>=4 (not pinned)" in str(e.value) and "requests (not pinned)" in str(e.value)
+    assert not ran.exists()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repo_automation.scanners.pindiff import PinDiff, diff, logical_lines, notice, parse_requirements, plan
+import pytest
+
+from repo_automation.scanners.pindiff import (
+    PinDiff,
+    diff,
+    entry,
+    logical_lines,
+    notice,
+    parse_requirements,
+    plan,
+    unpinned,
+)
 
 HASH = "--hash=sha256:" + "a" * 64
 OTHER_HASH = "--hash=sha256:" + "b" * 64
@@ -81,3 +92,14 @@ def test_plan_audits_pins_or_whole_files(tmp_path: Path) -> None:
     assert plan("pyproject.toml", head, base) == ([("pyproject.toml", None)], [("pyproject.toml", None)], None)
     (base / "requirements.txt").unlink()  # a new file: everything is the pull request's, nothing left out
     assert plan("requirements.txt", head, base) == ([("requirements.txt", ["a==2", "b==1"])], [], None)
+
+
+@pytest.mark.parametrize(("line", "loose"), [
+    ("urllib3==1.26.4", False), ("Django===4.2.15", False), ("jinja2[i18n] == 2.10 ; python_version >= '3'", False),
+    ("pyyaml==5.3 --hash=sha256:abc", False),
+    ("pytest>=8", True), ("black", True), ("requests==2.*", True), ("six>=1,==1.16.0", True),
+    ("pkg @ https://example.com/pkg-1.0.tar.gz", False),  # a URL: pip-audit judges it
+    ("./local/path", False),  # not a requirement we can read: pip-audit judges it
+])
+def test_which_requirements_are_not_pinned(line: str, loose: bool) -> None:
+    assert unpinned(entry(line)) is loose
