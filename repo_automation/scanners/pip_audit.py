@@ -207,7 +207,8 @@ class PipAuditScanner(ToolScanner):
         for text in problems:
             self.note(text)
         if skipped:
-            self.note(f"{len(skipped)} dependencies skipped, not audited: " + "; ".join(skipped[:10]))
+            what = "dependency" if len(skipped) == 1 else "dependencies"
+            self.note(f"{len(skipped)} {what} skipped, not audited: " + "; ".join(skipped[:10]))
         severities = self._severities()
         by_id = severities.severities((name, version, v["id"]) for _, name, version, v in raw)
         for failure in severities.failures[:5]:

@@ -123,3 +123,15 @@ def test_a_manifest_that_includes_another_is_audited_whole(project: Path, tmp_pa
     assert got["fixed"] == ["jinja2:PYSEC-2019-217:2", "jinja2:PYSEC-2021-66:2"]
     assert len(got["existing"]) == 6 and set(got) == {"existing", "fixed"}  # requests x2, urllib3 x3, django
     assert ("requests", "2.19.1") in audited_pins(osv) and notices == []
+
+
+def test_a_loose_requirement_added_beside_a_pin_is_named_and_the_pin_audited(project: Path, tmp_path: Path,
+                                                                             osv: FakeOSV) -> None:
+    def change(p: Path) -> None:
+        with (p / "requirements.txt").open("a", encoding="utf-8") as fh:
+            fh.write("pyyaml==5.3\npytest>=8\n")
+
+    got, notices = pip_audit_scan(project, pull_request(project, tmp_path, change), osv)
+    assert got == {"new": ["pyyaml:PYSEC-2020-96:7", "pyyaml:PYSEC-2021-142:7"]}
+    assert audited_pins(osv) == [("pyyaml", "5.3")]  # pip-audit never saw the loose line, so it did not refuse
+    assert "pip-audit: 1 dependency skipped, not audited: requirements.txt: pytest>=8 (not pinned)" in notices
