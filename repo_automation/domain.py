@@ -98,6 +98,7 @@ class SourceResult:
     status: Status
     reason: str = ""
     duration_s: float = 0.0
+    nothing_to_do: bool = False  # skipped because its scope was empty (errors.NothingToScan), not a gap
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,5 +32,10 @@ class SourceSkipped(RepoAutomationError):
     """Raised by a collector, scanner or gate that has nothing to do here (not a failure)."""
 
 
+class NothingToScan(SourceSkipped):
+    """A skip with nothing missed: the stage looked and its scope was empty (no Python files, no manifests,
+    a pull request that changed none). A required scanner that skips this way has not left a gap."""
+
+
 class SourceFailed(RepoAutomationError):
     """Raised by a stage that tried and failed, with a reason fit for the report."""

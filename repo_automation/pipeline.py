@@ -27,12 +27,12 @@ from repo_automation.domain import (
     SourceResult,
     Status,
 )
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.stages import Collector, Gate, Scanner, Sink
 
 log = logging.getLogger(__name__)
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 T = TypeVar("T")
 
@@ -50,11 +50,12 @@ class Stages:
 
 def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
     start = time.monotonic()
+    idle = False
     try:
         items = list(fn())
         status, reason = Status.OK, ""
     except SourceSkipped as e:
-        items, status, reason = [], Status.SKIPPED, str(e)
+        items, status, reason, idle = [], Status.SKIPPED, str(e), isinstance(e, NothingToScan)
     except SourceFailed as e:
         items, status, reason = [], Status.FAILED, str(e)
     except Exception as e:  # partial failure is data: any crash becomes a failed source
@@ -63,7 +64,8 @@ def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[
     duration = time.monotonic() - start
     if status is not Status.OK:
         log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
-    return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3))
+    return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3),
+                               nothing_to_do=idle)
 
 
 def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:

@@ -14,6 +14,8 @@ Configured under `automation.security_scanning`:
 Only findings in state active, new or existing are changed; fixed/ignored/baseline ones are left alone.
 `blocking_findings` is what fails a run: active or new findings at or above the lowest enabled of
 fail_on_high (high and critical) and fail_on_critical (critical).
+- `required_tools`: scanners that must run. `unmet_requirements` names each that failed, or skipped for a
+  reason other than an empty scope (errors.NothingToScan): not installed, no API key, no rules.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.domain import Finding, Severity
+from repo_automation.domain import Finding, Severity, SourceResult, Status
 from repo_automation.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -148,4 +150,25 @@ def blocking_findings(findings: Sequence[Finding], config: Config) -> list[Findi
         severity = unknown_as if f.severity is Severity.UNKNOWN else f.severity
         if f.state in BLOCKING_STATES and severity.rank >= threshold.rank:
             out.append(f)
+    return out
+
+
+def required_problems(full: Mapping[str, Any]) -> list[str]:
+    """Configuration problems of `required_tools`: a required scanner must also be one that runs."""
+    sec = (full.get("automation") or {}).get("security_scanning") or {}
+    tools = set(sec.get("tools") or ())
+    return [f"$.automation.security_scanning.required_tools[{i}]: {tool!r} is required but not listed in "
+            f"automation.security_scanning.tools" for i, tool in enumerate(sec.get("required_tools") or ())
+            if tool not in tools]
+
+
+def unmet_requirements(sources: Sequence[SourceResult], config: Config) -> list[str]:
+    """A reason for each required scanner that failed, or skipped for anything but an empty scope."""
+    required = set(config.get("automation", "security_scanning", "required_tools", default=()) or ())
+    out = []
+    for s in sources:
+        if s.kind != "scanner" or s.name not in required:
+            continue
+        if s.status is Status.FAILED or (s.status is Status.SKIPPED and not s.nothing_to_do):
+            out.append(f"required scanner {s.name} {s.status.value}: {s.reason}")
     return out

@@ -1,7 +1,8 @@
 """The run's verdict: did policy hold? Pure: a function of the RunReport and the configuration.
 
-Exit status 1 when a gate failed, an alert of a blocking level fired, or an active/new finding reaches the
-fail_on severities. Sources that failed do not fail the run by themselves (they are reported).
+Exit status 1 when a gate failed, an alert of a blocking level fired, an active/new finding reaches the
+fail_on severities, or a scanner listed in `required_tools` failed or was skipped with something left
+unscanned. Other sources that failed do not fail the run by themselves (they are reported).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Verdict:
 
 
 def decide(report: RunReport, config: Config) -> Verdict:
-    from repo_automation.policy import blocking_findings
+    from repo_automation.policy import blocking_findings, unmet_requirements
 
     reasons: list[str] = []
     for gate in report.gates:
@@ -41,4 +42,5 @@ def decide(report: RunReport, config: Config) -> Verdict:
     if blocking:
         worst = ", ".join(sorted({f.severity.value for f in blocking}))
         reasons.append(f"{len(blocking)} blocking finding(s) ({worst})")
+    reasons += unmet_requirements(report.sources, config)
     return Verdict(passed=not reasons, reasons=tuple(reasons))

@@ -108,6 +108,10 @@ def from_data(data: Any, path: Path | None = None) -> Config:
 
     if scoring_problems := config_problems(full):
         raise ConfigError(f"{where} has invalid scoring settings:", scoring_problems)
+    from repo_automation.policy import required_problems
+
+    if policy_problems := required_problems(full):
+        raise ConfigError(f"{where} has invalid security settings:", policy_problems)
     return Config(data=full, path=path, conditions=conditions)
 
 

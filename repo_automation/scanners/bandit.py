@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import NothingToScan, SourceFailed
 from repo_automation.scanners.discover import is_excluded, is_python, python_files, read_lines
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
 from repo_automation.scanners.interface import Side, ToolScanner, load_json_report, run_tool
@@ -104,7 +104,7 @@ class BanditScanner(ToolScanner):
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         files = python_files(root, paths, self.options.paths, self.options.exclude)
         if not files:
-            raise SourceSkipped("no Python files to scan")
+            raise NothingToScan("no Python files to scan")
         exe = self.tool()
         deadline = time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s)
         results: list[dict[str, Any]] = []

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location, Severity
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import NothingToScan, SourceFailed
 from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
@@ -153,7 +153,7 @@ class PipAuditScanner(ToolScanner):
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         files = manifests(root, paths, self.options.paths, self.options.exclude)
         if not files:
-            raise SourceSkipped("no requirements files or pyproject.toml to audit")
+            raise NothingToScan("no requirements files or pyproject.toml to audit")
         return self._audit(ctx, root, [(m, None) for m in files])
 
     def scan_pair(self, ctx: RunContext, base_root: Path, paths: Sequence[str]) -> tuple[Side, Side]:
@@ -162,7 +162,7 @@ class PipAuditScanner(ToolScanner):
         files = sorted({*manifests(ctx.workspace, paths, self.options.paths, self.options.exclude),
                         *manifests(base_root, paths, self.options.paths, self.options.exclude)})
         if not files:
-            raise SourceSkipped("no requirements files or pyproject.toml to audit")
+            raise NothingToScan("no requirements files or pyproject.toml to audit")
         head: list[Job] = []
         base: list[Job] = []
         for manifest in files:
@@ -172,7 +172,7 @@ class PipAuditScanner(ToolScanner):
             if text:
                 self.note(text)
         if not head and not base:
-            raise SourceSkipped(f"the pull request changes no pin in {', '.join(files)} (unchanged pins are "
+            raise NothingToScan(f"the pull request changes no pin in {', '.join(files)} (unchanged pins are "
                                 "covered by the full scan)")
         return at_once(self.name, partial(self._audit, ctx, ctx.workspace, head),
                        partial(self._audit, ctx, base_root, base))
@@ -202,7 +202,7 @@ class PipAuditScanner(ToolScanner):
         if audited == 0:
             reasons = problems + skipped
             if not reasons:
-                raise SourceSkipped("no pinned dependencies to audit")
+                raise NothingToScan("no pinned dependencies to audit")
             raise SourceFailed(f"no dependency could be audited ({len(reasons)} problem(s)): " + "; ".join(reasons[:5]))
         for text in problems:
             self.note(text)

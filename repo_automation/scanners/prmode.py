@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.gitutil import changed_files, run_git
 from repo_automation.scanners.discover import within
 from repo_automation.scanners.interface import PullRequestScope
@@ -83,7 +83,7 @@ def mark(head: Sequence[Finding], base: Sequence[Finding]) -> list[Finding]:
 def scan_pull_request(scanner: ToolScanner, ctx: RunContext, scope: PullRequestScope) -> list[Finding]:
     relevant = [p for p in scanner.relevant(scope.changed) if within(p, scanner.options.paths)]
     if not relevant:
-        raise SourceSkipped(f"the pull request changes no file {scanner.name} scans")
+        raise NothingToScan(f"the pull request changes no file {scanner.name} scans")
     with base_checkout(ctx.workspace, scope.base, relevant) as base_root:
         head, base = scanner.scan_pair(ctx, base_root, relevant)
     if isinstance(head, SourceSkipped) and isinstance(base, SourceSkipped):

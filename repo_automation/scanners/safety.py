@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location, Severity
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, run_tool
@@ -131,7 +131,7 @@ class SafetyScanner(ToolScanner):
         files = [m for m in manifests(root, paths, self.options.paths, self.options.exclude)
                  if not m.endswith("pyproject.toml")]
         if not files:
-            raise SourceSkipped("no requirements files to check")
+            raise NothingToScan("no requirements files to check")
         exe = self.tool()
         findings: list[Finding] = []
         for manifest in files:

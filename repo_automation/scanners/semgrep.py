@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.scanners.discover import is_excluded, read_lines, walk
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
 from repo_automation.scanners.interface import ToolScanner, load_json_report, run_tool
@@ -113,7 +113,7 @@ class SemgrepScanner(ToolScanner):
         else:
             files = [p for p in walk(root, self.options.paths, self.options.exclude) if p.endswith(CODE_SUFFIXES)]
         if not files:
-            raise SourceSkipped("no files for semgrep to scan")
+            raise NothingToScan("no files for semgrep to scan")
         return files
 
     def _note_errors(self, stdout: str) -> None:

@@ -58,7 +58,9 @@ def test_counts_by_severity_and_state() -> None:
     ]
     sources = [_ok("bandit"), _ok("pip-audit"),
                SourceResult(name="safety", kind="scanner", status=Status.SKIPPED, reason="no SAFETY_API_KEY"),
-               SourceResult(name="trivy", kind="scanner", status=Status.FAILED, reason="timed out after 600s")]
+               SourceResult(name="trivy", kind="scanner", status=Status.FAILED, reason="timed out after 600s"),
+               SourceResult(name="semgrep", kind="scanner", status=Status.SKIPPED,
+                            reason="no files for semgrep to scan", nothing_to_do=True)]
     out = derive_metrics([], findings, sources)
     assert _values(out) == {
         "security.critical_vulnerabilities": 1.0, "security.high_vulnerabilities": 2.0,
@@ -67,8 +69,9 @@ def test_counts_by_severity_and_state() -> None:
     }
     meta = out[0].metadata
     assert meta["scanners"] == ("bandit", "pip-audit")
-    assert meta["skipped"] == ("safety: no SAFETY_API_KEY",)
+    assert meta["skipped"] == ("safety: no SAFETY_API_KEY",)  # a gap: the score calls itself partial
     assert meta["failed"] == ("trivy: timed out after 600s",)
+    assert meta["nothing_to_scan"] == ("semgrep: no files for semgrep to scan",)  # no gap
     assert meta["unknown_severity"] == 1
     assert all(m.source == "findings" and m.unit == "count" for m in out)
 

@@ -46,6 +46,8 @@ BROKEN: dict[str, tuple[str, str]] = {
     "endpoint-not-a-url.json": ("$.tracking.data_sources.prometheus.endpoint:",
                                 "'prometheus:9090' is not an http:// or https:// URL"),
     "grades-rising.json": ("$.scoring.grades.C:", "85 is above grade B's 80"),
+    "required-tool-not-run.json": ("$.automation.security_scanning.required_tools[1]:",
+                                   "'safety' is required but not listed in automation.security_scanning.tools"),
     "several-problems.json": ("$.alerts.critical.escalation_time_minutes:", "'soon' is not of type 'integer'"),
 }
 
