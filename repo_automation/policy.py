@@ -14,8 +14,9 @@ Configured under `automation.security_scanning`:
 Only findings in state active, new or existing are changed; fixed/ignored/baseline ones are left alone.
 `blocking_findings` is what fails a run: active or new findings at or above the lowest enabled of
 fail_on_high (high and critical) and fail_on_critical (critical).
-- `required_tools`: scanners that must run. `unmet_requirements` names each that failed, or skipped for a
-  reason other than an empty scope (errors.NothingToScan): not installed, no API key, no rules.
+- `required_tools`: scanners that must run; `tracking.data_sources.<name>.required`: collectors that must
+  measure. `unmet_requirements` names each that failed, or skipped for a reason other than an empty scope
+  (errors.NothingToScan): not installed, no API key, no rules, not configured, no data.
 """
 
 from __future__ import annotations
@@ -154,21 +155,40 @@ def blocking_findings(findings: Sequence[Finding], config: Config) -> list[Findi
 
 
 def required_problems(full: Mapping[str, Any]) -> list[str]:
-    """Configuration problems of `required_tools`: a required scanner must also be one that runs."""
+    """Configuration problems of the `required` settings: what is required must also be something that runs."""
     sec = (full.get("automation") or {}).get("security_scanning") or {}
     tools = set(sec.get("tools") or ())
-    return [f"$.automation.security_scanning.required_tools[{i}]: {tool!r} is required but not listed in "
-            f"automation.security_scanning.tools" for i, tool in enumerate(sec.get("required_tools") or ())
-            if tool not in tools]
+    problems = [f"$.automation.security_scanning.required_tools[{i}]: {tool!r} is required but not listed in "
+                f"automation.security_scanning.tools" for i, tool in enumerate(sec.get("required_tools") or ())
+                if tool not in tools]
+    sources = (full.get("tracking") or {}).get("data_sources") or {}
+    for name, source in sorted(sources.items()):
+        if not (isinstance(source, Mapping) and source.get("required")):
+            continue
+        where = f"$.tracking.data_sources.{name}.required"
+        if source.get("enabled") is False:
+            problems.append(f"{where}: {name} is required but disabled (enabled: false)")
+        elif name == "database" and not source.get("queries"):
+            problems.append(f"{where}: the database is required but has no queries to run")
+    return problems
+
+
+def required_sources(config: Config) -> dict[str, set[str]]:
+    """Names of the required sources by kind: scanners from required_tools, collectors from their data source."""
+    sources = config.get("tracking", "data_sources", default={}) or {}
+    return {
+        "scanner": set(config.get("automation", "security_scanning", "required_tools", default=()) or ()),
+        "collector": {name for name, s in sources.items() if isinstance(s, Mapping) and s.get("required")},
+    }
 
 
 def unmet_requirements(sources: Sequence[SourceResult], config: Config) -> list[str]:
-    """A reason for each required scanner that failed, or skipped for anything but an empty scope."""
-    required = set(config.get("automation", "security_scanning", "required_tools", default=()) or ())
+    """A reason for each required source that failed, or skipped for anything but an empty scope."""
+    required = required_sources(config)
     out = []
     for s in sources:
-        if s.kind != "scanner" or s.name not in required:
+        if s.name not in required.get(s.kind, ()):
             continue
         if s.status is Status.FAILED or (s.status is Status.SKIPPED and not s.nothing_to_do):
-            out.append(f"required scanner {s.name} {s.status.value}: {s.reason}")
+            out.append(f"required {s.kind} {s.name} {s.status.value}: {s.reason}")
     return out

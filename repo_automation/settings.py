@@ -123,7 +123,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("log_file", "log-file", ("REPO_AUTOMATION_LOG_FILE",), "path", "Also write the log to this file."),
     FieldSpec("fail_on_policy", "fail-on-policy", (), "bool",
               "Exit 1 when a gate fails, a blocking alert fires, a finding reaches fail_on severities or a "
-              "required scanner cannot run."),
+              "required source cannot run."),
     FieldSpec("source_timeout_s", "source-timeout", ("REPO_AUTOMATION_SOURCE_TIMEOUT",), "float",
               "Seconds one collector or scanner may take before it is reported as failed."),
     FieldSpec("github_token", "github-token", ("GITHUB_TOKEN", "GH_TOKEN"), "secret",

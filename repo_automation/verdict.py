@@ -1,8 +1,9 @@
 """The run's verdict: did policy hold? Pure: a function of the RunReport and the configuration.
 
 Exit status 1 when a gate failed, an alert of a blocking level fired, an active/new finding reaches the
-fail_on severities, or a scanner listed in `required_tools` failed or was skipped with something left
-unscanned. Other sources that failed do not fail the run by themselves (they are reported).
+fail_on severities, or a required source (a scanner in `required_tools`, a data source with `required`)
+failed or was skipped with something left unmeasured. Other sources that failed do not fail the run by
+themselves (they are reported).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def from_data(data: Any, path: Path | None = None) -> Config:
     from repo_automation.policy import required_problems
 
     if policy_problems := required_problems(full):
-        raise ConfigError(f"{where} has invalid security settings:", policy_problems)
+        raise ConfigError(f"{where} has invalid required sources:", policy_problems)
     return Config(data=full, path=path, conditions=conditions)
 
 

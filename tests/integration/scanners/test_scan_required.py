@@ -1,5 +1,6 @@
-"""required_tools through the real CLI: a required scanner that could not run fails the run; one whose
-scope was empty (nothing of its kind to scan) does not, and the JSON report says which is which."""
+"""Required sources through the real CLI: a required scanner (required_tools) or data source (`required`)
+that could not run fails the run; a scanner whose scope was empty (nothing of its kind to scan) does not,
+and the JSON report says which is which."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from repo_automation.cli import main
 from tests.integration.scanners.scanning import git, tool_path
 
 
-def repository(tmp_path: Path, required: list[str], *, python: bool = True) -> Path:
+def repository(tmp_path: Path, required: list[str], *, python: bool = True,
+               data_sources: dict | None = None) -> Path:  # type: ignore[type-arg]
     repo = tmp_path / "repo"
     repo.mkdir()
     if python:
         (repo / "app.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
     else:
         (repo / "README.md").write_text("# docs only\n", encoding="utf-8")
-    (repo / "repo-automation.json").write_text(json.dumps({"automation": {"security_scanning": {
-        "tools": ["bandit", "safety"], "required_tools": required}}}), encoding="utf-8")
+    (repo / "repo-automation.json").write_text(json.dumps({
+        "tracking": {"data_sources": data_sources or {}},
+        "automation": {"security_scanning": {"tools": ["bandit", "safety"], "required_tools": required}}}),
+        encoding="utf-8")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "init")
@@ -59,4 +63,19 @@ def test_a_required_scanner_with_nothing_to_scan_leaves_no_gap(tmp_path: Path) -
     bandit = source(report, "bandit")
     assert bandit["status"] == "skipped" and bandit["reason"] == "no Python files to scan"
     assert bandit["nothing_to_do"] is True
+    assert status == 0 and report["policy"]["passed"] is True
+
+
+def test_a_required_data_source_that_measured_nothing_fails_the_run(tmp_path: Path) -> None:
+    # git measures this repository; Prometheus has no endpoint configured, so it is skipped
+    repo = repository(tmp_path, [], data_sources={"git": {"required": True}, "prometheus": {"required": True}})
+    status, report = run(repo, tmp_path)
+    assert source(report, "git")["status"] == "ok"
+    assert status == 1
+    assert report["policy"]["reasons"] == ["required collector prometheus skipped: no Prometheus endpoint "
+                                           "configured (tracking.data_sources.prometheus.endpoint)"]
+
+
+def test_required_data_sources_that_measured_pass(tmp_path: Path) -> None:
+    status, report = run(repository(tmp_path, [], data_sources={"git": {"required": True}}), tmp_path)
     assert status == 0 and report["policy"]["passed"] is True

@@ -48,6 +48,8 @@ BROKEN: dict[str, tuple[str, str]] = {
     "grades-rising.json": ("$.scoring.grades.C:", "85 is above grade B's 80"),
     "required-tool-not-run.json": ("$.automation.security_scanning.required_tools[1]:",
                                    "'safety' is required but not listed in automation.security_scanning.tools"),
+    "required-source-disabled.json": ("$.tracking.data_sources.sonarqube.required:",
+                                      "sonarqube is required but disabled (enabled: false)"),
     "several-problems.json": ("$.alerts.critical.escalation_time_minutes:", "'soon' is not of type 'integer'"),
 }
 
