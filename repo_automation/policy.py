@@ -163,14 +163,18 @@ def required_problems(full: Mapping[str, Any]) -> list[str]:
                 if tool not in tools]
     sources = (full.get("tracking") or {}).get("data_sources") or {}
     for name, source in sorted(sources.items()):
-        if not (isinstance(source, Mapping) and source.get("required")):
-            continue
-        where = f"$.tracking.data_sources.{name}.required"
-        if source.get("enabled") is False:
-            problems.append(f"{where}: {name} is required but disabled (enabled: false)")
-        elif name == "database" and not source.get("queries"):
-            problems.append(f"{where}: the database is required but has no queries to run")
+        if isinstance(source, Mapping) and source.get("required"):
+            problems += _required_source_problems(name, source)
     return problems
+
+
+def _required_source_problems(name: str, source: Mapping[str, Any]) -> list[str]:
+    where = f"$.tracking.data_sources.{name}.required"
+    if source.get("enabled") is False:
+        return [f"{where}: {name} is required but disabled (enabled: false)"]
+    if name == "database" and not source.get("queries"):
+        return [f"{where}: the database is required but has no queries to run"]
+    return []
 
 
 def required_sources(config: Config) -> dict[str, set[str]]:

@@ -41,7 +41,7 @@ from repo_automation.scanners.discover import is_excluded, is_manifest, manifest
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
-from repo_automation.scanners.pindiff import Job, parse_requirements, plan, requirement_text, unpinned
+from repo_automation.scanners.pindiff import Job, Requirements, parse_requirements, plan, requirement_text, unpinned
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
@@ -105,16 +105,29 @@ def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list
         if selection is None:
             return pyproject_pins(path)
         return [r for r in selection if _PIN.match(r)], [r for r in selection if not _PIN.match(r)]
-    if selection is None:
-        try:
-            reqs = parse_requirements(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            return None, []  # pip-audit names the problem
-    else:
-        reqs = parse_requirements("\n".join(selection))
+    reqs = _read_requirements(path, selection)
+    split = _pins_only(reqs) if reqs is not None else None
+    if split is None:
+        return (None if selection is None else list(selection)), []
+    return split
+
+
+def _read_requirements(path: Path, selection: Sequence[str] | None) -> Requirements | None:
+    """The selected lines, or the file, parsed; None when the file cannot be read (pip-audit names why)."""
+    if selection is not None:
+        return parse_requirements("\n".join(selection))
+    try:
+        return parse_requirements(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+
+
+def _pins_only(reqs: Requirements) -> tuple[list[str], list[str]] | None:
+    """(the option lines and pinned requirements, the loose requirements' text), or None when the lines can
+    go to pip-audit as they are (all pinned, or the file includes others)."""
     loose = [e for e in reqs.entries if unpinned(e)]
     if reqs.whole or not loose:
-        return (None if selection is None else list(selection)), []
+        return None
     pinned = [e.text for e in reqs.entries if not unpinned(e)]
     return ([*reqs.options, *pinned] if pinned else []), [requirement_text(e) for e in loose]
 
