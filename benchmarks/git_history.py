@@ -4,7 +4,8 @@
   every 1,000 commits) built with `git fast-import`; the collector makes three git calls whatever N is, so the
   time is `git log` over the history plus parsing. Also reported per 100k commits.
 - git_log_s: the bare `git log` the collector runs, for comparison (the parse overhead is the difference).
-- history_read_ms: build_history for 40 metrics against a SQLite store holding 365 daily runs of them.
+- history_read_ms: build_history for 40 metrics of one repository against a SQLite store holding 365 daily
+  runs of them for each of four repositories (a shared store: every read is scoped to one repository).
 
 Usage: .venv/bin/python benchmarks/git_history.py [COMMITS]   (last line: name=value pairs)
 """
@@ -71,13 +72,18 @@ def bench_history(folder: Path) -> float:
     names = [f"bench.metric_{i}" for i in range(40)]
     with open_store("history.sqlite", folder) as store:
         for day in range(365, 0, -1):
-            store.record([Metric(name=n, value=float(day + i), source="bench") for i, n in enumerate(names)],
-                         NOW - timedelta(days=day))
+            for repo in range(4):
+                store.record([Metric(name=n, value=float(day + i + repo), source="bench")
+                              for i, n in enumerate(names)], NOW - timedelta(days=day, minutes=repo),
+                             repository=f"acme/repo{repo}")
         current = [Metric(name=n, value=1.0, source="bench") for n in names]
         t = time.perf_counter()
         for _ in range(10):
-            build_history(store, current, NOW)
-        return (time.perf_counter() - t) / 10 * 1000
+            history = build_history(store, current, NOW, repository="acme/repo1")
+        elapsed = (time.perf_counter() - t) / 10 * 1000
+    first = history.changes[0]
+    assert first.previous == 1.0 + 0 + 1, first  # day 1, metric 0, repo1: its own value, not a neighbour's
+    return elapsed
 
 
 def main() -> None:

@@ -160,7 +160,8 @@ def history_reader(ctx: RunContext) -> HistoryReader:
     from repo_automation.history import read_history
 
     def read(metrics: Sequence[Metric], health: Health) -> History:
-        return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health)
+        return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health,
+                            repository=ctx.repository or "")
 
     return read
 

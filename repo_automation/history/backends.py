@@ -26,14 +26,18 @@ INDEXES = (
     f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_metric_name ON {TABLE} (metric_name, timestamp)",
     f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_source ON {TABLE} (source)",
 )
+SQLITE_REPOSITORY = "COALESCE(json_extract({t}metric_metadata, '$.repository'), '')"
+POSTGRES_REPOSITORY = "COALESCE({t}metric_metadata->>'repository', '')"
 SQLITE = Dialect(
-    name="sqlite", param="?", errors=(sqlite3.Error,),
+    name="sqlite", param="?", errors=(sqlite3.Error,), repository=SQLITE_REPOSITORY,
     exists="SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
     create=(
         f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT NOT NULL, "
         "metric_name TEXT NOT NULL, metric_value REAL NOT NULL, metric_metadata TEXT NOT NULL DEFAULT '{}', "
         "source TEXT NOT NULL DEFAULT '')",
         *INDEXES,
+        f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_repository ON {TABLE} "
+        f"(({SQLITE_REPOSITORY.format(t='')}), metric_name, timestamp)",
     ),
 )
 POSTGRES_CREATE = (
@@ -42,6 +46,8 @@ POSTGRES_CREATE = (
     "timestamp TIMESTAMPTZ NOT NULL, metric_name TEXT NOT NULL, metric_value DOUBLE PRECISION NOT NULL, "
     "metric_metadata JSONB NOT NULL DEFAULT '{}'::jsonb, source TEXT NOT NULL DEFAULT '')",
     *INDEXES,
+    f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_repository ON {TABLE} "
+    f"(({POSTGRES_REPOSITORY.format(t='')}), metric_name, timestamp)",
 )
 CONNECT_TIMEOUT_S = 10
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -131,7 +137,7 @@ def _open_postgres(url: str, *, readonly: bool) -> HistoryStore:
         raise HistoryError(
             f"history-db {shown} needs psycopg: pip install 'repo-automation[postgres]'") from e
     dialect = Dialect(name="postgresql", param="%s", create=POSTGRES_CREATE, errors=(psycopg.Error,),
-                      exists="SELECT to_regclass(?)")
+                      exists="SELECT to_regclass(?)", repository=POSTGRES_REPOSITORY)
     try:
         conn: Any = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="repo-automation")
     except psycopg.Error as e:

@@ -56,13 +56,14 @@ def _delta(value: float, past: StoredValue | None) -> float | None:
 
 
 def build_history(store: HistoryStore, metrics: Sequence[Metric], now: datetime,
-                  *, trend_points: int = TREND_POINTS) -> History:
-    """Compare `metrics` (this run, at `now`) with the store; read-only. Raises HistoryError."""
+                  *, trend_points: int = TREND_POINTS, repository: str = "") -> History:
+    """Compare `metrics` (this run of `repository`, at `now`) with that repository's stored runs; read-only.
+    Raises HistoryError."""
     current = [m for m in metrics if math.isfinite(m.value)]
     names = list(dict.fromkeys(m.name for m in current))
-    previous = store.latest_before(names, now)
+    previous = store.latest_before(names, now, repository=repository)
     target = now - THIRTY_DAYS
-    window = store.values_between(names, target - TOLERANCE, min(target + TOLERANCE, now))
+    window = store.values_between(names, target - TOLERANCE, min(target + TOLERANCE, now), repository=repository)
     changes = []
     seen: set[str] = set()
     for m in current:
@@ -77,7 +78,7 @@ def build_history(store: HistoryStore, metrics: Sequence[Metric], now: datetime,
             thirty_days_ago=None if month is None else month.value, delta_30d=_delta(m.value, month),
         ))
     own = next((m.value for m in current if m.name == OVERALL), None)
-    stored = store.series(OVERALL, now, trend_points - (1 if own is not None else 0))
+    stored = store.series(OVERALL, now, trend_points - (1 if own is not None else 0), repository=repository)
     trend = [TrendPoint(timestamp=v.timestamp, overall=v.value) for v in stored]
     if own is not None:
         trend.append(TrendPoint(timestamp=now, overall=own))
@@ -85,10 +86,10 @@ def build_history(store: HistoryStore, metrics: Sequence[Metric], now: datetime,
 
 
 def read_history(target: str, workspace: Path, metrics: Sequence[Metric], now: datetime,
-                 *, health: Health | None = None) -> History:
+                 *, health: Health | None = None, repository: str = "") -> History:
     """Open the store read-only (a store that does not exist yet is empty, and is not created) and compare.
 
     With `health`, this run's scores are compared and appended to the trend too. Raises HistoryError."""
     everything = [*metrics, *(health_metrics(health) if health is not None else [])]
     with open_store(target, workspace, readonly=True) as store:
-        return build_history(store, everything, now)
+        return build_history(store, everything, now, repository=repository)

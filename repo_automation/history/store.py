@@ -1,7 +1,13 @@
 """The metrics history store: one table, `project_metrics`, in SQLite (default) or PostgreSQL.
 
     project_metrics(id, timestamp, metric_name, metric_value, metric_metadata JSON, source)
-    indexes: timestamp · (metric_name, timestamp) · source
+    indexes: timestamp · (metric_name, timestamp) · source · (repository, metric_name, timestamp)
+
+One store may hold many repositories (an organisation's matrix of jobs sharing one PostgreSQL database):
+every row records its run's repository in `metric_metadata.repository`, and every read is scoped to one
+repository, so a run is never compared with another repository's numbers. Rows stored before the scope
+existed carry no repository and are read by every scope (a store that only ever held one repository, the
+SQLite default, keeps its history across the upgrade).
 
 The table and its indexes are created when missing (PostgreSQL: under an advisory lock, so a matrix of jobs
 sharing one database cannot race). Every row of one run carries the run's timestamp: a run is a timestamp.
@@ -54,6 +60,11 @@ class Dialect:
     create: tuple[str, ...]  # statements run in one transaction when the table may be missing
     exists: str  # a query whose one value is NULL/absent when the table is missing
     errors: tuple[type[Exception], ...]
+    repository: str  # SQL for a row's repository ('' when none), `{t}` standing for a table alias and dot
+
+    def scoped(self, alias: str = "") -> str:
+        """A WHERE condition: the row belongs to the repository given as the parameter, or to none."""
+        return f"{self.repository.format(t=alias + '.' if alias else '')} IN (?, '')"
 
     def encode(self, ts: datetime) -> Any:
         if ts.tzinfo is None:
@@ -155,8 +166,9 @@ class HistoryStore:
         self._query(_CHECK_COLUMNS, (), f"use the existing {TABLE} table, whose columns are not "
                     "(id, timestamp, metric_name, metric_value, metric_metadata, source)")
 
-    def record(self, metrics: Iterable[Metric], timestamp: datetime) -> int:
-        """Insert one row per finite metric, all with `timestamp`, in one transaction. Returns the row count."""
+    def record(self, metrics: Iterable[Metric], timestamp: datetime, *, repository: str = "") -> int:
+        """Insert one row per finite metric, all with `timestamp` and `repository` (kept in the metadata), in
+        one transaction. Returns the row count."""
         if self._conn is None:
             raise HistoryError(f"metrics history {self.target} was opened read-only")
         ts = self.dialect.encode(timestamp)
@@ -165,8 +177,8 @@ class HistoryStore:
             if not math.isfinite(m.value):
                 log.debug("history: %s is %s, not stored", m.name, m.value)
                 continue
-            rows.append((ts, m.name, float(m.value), json.dumps(dict(m.metadata), default=str, sort_keys=True),
-                         m.source))
+            metadata = {**m.metadata, "repository": repository} if repository else dict(m.metadata)
+            rows.append((ts, m.name, float(m.value), json.dumps(metadata, default=str, sort_keys=True), m.source))
         if not rows:
             return 0
         sql = self._sql(_INSERT)
@@ -180,38 +192,42 @@ class HistoryStore:
         log.info("history: stored %d values in %s", len(rows), self.target)
         return len(rows)
 
-    def latest_before(self, names: Sequence[str], before: datetime) -> dict[str, StoredValue]:
+    def latest_before(self, names: Sequence[str], before: datetime, *, repository: str = ""
+                      ) -> dict[str, StoredValue]:
         """Each metric's most recent stored value strictly before `before` (the previous run)."""
         if not names:
             return {}
         marks = ", ".join("?" for _ in names)
         ts = self.dialect.encode(before)
-        rows = self._query(  # the formatted part is only "?" placeholders
+        rows = self._query(  # the formatted parts are "?" placeholders and the dialect's own SQL
             "SELECT p.metric_name, p.timestamp, p.metric_value FROM project_metrics p "  # noqa: S608  # nosec B608
-            f"WHERE p.metric_name IN ({marks}) AND p.timestamp = (SELECT MAX(q.timestamp) FROM project_metrics q "
-            "WHERE q.metric_name = p.metric_name AND q.timestamp < ?) ORDER BY p.id",
-            [*names, ts], "read the previous run")
+            f"WHERE p.metric_name IN ({marks}) AND {self.dialect.scoped('p')} AND p.timestamp = "
+            "(SELECT MAX(q.timestamp) FROM project_metrics q WHERE q.metric_name = p.metric_name AND "
+            f"{self.dialect.scoped('q')} AND q.timestamp < ?) ORDER BY p.id",
+            [*names, repository, repository, ts], "read the previous run")
         return {name: StoredValue(timestamp=self.dialect.decode(t), value=float(v)) for name, t, v in rows}
 
-    def values_between(self, names: Sequence[str], start: datetime, end: datetime
+    def values_between(self, names: Sequence[str], start: datetime, end: datetime, *, repository: str = ""
                        ) -> dict[str, list[StoredValue]]:
         """Every stored value of these metrics with start <= timestamp <= end, oldest first."""
         if not names:
             return {}
         marks = ", ".join("?" for _ in names)
-        rows = self._query(  # the formatted part is only "?" placeholders
+        rows = self._query(  # the formatted parts are "?" placeholders and the dialect's own SQL
             "SELECT metric_name, timestamp, metric_value FROM project_metrics "  # noqa: S608  # nosec B608
-            f"WHERE metric_name IN ({marks}) AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp, id",
-            [*names, self.dialect.encode(start), self.dialect.encode(end)], "read past values")
+            f"WHERE metric_name IN ({marks}) AND {self.dialect.scoped()} AND timestamp >= ? AND timestamp <= ? "
+            "ORDER BY timestamp, id",
+            [*names, repository, self.dialect.encode(start), self.dialect.encode(end)], "read past values")
         out: dict[str, list[StoredValue]] = {}
         for name, t, v in rows:
             out.setdefault(name, []).append(StoredValue(timestamp=self.dialect.decode(t), value=float(v)))
         return out
 
-    def series(self, name: str, before: datetime, limit: int) -> list[StoredValue]:
+    def series(self, name: str, before: datetime, limit: int, *, repository: str = "") -> list[StoredValue]:
         """The last `limit` values of one metric strictly before `before`, oldest first."""
-        rows = self._query(
-            "SELECT timestamp, metric_value FROM project_metrics WHERE metric_name = ? AND timestamp < ? "
-            "ORDER BY timestamp DESC, id DESC LIMIT ?",
-            [name, self.dialect.encode(before), int(limit)], f"read the {name} trend")
+        rows = self._query(  # the formatted part is the dialect's own SQL
+            "SELECT timestamp, metric_value FROM project_metrics "  # noqa: S608  # nosec B608
+            f"WHERE metric_name = ? AND {self.dialect.scoped()} AND timestamp < ? ORDER BY timestamp DESC, id DESC "
+            "LIMIT ?",
+            [name, repository, self.dialect.encode(before), int(limit)], f"read the {name} trend")
         return [StoredValue(timestamp=self.dialect.decode(t), value=float(v)) for t, v in reversed(rows)]

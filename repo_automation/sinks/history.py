@@ -55,7 +55,7 @@ class HistorySink(Sink):
         rows: list[Metric] = [*measured, *scores]
         try:
             with self._opener(self.target, self.workspace) as store:
-                written = store.record(rows, report.generated_at)
+                written = store.record(rows, report.generated_at, repository=report.repository or "")
         except HistoryError as e:
             raise SourceFailed(str(e)) from e
         return [Action(sink=self.name, description=f"stored {what} in the metrics history ({written} rows)",

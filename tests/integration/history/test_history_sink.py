@@ -50,7 +50,7 @@ def test_a_stored_run_is_read_back_as_the_previous_run(tmp_path: Path) -> None:
     later = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     history = read_history("db/history.sqlite", tmp_path,
                            [Metric(name="git.commits_per_week", value=6.0, source="git")], later,
-                           health=Health(overall=80.0, grade="B", categories={}))
+                           health=Health(overall=80.0, grade="B", categories={}), repository="octo/repo")
     assert history.changes[0].previous == 4.5
     assert history.changes[0].delta_previous == 1.5
     assert [(p.timestamp, p.overall) for p in history.trend] == [(FIXED_NOW, 77.0), (later, 80.0)]
@@ -95,7 +95,10 @@ def test_postgres_store_receives_the_run(pg_url: str, tmp_path: Path) -> None:
     ctx = make_context(tmp_path, store_db=True, history_db=pg_url)
     [action] = HistorySink.from_context(ctx).deliver(report(), ctx)
     assert action.performed is True
+    names, later = ["health.overall", "health.security"], datetime(2027, 1, 1, tzinfo=UTC)
     with open_store(pg_url, tmp_path, readonly=True) as store:
-        latest = store.latest_before(["health.overall", "health.security"], datetime(2027, 1, 1, tzinfo=UTC))
+        latest = store.latest_before(names, later, repository="octo/repo")
+        other = store.latest_before(names, later, repository="octo/other")
     assert {k: (v.timestamp, v.value) for k, v in latest.items()} == {
         "health.overall": (FIXED_NOW, 77.0), "health.security": (FIXED_NOW, 100.0)}
+    assert other == {}  # the run is octo/repo's: another repository sharing the store does not see it

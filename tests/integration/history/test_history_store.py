@@ -107,7 +107,46 @@ def test_the_table_holds_what_was_recorded(store_target: str, tmp_path: Path) ->
     assert (json.loads(metadata) if isinstance(metadata, str) else metadata) == {"series": [1, 3]}
     assert source == "git"
     assert {"idx_project_metrics_timestamp", "idx_project_metrics_metric_name",
-            "idx_project_metrics_source"} <= index_names(store_target, tmp_path)
+            "idx_project_metrics_source", "idx_project_metrics_repository"} <= index_names(store_target, tmp_path)
+
+
+def test_repositories_sharing_one_store_see_only_their_own_runs(store_target: str, tmp_path: Path) -> None:
+    # an organisation's matrix: api and web write to one store, on alternate days, with very different numbers
+    with open_store(store_target, tmp_path) as store:
+        store.record([m("git.commits_per_week", 50.0), m("health.overall", 90.0, "health")], T1,
+                     repository="acme/api")
+        store.record([m("git.commits_per_week", 2.0), m("health.overall", 40.0, "health")], T2,
+                     repository="acme/web")
+        store.record([m("git.commits_per_week", 55.0), m("health.overall", 92.0, "health")], T3 - timedelta(hours=1),
+                     repository="acme/api")
+        store.record([m("git.commits_per_week", 3.0), m("health.overall", 45.0, "health")], T3,
+                     repository="acme/web")
+        current = [m("git.commits_per_week", 60.0), m("health.overall", 95.0, "health")]
+        api = build_history(store, current, NOW, repository="acme/api")
+        web = build_history(store, current, NOW, repository="acme/web")
+        new = build_history(store, current, NOW, repository="acme/new")
+    api_change = {c.name: c for c in api.changes}["git.commits_per_week"]
+    # api's previous run is its own (55, an hour before web's last run), never web's 3; 30 days ago is web's
+    # T2 for the whole store, but api has no run within 30 days ± 7, so there is no 30-day comparison
+    assert (api_change.previous, api_change.delta_previous) == (55.0, 5.0)
+    assert api_change.thirty_days_ago is None
+    assert [p.overall for p in api.trend] == [90.0, 92.0, 95.0]
+    web_change = {c.name: c for c in web.changes}["git.commits_per_week"]
+    assert (web_change.previous, web_change.thirty_days_ago) == (3.0, 2.0)
+    assert [p.overall for p in web.trend] == [40.0, 45.0, 95.0]
+    assert all(c.previous is None for c in new.changes) and [p.overall for p in new.trend] == [95.0]
+    metadata = raw_rows(store_target, tmp_path)[0][3]
+    assert (json.loads(metadata) if isinstance(metadata, str) else metadata) == {"repository": "acme/api"}
+
+
+def test_rows_from_before_the_repository_scope_are_read_by_every_repository(store_target: str,
+                                                                           tmp_path: Path) -> None:
+    with open_store(store_target, tmp_path) as store:
+        store.record([m("git.commits_per_week", 7.0)], T2)  # stored without a repository (an older version)
+        store.record([m("git.commits_per_week", 9.0)], T3, repository="acme/other")
+        mine = build_history(store, [m("git.commits_per_week", 8.0)], NOW, repository="acme/api")
+    change = mine.changes[0]
+    assert (change.previous, change.thirty_days_ago) == (7.0, 7.0)  # the unscoped row, never acme/other's 9
 
 
 def test_the_trend_keeps_the_last_thirty_runs(store_target: str, tmp_path: Path) -> None:
