@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     _report_flags(p)
     _maintain_flags(p)
 
+    p = sub.add_parser("rollup", help="the latest health of every repository in a shared metrics history")
+    p.add_argument("--workspace", "-C", type=Path, default=None, help="base for relative paths (default: .)")
+    p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
+    p.add_argument("--output-dir", type=Path, default=None, help="where the roll-up is written (default: reports)")
+    p.add_argument("--verbose", "-v", action="store_true", default=None, help="log at DEBUG level")
+    p.add_argument("--log-file", type=Path, default=None, help="also write the log to this file")
+
     p = sub.add_parser("validate-config", help="check a configuration file; exit 2 naming each problem")
     _common(p)
 
@@ -88,7 +95,7 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
     keys = ("config_path", "verbose", "log_file", "format", "output_dir", "store_db", "history_db", "dry_run",
             "skip_deps", "skip_security", "skip_quality", "skip_docs", "create_issues", "notify_slack")
     out = {k: getattr(ns, k) for k in keys if getattr(ns, k, None) is not None}
-    if ns.subcommand in ("run", "metrics", "maintain"):
+    if ns.subcommand in ("run", "metrics", "maintain", "rollup"):
         out["command"] = ns.subcommand
     return out
 
@@ -134,9 +141,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             cfg = config_mod.load(settings.resolve(settings.config_path), required=True)
             print(f"{cfg.path}: valid")
             return EXIT_OK
-        from repo_automation.engine import run
+        from repo_automation.engine import rollup, run
 
-        return run(settings, environ)
+        return rollup(settings, environ) if ns.subcommand == "rollup" else run(settings, environ)
     except RepoAutomationError as e:
         print(f"repo-automation: error: {e.diagnostics()}", file=sys.stderr)
         return EXIT_USAGE

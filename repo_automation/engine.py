@@ -97,3 +97,36 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
     if not settings.fail_on_policy:
         return 0
     return verdict.exit_code
+
+
+def rollup(settings: Settings, env: Mapping[str, str]) -> int:
+    """`repo-automation rollup`: the latest health of every repository in the (shared) metrics history.
+
+    Reads the store read-only and writes rollup-report.md and rollup-report.json to the output folder (and
+    the Markdown to the job summary in Actions). A store that does not exist is a usage error (exit 2)."""
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from repo_automation import action
+    from repo_automation.history import describe, open_store
+    from repo_automation.history.rollup import as_json
+    from repo_automation.history.rollup import rollup as build_rollup
+    from repo_automation.report.markdown import rollup_report
+    from repo_automation.sinks.files import write_atomic
+
+    where = describe(settings.history_db, settings.workspace)
+    with open_store(settings.history_db, settings.workspace, readonly=True) as store:
+        if not store.table_exists():
+            raise UsageError(f"the metrics history {where} holds no runs (no project_metrics table): nothing to "
+                             "roll up; store runs with --store-db (store-db: true) and the same history-db first")
+        rows = build_rollup(store)
+    now = datetime.now(UTC)
+    markdown = rollup_report(rows, generated_at=now, store=where)
+    out = settings.resolve(settings.output_dir)
+    write_atomic(out / "rollup-report.md", markdown)
+    write_atomic(out / "rollup-report.json", json.dumps(as_json(rows, generated_at=now, store=where), indent=2) + "\n")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        action.write_summary(Path(env["GITHUB_STEP_SUMMARY"]), markdown)
+    log.info("roll-up: %d repositories from %s -> %s", len(rows), where, out / "rollup-report.md")
+    return 0

@@ -15,7 +15,7 @@ from repo_automation.errors import UsageError
 from repo_automation.secrets import Secret
 
 FORMATS = ("markdown", "json", "both")
-COMMANDS = ("run", "metrics", "maintain")
+COMMANDS = ("run", "metrics", "maintain", "rollup")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +102,9 @@ class FieldSpec:
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("command", "command", (), "str", "What to run: run (everything), metrics, or maintain."),
+    FieldSpec("command", "command", (), "str",
+              "What to run: run (everything), metrics, maintain, or rollup (every repository's latest health "
+              "from a shared history-db)."),
     FieldSpec("config_path", "config-path", ("REPO_AUTOMATION_CONFIG",), "path",
               "Path of the project-metrics configuration file, relative to the workspace."),
     FieldSpec("output_dir", "output-dir", ("REPO_AUTOMATION_OUTPUT_DIR",), "path",

@@ -54,6 +54,13 @@ class StoredValue:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRow:
+    name: str
+    value: float
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Dialect:
     name: str  # sqlite | postgresql
     param: str  # DB-API placeholder
@@ -231,3 +238,35 @@ class HistoryStore:
             "LIMIT ?",
             [name, repository, self.dialect.encode(before), int(limit)], f"read the {name} trend")
         return [StoredValue(timestamp=self.dialect.decode(t), value=float(v)) for t, v in reversed(rows)]
+
+    def repositories(self, name: str) -> list[str]:
+        """The repositories with at least one stored `name` (rows without a repository left out), sorted."""
+        repo = self.dialect.repository.format(t="")
+        rows = self._query(  # the formatted part is the dialect's own SQL
+            f"SELECT DISTINCT {repo} FROM project_metrics WHERE metric_name = ? AND {repo} <> '' "  # noqa: S608  # nosec B608
+            "ORDER BY 1", [name], "list the repositories")
+        return [str(r[0]) for r in rows]
+
+    def latest_run(self, repository: str, anchor: str, prefix: str) -> tuple[datetime, list[StoredRow]] | None:
+        """The newest run of `repository` that stored `anchor`: its timestamp and its rows named `prefix`…"""
+        repo = self.dialect.repository.format(t="")
+        rows = self._query(  # the formatted part is the dialect's own SQL
+            "SELECT timestamp, metric_name, metric_value, metric_metadata FROM project_metrics "  # noqa: S608  # nosec B608
+            f"WHERE {repo} = ? AND metric_name LIKE ? AND timestamp = (SELECT MAX(timestamp) FROM project_metrics "
+            f"WHERE {repo} = ? AND metric_name = ?) ORDER BY metric_name, id",
+            [repository, prefix.replace("%", "") + "%", repository, anchor], f"read the last run of {repository}")
+        if not rows:
+            return None
+        when = self.dialect.decode(rows[0][0])
+        return when, [StoredRow(name=str(n), value=float(v), metadata=_metadata(meta)) for _, n, v, meta in rows]
+
+
+def _metadata(raw: Any) -> dict[str, Any]:
+    """A row's metadata: JSONB arrives as a dict (PostgreSQL), TEXT as a JSON string (SQLite)."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

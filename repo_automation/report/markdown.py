@@ -143,3 +143,20 @@ def job_summary(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str,
     """The step summary: the short version, pointing at the report files for the rest."""
     return render(SUMMARY_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated,
                   report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT, policy=policy)
+
+
+ROLLUP_TEMPLATE = "rollup-report.md.j2"
+
+
+def rollup_report(rows: Sequence[Any], *, generated_at: Any, store: str) -> str:
+    """rollup-report.md: one table row per repository (history.rollup.RepositoryHealth), escaped cell by cell."""
+    categories = sorted({name for r in rows for name in r.categories})
+    header = ["Repository", "Last run", "Health", "Grade", "Δ previous", "Δ 30 days",
+              *(escape_markdown(c) for c in categories)]
+    align = ["---", "---", "--:", ":-:", "--:", "--:", *("--:" for _ in categories)]
+    table = [[_code(r.repository), Trusted(views.fmt_datetime(r.timestamp)), _num(r.overall, 1),
+              Trusted(escape_markdown(r.grade or "")), _delta(r.delta_previous, 1), _delta(r.delta_30d, 1),
+              *(_num(r.categories.get(c), 1) for c in categories)] for r in rows]
+    text = environment().get_template(ROLLUP_TEMPLATE).render(
+        count=len(rows), store=store, generated_at=generated_at, header=header, align=align, rows=table)
+    return text.rstrip("\n") + "\n"

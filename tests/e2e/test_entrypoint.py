@@ -208,3 +208,17 @@ def test_json_format_writes_only_the_json_report_into_the_chosen_folder(run_acti
     assert outputs["report-json"] == "out/health/project-health-report.json"
     assert outputs["report-markdown"] == "" and outputs["automation-report"] == ""
     assert not (run.workspace / "reports").exists()
+
+
+def test_a_stored_run_then_the_rollup_command(run_action: Callable[..., Run]) -> None:
+    stored = run_action(inputs={"store-db": "true", "history-db": "state/history.sqlite"})
+    assert stored.status in (0, 1), stored.stderr
+    repository = stored.report_json()["repository"]
+    assert stored.report_json()["health"]["overall"] is not None  # a scored run: the roll-up lists it
+    stored.summary_file.unlink()
+    rolled = run_action(inputs={"command": "rollup", "history-db": "state/history.sqlite"})
+    assert rolled.status == 0, rolled.stderr
+    doc = json.loads((rolled.reports / "rollup-report.json").read_text(encoding="utf-8"))
+    assert [r["repository"] for r in doc["repositories"]] == [repository]
+    assert doc["repositories"][0]["overall"] == stored.report_json()["health"]["overall"]
+    assert f"| `{repository}` |" in rolled.summary_file.read_text(encoding="utf-8")
