@@ -55,7 +55,7 @@ def rollup(store: HistoryStore) -> list[RepositoryHealth]:
 
 
 def as_json(rows: Sequence[RepositoryHealth], *, generated_at: datetime, store: str) -> dict[str, Any]:
-    """The roll-up as a JSON document (rollup-report.json)."""
+    """The roll-up as a JSON document (rollup-report.json; schema: repo_automation/report/rollup.schema.json)."""
     return {
         "rollup_version": ROLLUP_VERSION,
         "generated_at": generated_at.isoformat(),

@@ -14,6 +14,16 @@ from repo_automation.sinks.history import HistorySink
 from tests.helpers import FIXED_NOW, make_context
 
 
+def assert_valid_rollup(doc: dict) -> None:  # type: ignore[type-arg]
+    """The document against the schema shipped in the package (repo_automation/report/rollup.schema.json)."""
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("repo_automation.report").joinpath("rollup.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
+
+
 def store_run(target: str, workspace: Path, repository: str, when: datetime, overall: float, grade: str,
               security: float | None) -> None:
     categories = {"security": CategoryScore(name="security", score=security, inputs={})}
@@ -39,6 +49,7 @@ def test_rollup_lists_each_repository_s_newest_run_with_its_own_changes(store_ta
                   env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert status == 0
     doc = json.loads((out / "rollup-report.json").read_text(encoding="utf-8"))
+    assert_valid_rollup(doc)
     rows = {r["repository"]: r for r in doc["repositories"]}
     assert list(rows) == ["acme/api", "acme/docs", "acme/web"]
     api = rows["acme/api"]
@@ -70,5 +81,6 @@ def test_a_store_with_only_unscoped_rows_rolls_up_to_an_empty_table(tmp_path: Pa
     store_run("h.sqlite", tmp_path, "", FIXED_NOW, 50.0, "F", None)  # no repository: not attributable
     assert main(["rollup", "-C", str(tmp_path), "--history-db", "h.sqlite", "--output-dir", "out"], env={}) == 0
     doc = json.loads((tmp_path / "out" / "rollup-report.json").read_text(encoding="utf-8"))
+    assert_valid_rollup(doc)
     assert doc["repositories"] == []
     assert "No repository has a scored run" in (tmp_path / "out" / "rollup-report.md").read_text(encoding="utf-8")
