@@ -50,7 +50,7 @@ TOOL_URIS = {
     "trivy": "https://trivy.dev/",
 }
 MANIFEST_GLOBS = ("requirements*.txt", "requirements/*.txt", "pyproject.toml", "setup.cfg", "setup.py", "Pipfile",
-                  "poetry.lock", "Pipfile.lock", "uv.lock")
+                  "poetry.lock", "Pipfile.lock", "uv.lock", "pylock.toml", "pylock.*.toml")
 
 
 def to_sarif(report: RunReport, workspace: Path, *, max_results: int = MAX_RESULTS_PER_RUN,

@@ -16,8 +16,6 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-MANIFEST_GLOBS = ("requirements*.txt", "requirements/*.txt", "*requirements.txt", "pyproject.toml")
-
 
 @functools.lru_cache(maxsize=32)
 def _matchers(exclude: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
@@ -96,10 +94,17 @@ def is_python(relpath: str) -> bool:
     return relpath.endswith((".py", ".pyi"))
 
 
+def is_pylock(relpath: str) -> bool:
+    """A PEP 751 lock file: pylock.toml or pylock.<name>.toml."""
+    name = PurePosixPath(relpath).name
+    return name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml") and name.count(".") == 2)
+
+
 def is_manifest(relpath: str) -> bool:
+    """A dependency manifest pip-audit reads: requirements files, pyproject.toml, PEP 751 lock files."""
     name = PurePosixPath(relpath).name
     parent = PurePosixPath(relpath).parent.name
-    if name == "pyproject.toml":
+    if name == "pyproject.toml" or is_pylock(relpath):
         return True
     if not name.endswith(".txt"):
         return False

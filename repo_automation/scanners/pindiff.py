@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from repo_automation.errors import SourceFailed
+from repo_automation.scanners.discover import is_pylock
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,8 @@ def read_requirements(root: Path, manifest: str) -> Requirements:
     path = root / manifest
     if not path.is_file():
         return Requirements()
+    if is_pylock(manifest):
+        return Requirements(whole="it is a lock file")
     if PurePosixPath(manifest).name == "pyproject.toml":
         try:
             pinned, unpinned = pyproject_pins(path)

@@ -1,4 +1,4 @@
-"""pip-audit over the repository's requirements files and pyproject.toml pins.
+"""pip-audit over the repository's requirements files, pyproject.toml pins and PEP 751 lock files.
 
 Requirements files: `pip-audit -r FILE --no-deps --disable-pip -f json` (pins audited as written, nothing
 installed). pip-audit refuses a whole file for one requirement that is not pinned to one version, so such
@@ -6,6 +6,8 @@ a file is audited for its pins alone (through a temporary requirements file of t
 options) and the others are named as skipped. pyproject.toml: its [project] dependencies and
 optional-dependencies that are pinned with `==` are audited the same way through a temporary requirements
 file; unpinned ones cannot be audited without resolving (which installs), so they are named as skipped.
+A lock file (pylock.toml, pylock.<name>.toml) is audited with `pip-audit --locked` on a folder holding
+that file alone: the exact versions a library's ranges resolved to.
 
 Service: config `vulnerability_service` (default osv) and `osv_url`. pip-audit's own environment variables
 win when the user set them: PIP_AUDIT_VULNERABILITY_SERVICE, PIP_AUDIT_OSV_URL (and every other
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 import tomllib
@@ -37,12 +40,13 @@ from typing import Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed
-from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, read_lines
+from repo_automation.scanners.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
 from repo_automation.scanners.pindiff import Job, Requirements, parse_requirements, plan, requirement_text, unpinned
 
+_LOCK_NAME = re.compile(r"""^\s*name\s*=\s*["']([A-Za-z0-9][A-Za-z0-9._-]*)["']\s*$""")  # pylock [[packages]]
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
 
@@ -133,10 +137,14 @@ def _pins_only(reqs: Requirements) -> tuple[list[str], list[str]] | None:
 
 
 def pin_line(lines: Sequence[str], package: str) -> int | None:
+    """The line that pins `package`: `name==…` in a requirements file or pyproject, `name = "…"` in a lock."""
     want = canonical_package(package)
     for n, line in enumerate(lines, 1):
         m = re.match(r"\s*\"?([A-Za-z0-9][A-Za-z0-9._-]*)", line)
         if m and canonical_package(m.group(1)) == want and ("==" in line):
+            return n
+        lock = _LOCK_NAME.match(line)
+        if lock and canonical_package(lock.group(1)) == want:
             return n
     return None
 
@@ -244,17 +252,12 @@ class PipAuditScanner(ToolScanner):
     def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str,
                         selection: Sequence[str] | None = None) -> AuditResult:
         with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:
-            req = root / manifest
-            lines, loose = requirement_lines(req, selection)
-            if lines is not None:  # pins of pyproject or of a file with loose requirements, or PR mode's lines
-                if not lines:
-                    return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in loose], audited=0)
-                req = Path(tmp) / "requirements.txt"
-                req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            source, loose = self._source_args(root / manifest, selection, Path(tmp))
+            if not source:
+                return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in loose], audited=0)
             out = Path(tmp) / "audit.json"
-            argv = [exe, "-r", str(req), "--no-deps", "--disable-pip", "-f", "json", "-o", str(out),
-                    "--progress-spinner", "off", "--aliases", "on", "--desc", "on",
-                    "--cache-dir", str(Path(tmp) / "cache"), *self.service_args()]
+            argv = [exe, *source, "-f", "json", "-o", str(out), "--progress-spinner", "off", "--aliases", "on",
+                    "--desc", "on", "--cache-dir", str(Path(tmp) / "cache"), *self.service_args()]
             env = {**os.environ, **{k: v for k, v in self.env.items() if k.startswith("PIP_AUDIT_")}}
             timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
             result = run_tool(argv, cwd=root, timeout=timeout, env=env, label="pip-audit")
@@ -264,6 +267,21 @@ class PipAuditScanner(ToolScanner):
             parsed = parse_audit(out.read_text(encoding="utf-8", errors="replace"))
         return AuditResult(vulns=parsed.vulns, skipped=parsed.skipped + [f"{u} (not pinned)" for u in loose],
                            audited=parsed.audited)
+
+    @staticmethod
+    def _source_args(req: Path, selection: Sequence[str] | None, tmp: Path) -> tuple[list[str], list[str]]:
+        """(pip-audit's arguments naming what to audit, or [] for nothing; the loose requirements named)."""
+        if is_pylock(req.name):  # `--locked DIR` audits the lock files in DIR: give it this one alone
+            (tmp / "lock").mkdir()
+            shutil.copyfile(req, tmp / "lock" / req.name)
+            return ["--locked", str(tmp / "lock")], []
+        lines, loose = requirement_lines(req, selection)
+        if lines is not None:  # pins of pyproject or of a file with loose requirements, or PR mode's lines
+            if not lines:
+                return [], loose
+            req = tmp / "requirements.txt"
+            req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return ["-r", str(req), "--no-deps", "--disable-pip"], loose
 
     @staticmethod
     def _finding(manifest: str, name: str, version: str, v: dict[str, Any], severity: Severity,

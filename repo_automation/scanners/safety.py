@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
-from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, read_lines
+from repo_automation.scanners.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import severity_from_word
@@ -122,14 +122,14 @@ class SafetyScanner(ToolScanner):
         return cls(api_key=key.reveal() if key else None, **kwargs)
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
-        return [p for p in paths if is_manifest(p) and not p.endswith("pyproject.toml")
+        return [p for p in paths if is_manifest(p) and not p.endswith("pyproject.toml") and not is_pylock(p)
                 and not is_excluded(p, self.options.exclude)]
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         if not self.api_key:
             raise SourceSkipped("safety needs a Safety API key (input safety-api-key or SAFETY_API_KEY)")
         files = [m for m in manifests(root, paths, self.options.paths, self.options.exclude)
-                 if not m.endswith("pyproject.toml")]
+                 if not m.endswith("pyproject.toml") and not is_pylock(m)]
         if not files:
             raise NothingToScan("no requirements files to check")
         exe = self.tool()

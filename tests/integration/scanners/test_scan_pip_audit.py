@@ -164,3 +164,39 @@ def test_a_file_without_pins_is_skipped_by_name_without_running_pip_audit(projec
     assert "no dependency could be audited" in str(e.value)
     assert "django>=4 (not pinned)" in str(e.value) and "requests (not pinned)" in str(e.value)
     assert not ran.exists()
+
+
+PYLOCK = '''lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.11"
+
+[[packages]]
+name = "six"
+version = "1.16.0"
+
+[[packages]]
+name = "Jinja2"
+version = "2.10"
+'''
+
+
+def test_a_pep_751_lock_file_is_audited_by_pip_audit_locked(project: Path, osv: FakeOSV) -> None:
+    # a library: ranges in pyproject (nothing to audit there), exact versions in its committed lock file
+    for name in ("requirements.txt", "pyproject.toml"):
+        (project / name).unlink()
+    (project / "pyproject.toml").write_text('[project]\nname = "lib"\ndependencies = ["jinja2>=2"]\n',
+                                            encoding="utf-8")
+    (project / "pylock.toml").write_text(PYLOCK, encoding="utf-8")
+    direct = subprocess.run(
+        [tool_path("pip-audit"), "--locked", "-f", "json", "-s", "osv", "--osv-url", osv.query_url,
+         "--progress-spinner", "off", "--cache-dir", str(project / ".cache"), str(project)],
+        capture_output=True, text=True, timeout=120, check=False)
+    expected = sorted(v["id"] for d in json.loads(direct.stdout)["dependencies"] for v in d.get("vulns", []))
+    assert expected == ["PYSEC-2019-217", "PYSEC-2021-66"]
+    ctx = context(project, osv)
+    audit = scanner(ctx)
+    findings = audit.scan(ctx)
+    assert sorted(f.rule_id for f in findings) == expected
+    assert {(f.package, f.version) for f in findings} == {("jinja2", "2.10")}
+    assert {(f.location.path, f.location.start_line) for f in findings if f.location} == {("pylock.toml", 10)}
+    assert any("jinja2>=2 (not pinned)" in n for n in audit.notices)  # the range is named, not audited

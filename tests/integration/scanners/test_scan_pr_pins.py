@@ -135,3 +135,17 @@ def test_a_loose_requirement_added_beside_a_pin_is_named_and_the_pin_audited(pro
     assert got == {"new": ["pyyaml:PYSEC-2020-96:7", "pyyaml:PYSEC-2021-142:7"]}
     assert audited_pins(osv) == [("pyyaml", "5.3")]  # pip-audit never saw the loose line, so it did not refuse
     assert "pip-audit: 1 dependency skipped, not audited: requirements.txt: pytest>=8 (not pinned)" in notices
+
+
+def test_a_changed_lock_file_is_audited_whole_at_head_and_base(project: Path, tmp_path: Path, osv: FakeOSV) -> None:
+    lock = 'lock-version = "1.0"\ncreated-by = "pip"\n\n[[packages]]\nname = "jinja2"\nversion = "{v}"\n'
+
+    def before(p: Path) -> None:
+        (p / "pylock.toml").write_text(lock.format(v="2.10"), encoding="utf-8")
+
+    def change(p: Path) -> None:
+        (p / "pylock.toml").write_text(lock.format(v="2.11.3"), encoding="utf-8")
+
+    got, _ = pip_audit_scan(project, pull_request(project, tmp_path, change, before), osv)
+    assert got == {"fixed": ["jinja2:PYSEC-2019-217:5", "jinja2:PYSEC-2021-66:5"]}  # both fixed by 2.11.3
+    assert sorted(audited_pins(osv)) == [("jinja2", "2.10"), ("jinja2", "2.11.3")]

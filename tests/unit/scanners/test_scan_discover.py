@@ -27,5 +27,7 @@ def test_fixture_files_and_manifests() -> None:
 def test_manifest_names_and_roots() -> None:
     assert is_manifest("requirements-dev.txt") and is_manifest("requirements/base.txt")
     assert is_manifest("sub/pyproject.toml") and not is_manifest("notes.txt")
+    assert is_manifest("pylock.toml") and is_manifest("sub/pylock.dev.toml")  # PEP 751 lock files
+    assert not is_manifest("pylock.a.b.toml") and not is_manifest("mypylock.toml")
     assert within("src/a.py", ["src"]) and within("src/a.py", ["src/"]) and not within("srcx/a.py", ["src"])
     assert within("anything.py", []) and within("x.py", ["."])
