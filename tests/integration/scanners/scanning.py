@@ -63,3 +63,10 @@ def audited_pins(osv: FakeOSV) -> list[tuple[str, str]]:
     from repo_automation.scanners.osv import USER_AGENT
 
     return osv.queries_from(USER_AGENT, others=True)
+
+
+def external_tool(name: str, env_var: str, how: str) -> str:
+    """A scanner installed outside the project venv (its own venv, a binary): `env_var`, else on PATH."""
+    found = os.environ.get(env_var) or shutil.which(name)
+    assert found, f"{name} must be installed for this test: {how} (.ci/run does this)"
+    return found

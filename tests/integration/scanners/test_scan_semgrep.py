@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 from repo_automation.domain import Severity
 from repo_automation.scanners.interface import ScanOptions
 from repo_automation.scanners.semgrep import SemgrepScanner
-from tests.integration.scanners.scanning import context
+from tests.integration.scanners.scanning import context, external_tool
 
 
 def semgrep_binary() -> str:
-    found = os.environ.get("SEMGREP") or shutil.which("semgrep")
-    assert found, ("semgrep must be installed for this test: `python -m venv V && V/bin/pip install semgrep`, "
-                   "then put V/bin on PATH or set SEMGREP=V/bin/semgrep (.ci/run does this)")
-    return found
+    return external_tool("semgrep", "SEMGREP", "`python -m venv V && V/bin/pip install semgrep`, then put V/bin "
+                         "on PATH or set SEMGREP=V/bin/semgrep")
 
 
 def test_every_result_semgrep_prints_is_one_finding(project: Path) -> None:

@@ -8,8 +8,6 @@ The secrets are assembled at run time: no token-shaped string is committed to th
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,16 +16,13 @@ import pytest
 from repo_automation.domain import Finding, Severity
 from repo_automation.scanners.interface import ScanOptions
 from repo_automation.scanners.trivy import TrivyScanner
-from tests.integration.scanners.scanning import context
+from tests.integration.scanners.scanning import context, external_tool
 
 ARGS = ["--scanners", "secret,misconfig", "--skip-check-update"]
 
 
 def trivy_binary() -> str:
-    found = os.environ.get("TRIVY") or shutil.which("trivy")
-    assert found, ("trivy must be installed for this test: `python scripts/fetch_trivy.py .tools/trivy` and set "
-                   "TRIVY=.tools/trivy (.ci/run does this)")
-    return found
+    return external_tool("trivy", "TRIVY", "`python scripts/fetch_trivy.py .tools/trivy` and set TRIVY=.tools/trivy")
 
 
 def github_token(seed: str) -> str:
