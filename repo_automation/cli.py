@@ -34,6 +34,11 @@ class _Parser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", dest="config_path", type=Path, default=None,
                    help="configuration file (default: .github/project-metrics.json)")
+    _base(p)
+
+
+def _base(p: argparse.ArgumentParser) -> None:
+    """Flags every command that reads settings takes: where to work and how to log."""
     p.add_argument("--workspace", "-C", type=Path, default=None, help="repository checkout (default: current folder)")
     p.add_argument("--verbose", "-v", action="store_true", default=None, help="log at DEBUG level")
     p.add_argument("--log-file", type=Path, default=None, help="also write the log to this file")
@@ -78,11 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     _maintain_flags(p)
 
     p = sub.add_parser("rollup", help="the latest health of every repository in a shared metrics history")
-    p.add_argument("--workspace", "-C", type=Path, default=None, help="base for relative paths (default: .)")
+    _base(p)
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
     p.add_argument("--output-dir", type=Path, default=None, help="where the roll-up is written (default: reports)")
-    p.add_argument("--verbose", "-v", action="store_true", default=None, help="log at DEBUG level")
-    p.add_argument("--log-file", type=Path, default=None, help="also write the log to this file")
 
     p = sub.add_parser("validate-config", help="check a configuration file; exit 2 naming each problem")
     _common(p)
