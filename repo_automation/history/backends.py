@@ -28,6 +28,15 @@ INDEXES = (
 )
 SQLITE_REPOSITORY = "COALESCE(json_extract({t}metric_metadata, '$.repository'), '')"
 POSTGRES_REPOSITORY = "COALESCE({t}metric_metadata->>'repository', '')"
+
+
+def _repository_index(expression: str) -> str:
+    """The index behind the scoped reads: (repository, metric_name, timestamp), the repository as the
+    dialect spells it (the same expression the queries use, so the planner can match it)."""
+    return (f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_repository ON {TABLE} "
+            f"(({expression.format(t='')}), metric_name, timestamp)")
+
+
 SQLITE = Dialect(
     name="sqlite", param="?", errors=(sqlite3.Error,), repository=SQLITE_REPOSITORY,
     exists="SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -36,8 +45,7 @@ SQLITE = Dialect(
         "metric_name TEXT NOT NULL, metric_value REAL NOT NULL, metric_metadata TEXT NOT NULL DEFAULT '{}', "
         "source TEXT NOT NULL DEFAULT '')",
         *INDEXES,
-        f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_repository ON {TABLE} "
-        f"(({SQLITE_REPOSITORY.format(t='')}), metric_name, timestamp)",
+        _repository_index(SQLITE_REPOSITORY),
     ),
 )
 POSTGRES_CREATE = (
@@ -46,8 +54,7 @@ POSTGRES_CREATE = (
     "timestamp TIMESTAMPTZ NOT NULL, metric_name TEXT NOT NULL, metric_value DOUBLE PRECISION NOT NULL, "
     "metric_metadata JSONB NOT NULL DEFAULT '{}'::jsonb, source TEXT NOT NULL DEFAULT '')",
     *INDEXES,
-    f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_repository ON {TABLE} "
-    f"(({POSTGRES_REPOSITORY.format(t='')}), metric_name, timestamp)",
+    _repository_index(POSTGRES_REPOSITORY),
 )
 CONNECT_TIMEOUT_S = 10
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")

@@ -69,9 +69,13 @@ class Dialect:
     errors: tuple[type[Exception], ...]
     repository: str  # SQL for a row's repository ('' when none), `{t}` standing for a table alias and dot
 
+    def repository_of(self, alias: str = "") -> str:
+        """SQL for the repository of a row (of table `alias` when given)."""
+        return self.repository.format(t=alias + "." if alias else "")
+
     def scoped(self, alias: str = "") -> str:
         """A WHERE condition: the row belongs to the repository given as the parameter, or to none."""
-        return f"{self.repository.format(t=alias + '.' if alias else '')} IN (?, '')"
+        return f"{self.repository_of(alias)} IN (?, '')"
 
     def encode(self, ts: datetime) -> Any:
         if ts.tzinfo is None:
@@ -241,7 +245,7 @@ class HistoryStore:
 
     def repositories(self, name: str) -> list[str]:
         """The repositories with at least one stored `name` (rows without a repository left out), sorted."""
-        repo = self.dialect.repository.format(t="")
+        repo = self.dialect.repository_of()
         rows = self._query(  # the formatted part is the dialect's own SQL
             f"SELECT DISTINCT {repo} FROM project_metrics WHERE metric_name = ? AND {repo} <> '' "  # noqa: S608  # nosec B608
             "ORDER BY 1", [name], "list the repositories")
@@ -249,7 +253,7 @@ class HistoryStore:
 
     def latest_run(self, repository: str, anchor: str, prefix: str) -> tuple[datetime, list[StoredRow]] | None:
         """The newest run of `repository` that stored `anchor`: its timestamp and its rows named `prefix`…"""
-        repo = self.dialect.repository.format(t="")
+        repo = self.dialect.repository_of()
         rows = self._query(  # the formatted part is the dialect's own SQL
             "SELECT timestamp, metric_name, metric_value, metric_metadata FROM project_metrics "  # noqa: S608  # nosec B608
             f"WHERE {repo} = ? AND metric_name LIKE ? AND timestamp = (SELECT MAX(timestamp) FROM project_metrics "
