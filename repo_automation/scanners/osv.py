@@ -125,18 +125,18 @@ class OSVSeverity:
         name, version = pin
         body = self._request("POST", "/v1/query", f"{name} {version}",
                              json={"package": {"name": name, "ecosystem": "PyPI"}, "version": version})
+        records = [r for r in (body or {}).get("vulns") or []
+                   if isinstance(r, Mapping) and isinstance(r.get("id"), str)]
         with self._lock:
             self._queried.add(pin)
-            for record in (body or {}).get("vulns") or []:
-                if isinstance(record, Mapping) and isinstance(record.get("id"), str):
-                    self._cache[record["id"]] = severity_of(record)
+            for record in records:
+                self._cache[record["id"]] = severity_of(record)
             # an id pip-audit reported under an alias (the PyPI service's PYSEC id for a GHSA record) is
             # the same advisory: it takes the record's severity unless it has a record of its own
-            for record in (body or {}).get("vulns") or []:
-                if isinstance(record, Mapping) and isinstance(record.get("id"), str):
-                    for alias in record.get("aliases") or []:
-                        if isinstance(alias, str):
-                            self._cache.setdefault(alias, self._cache[record["id"]])
+            for record in records:
+                for alias in record.get("aliases") or []:
+                    if isinstance(alias, str):
+                        self._cache.setdefault(alias, self._cache[record["id"]])
 
     def _fetch_one(self, vuln_id: str) -> None:
         from urllib.parse import quote
