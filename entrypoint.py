@@ -30,24 +30,24 @@ def raw_secrets(env: Mapping[str, str]) -> list[str]:
 
 def main(env: Mapping[str, str] | None = None) -> int:
     environ = dict(os.environ if env is None else env)
-    from repo_automation import action
+    from repo_automation import runner
     from repo_automation.errors import RepoAutomationError
     from repo_automation.settings import from_environment
 
-    for line in action.mask_lines(raw_secrets(environ)):
+    for line in runner.mask_lines(raw_secrets(environ)):
         print(line)
     sys.stdout.flush()
     try:
         settings = from_environment(environ)
     except RepoAutomationError as e:
         message = e.diagnostics()
-        print(action.command("error", message, title="repo-automation: invalid input"), flush=True)
+        print(runner.command("error", message, title="repo-automation: invalid input"), flush=True)
         print(f"repo-automation: error: {message}", file=sys.stderr, flush=True)
         return EXIT_USAGE
     derived = [v for v in settings.secrets() if v not in raw_secrets(environ)]  # e.g. a history URL's password
-    for line in action.mask_lines(derived):
+    for line in runner.mask_lines(derived):
         print(line, flush=True)
-    action.add_safe_directory(settings.workspace, env=environ)
+    runner.add_safe_directory(settings.workspace, env=environ)
 
     from repo_automation.cli import main as cli_main
 

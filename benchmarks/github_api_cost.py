@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from repo_automation.collectors.github import GitHubCollector  # noqa: E402
 from repo_automation.github.auth import TokenAuth  # noqa: E402
 from repo_automation.github.cache import FileEtagCache  # noqa: E402
 from repo_automation.github.client import GitHubClient, build_session  # noqa: E402
-from repo_automation.github.collector import GitHubCollector  # noqa: E402
-from repo_automation.secrets import Secret  # noqa: E402
+from repo_automation.redaction import Secret  # noqa: E402
 from tests.fakegithub.repo_data import ClientFakeGitHub, Commit, Event, Item, Release, data_for, workflow_run  # noqa: E402
 from tests.helpers import FIXED_NOW, make_context  # noqa: E402
 

@@ -104,7 +104,7 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
 
 
 def setup_logging(verbose: bool, log_file: Path | None, secrets: Sequence[str] = ()) -> None:
-    from repo_automation.secrets import MaskingFilter
+    from repo_automation.redaction import MaskingFilter
 
     root = logging.getLogger("repo_automation")
     for h in list(root.handlers):

@@ -43,16 +43,16 @@ def mask(values: list[str], env: Mapping[str, str]) -> None:
     """Mask secrets found after start-up: in our log (the masking filter) and, on a runner, with ::add-mask::."""
     import sys
 
-    from repo_automation import action
-    from repo_automation.secrets import MaskingFilter
+    from repo_automation import runner
+    from repo_automation.redaction import MaskingFilter
 
     for handler in logging.getLogger("repo_automation").handlers:
         for filt in handler.filters:
             if isinstance(filt, MaskingFilter):
                 for v in values:
                     filt.add(v)
-    if action.is_actions(env):
-        for line in action.mask_lines(values):
+    if runner.is_actions(env):
+        for line in runner.mask_lines(values):
             print(line, file=sys.stdout, flush=True)
 
 
@@ -69,21 +69,21 @@ def preflight(settings: Settings) -> None:
 
 
 def run(settings: Settings, env: Mapping[str, str]) -> int:
-    from repo_automation import pipeline, registry
-    from repo_automation.verdict import decide
+    from repo_automation import pipeline, wiring
+    from repo_automation.core.verdict import decide
 
     preflight(settings)
     cfg = load_config(settings)
     mask(config_secrets(cfg, env), env)
     ctx: RunContext = build_context(settings, cfg, env)
-    stages = registry.build_stages(ctx)  # raises UsageError/ConfigError before anything runs
+    stages = wiring.build_stages(ctx)  # raises UsageError/ConfigError before anything runs
     log.info("repo-automation %s on %s (%s)%s", settings.command, ctx.repository or settings.workspace,
              ctx.event_name or "local", " — dry run" if settings.dry_run else "")
     try:
-        report = pipeline.build_report(stages, ctx, history=registry.history_reader(ctx))
+        report = pipeline.build_report(stages, ctx, history=wiring.history_reader(ctx))
         final = pipeline.deliver(report, stages, ctx)
     finally:
-        registry.release(ctx)
+        wiring.release(ctx)
     verdict = decide(final, cfg)
     for src in final.sources:
         if src.status is not Status.OK:
@@ -108,7 +108,7 @@ def rollup(settings: Settings, env: Mapping[str, str]) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from repo_automation import action
+    from repo_automation import runner
     from repo_automation.history import describe, open_store
     from repo_automation.history.rollup import as_json
     from repo_automation.history.rollup import rollup as build_rollup
@@ -127,6 +127,6 @@ def rollup(settings: Settings, env: Mapping[str, str]) -> int:
     write_atomic(out / "rollup-report.md", markdown)
     write_atomic(out / "rollup-report.json", json.dumps(as_json(rows, generated_at=now, store=where), indent=2) + "\n")
     if env.get("GITHUB_STEP_SUMMARY"):
-        action.write_summary(Path(env["GITHUB_STEP_SUMMARY"]), markdown)
+        runner.write_summary(Path(env["GITHUB_STEP_SUMMARY"]), markdown)
     log.info("roll-up: %d repositories from %s -> %s", len(rows), where, out / "rollup-report.md")
     return 0

@@ -131,8 +131,8 @@ def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Heal
 def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | None = None) -> RunReport:
     """Everything up to the immutable RunReport: measure, gate, score, evaluate rules. No side effects."""
     from repo_automation.catalogue import derive_metrics
-    from repo_automation.rules import evaluate_rules
-    from repo_automation.scoring import score
+    from repo_automation.core.rules import evaluate_rules
+    from repo_automation.core.scoring import score
 
     metrics, findings, sources = measure(stages, ctx)
     stage_notices = [n for st in (*stages.collectors, *stages.scanners) for n in getattr(st, "notices", ())]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from repo_automation.errors import UsageError
-from repo_automation.secrets import Secret
+from repo_automation.redaction import Secret
 
 FORMATS = ("markdown", "json", "both")
 COMMANDS = ("run", "metrics", "maintain", "rollup")

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
-table=$($py -m repo_automation.report.action_table)
+table=$($py -m devtools.action_table)
 $py - "$table" <<'PY'
 import re, sys
 table = sys.argv[1].strip()
@@ -12,4 +12,4 @@ new = re.sub(r"(<!-- action-table:start -->\n).*?(<!-- action-table:end -->)",
              lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
 open("README.md", "w", encoding="utf-8").write(new)
 PY
-$py -m repo_automation.config.docs > docs/configuration.md
+$py -m devtools.config_docs > docs/configuration.md

@@ -30,7 +30,7 @@ from repo_automation.catalogue import info, is_app_metric, known_metrics
 from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
-from repo_automation.secrets import Secret
+from repo_automation.redaction import Secret
 from repo_automation.stages import Collector
 
 log = logging.getLogger(__name__)

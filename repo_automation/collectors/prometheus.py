@@ -112,7 +112,7 @@ class PrometheusCollector(Collector):
     @classmethod
     def from_context(cls, ctx: RunContext) -> PrometheusCollector:
         """Production wiring; raises ConfigError for an unknown metric name in the config."""
-        from repo_automation.http import make_session
+        from repo_automation.sessions import make_session
 
         cfg = ctx.config.get("tracking", "data_sources", "prometheus", default={}) or {}
         queries = plan_queries(list(cfg.get("metrics") or []), dict(cfg.get("queries") or {}))

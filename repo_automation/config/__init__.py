@@ -99,16 +99,16 @@ def from_data(data: Any, path: Path | None = None) -> Config:
     if problems:
         raise ConfigError(f"{where} is not valid ({len(problems)} problem(s)):", problems)
     full = apply_defaults(data, schema())
-    from repo_automation.rules import parse_alert_rules
+    from repo_automation.core.rules import parse_alert_rules
 
     conditions, rule_problems = parse_alert_rules(full.get("alerts", {}))
     if rule_problems:
         raise ConfigError(f"{where} has invalid alert conditions:", rule_problems)
-    from repo_automation.scoring import config_problems
+    from repo_automation.core.scoring import config_problems
 
     if scoring_problems := config_problems(full):
         raise ConfigError(f"{where} has invalid scoring settings:", scoring_problems)
-    from repo_automation.policy import required_problems
+    from repo_automation.core.policy import required_problems
 
     if policy_problems := required_problems(full):
         raise ConfigError(f"{where} has invalid required sources:", policy_problems)

@@ -1,7 +1,7 @@
-"""Everything GitHub: the one client (client.py), its auth and ETag cache, the GraphQL documents, the
-metrics collector, and the sinks (issues, checks, PR comments).
+"""The one GitHub client: every request to GitHub, REST and GraphQL, reads and writes (client.py), with its
+auth (auth.py), ETag cache (cache.py), GraphQL documents (queries.py) and the fingerprint markers
+(fingerprint.py). The metrics collector lives in `collectors/github.py`, the sinks in `sinks/github/`.
 
 Nothing heavy is imported here: `repo-automation --help` must stay fast. Import the modules you need:
-`from repo_automation.github.client import GitHubClient`,
-`from repo_automation.github.collector import GitHubCollector`.
+`from repo_automation.github.client import GitHubClient`.
 """

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from repo_automation.errors import SourceFailed, UsageError
-from repo_automation.secrets import Secret
+from repo_automation.redaction import Secret
 
 if TYPE_CHECKING:
     import requests
@@ -131,7 +131,7 @@ class AppAuth(Auth):
 
 def mask_in_logs(value: str) -> None:
     """A secret learnt at run time (an installation token) joins the masking filters the CLI installed."""
-    from repo_automation.secrets import MaskingFilter
+    from repo_automation.redaction import MaskingFilter
 
     for handler in logging.getLogger("repo_automation").handlers:
         for f in handler.filters:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from repo_automation.domain import Finding
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.maintenance.changes import BRANCH_PREFIX, Change, FileEdit
-from repo_automation.maintenance.index import Release, lowest_fixed, newest, parse_version
 from repo_automation.maintenance.manifests import Pin, canonical, parse_manifest, rewrite_pin
+from repo_automation.package_index import Release, lowest_fixed, newest, parse_version
 from repo_automation.report.escape import escape_code, escape_markdown
 
 if TYPE_CHECKING:

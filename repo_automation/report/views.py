@@ -143,7 +143,7 @@ def mermaid_trend(trend: Sequence[TrendPoint]) -> str | None:
 def alert_rules_not_evaluated(config: Config, report: RunReport) -> list[dict[str, Any]]:
     """Alert rules that ended unknown (a metric they need was not measured), from the rules engine itself,
     so `a or b` with `b` true counts as fired, not as unevaluated."""
-    from repo_automation.rules import evaluate_rules
+    from repo_automation.core.rules import evaluate_rules
 
     outcome = evaluate_rules(config, report.metric_values)
     return [{"level": i.level, "condition": i.condition, "missing": list(i.missing)} for i in outcome.inconclusive]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from repo_automation import action as runner
+from repo_automation import runner
 from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity

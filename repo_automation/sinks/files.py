@@ -64,10 +64,10 @@ Judge = Callable[[RunReport], views.PolicyView]
 
 
 def policy_from_context(ctx: RunContext) -> Judge:
-    """The run's verdict (repo_automation.verdict, pure) as the reports show it."""
+    """The run's verdict (repo_automation.core.verdict, pure) as the reports show it."""
 
     def judge(report: RunReport) -> views.PolicyView:
-        from repo_automation.verdict import decide
+        from repo_automation.core.verdict import decide
 
         v = decide(report, ctx.config)
         return views.PolicyView(passed=v.passed, reasons=tuple(v.reasons), enforced=ctx.settings.fail_on_policy)
@@ -97,9 +97,9 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     reason or a message."""
     import json
 
-    from repo_automation.action import escape_data, escape_property
+    from repo_automation.redaction import MaskingFilter
     from repo_automation.report.escape import escape_markdown
-    from repo_automation.secrets import MaskingFilter
+    from repo_automation.runner import escape_data, escape_property
 
     if not secrets:
         return text

@@ -140,7 +140,7 @@ class PushgatewaySink(Sink):
         import requests
         from prometheus_client import push_to_gateway
 
-        from repo_automation.http import make_session
+        from repo_automation.sessions import make_session
 
         session = self._session or make_session(methods=("PUT",), timeout_s=self.timeout_s)
         try:

@@ -19,7 +19,7 @@ value is ever sent. One message per alert fingerprint (`alert:<level>:<condition
 
 The webhook answers are handled as Slack documents them: 400 invalid_payload / invalid_blocks / no_text,
 403, 404 channel_not_found / no_service, 410 channel_is_archived fail that message with Slack's reason (no
-retry); 429 is retried after its Retry-After (bounded) and 5xx with backoff (repo_automation.http). Failed
+retry); 429 is retried after its Retry-After (bounded) and 5xx with backoff (repo_automation.sessions). Failed
 messages fail the sink, naming each one and what was sent. Dry run: no request, one Action per message.
 """
 
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Alert, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
-from repo_automation.secrets import Secret
+from repo_automation.redaction import Secret
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ class SlackSink(Sink):
             raise SourceSkipped(f"Slack is off (notify-slack / integrations.slack.enabled){pending}")
         if not self._url:
             raise SourceSkipped("Slack is on but no webhook is set (SLACK_WEBHOOK_URL / slack-webhook-url)")
-        from repo_automation.github.issue_content import run_link
+        from repo_automation.sinks.github.issue_content import run_link
 
         messages, elsewhere = plan_messages(report, self.channels, run_link(ctx.env))
         actions = [Action(sink=self.name, performed=False, description=f"{what} not delivered: no such channel is "
@@ -252,7 +252,7 @@ class SlackSink(Sink):
         return [*actions, *sent]
 
     def _send_all(self, messages: Sequence[Message]) -> tuple[list[Action], list[str]]:
-        from repo_automation.http import make_session
+        from repo_automation.sessions import make_session
 
         session = self._session or make_session(methods=("POST",), retries=3, retry_after_max_s=30.0)
         sent: list[Action] = []

@@ -25,8 +25,8 @@ from tests.container.conftest import ROOT, Image
 from tests.fakegithub import FakeGitHub, github_spec  # noqa: F401  (fixture)
 from tests.fakegithub.repo_data import ClientFakeGitHub, data_for
 from tests.postgres import PG_ADMIN, fresh_schema
+from tests.runner_files import parse_output_file
 from tests.sample_repo import git, write_sample_repo
-from tests.unit.report.runner_files import parse_output_file
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 

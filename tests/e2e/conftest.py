@@ -57,7 +57,7 @@ class Run:
     home: Path
 
     def outputs(self) -> dict[str, str]:
-        from tests.unit.report.runner_files import parse_output_file
+        from tests.runner_files import parse_output_file
 
         return parse_output_file(self.output_file.read_text(encoding="utf-8"))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from repo_automation.report import action_table
+from devtools import action_table
 from repo_automation.settings import FIELDS, Settings
 from repo_automation.sinks.action_outputs import OUTPUTS
 
@@ -52,7 +52,7 @@ def test_action_runs_the_dockerfile() -> None:
 
 
 def test_table_generator_prints_every_input_and_output() -> None:
-    proc = subprocess.run([sys.executable, "-m", "repo_automation.report.action_table", str(ROOT / "action.yml")],
+    proc = subprocess.run([sys.executable, "-m", "devtools.action_table", str(ROOT / "action.yml")],
                           capture_output=True, text=True, timeout=60, check=True)
     lines = proc.stdout.splitlines()
     assert "| `github-token` | Token for the GitHub API (the workflow's github.token by default). " \
@@ -61,7 +61,7 @@ def test_table_generator_prints_every_input_and_output() -> None:
 
 
 def test_table_generator_rejects_a_missing_file(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "repo_automation.report.action_table", str(tmp_path / "nope.yml")],
+    proc = subprocess.run([sys.executable, "-m", "devtools.action_table", str(tmp_path / "nope.yml")],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "cannot read" in proc.stderr
 
@@ -70,4 +70,4 @@ def test_readme_holds_exactly_the_generated_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = action_table.readme_section(readme)
     assert section is not None, f"README.md lacks {action_table.START} … {action_table.END}"
-    assert section == action_table.table(_action()), "regenerate: python -m repo_automation.report.action_table"
+    assert section == action_table.table(_action()), "regenerate: python -m devtools.action_table"

@@ -22,7 +22,7 @@ from tests.fakegithub import github_spec  # noqa: F401 — fixture
 from tests.fakegithub.repo_data import ClientFakeGitHub
 from tests.fakegithub.routes_git import seed
 from tests.fakeslack import FakeSlack
-from tests.integration.github_client import synthetic
+from tests.integration.github.client import synthetic
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": "/tmp"}

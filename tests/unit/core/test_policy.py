@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from repo_automation.core.policy import apply_finding_policy, blocking_findings
 from repo_automation.domain import Finding, Severity
 from repo_automation.errors import ConfigError
-from repo_automation.policy import apply_finding_policy, blocking_findings
 from tests.helpers import make_context  # FIXED_NOW is 2026-11-29
 
 VULN = Finding(tool="pip-audit", rule_id="PYSEC-2024-39", severity=Severity.HIGH, title="jinja2 sandbox escape",
@@ -140,7 +140,7 @@ def test_blocking_unknown_as_medium(tmp_path: Path) -> None:
 
 
 def test_check_policy_fails_early_on_a_missing_baseline(tmp_path: Path) -> None:
-    from repo_automation.policy import check_policy
+    from repo_automation.core.policy import check_policy
 
     check_policy(make_context(tmp_path))  # nothing configured: nothing to check
     ctx = make_context(tmp_path, config={"automation": {"security_scanning": {"baseline": "gone.json"}}})

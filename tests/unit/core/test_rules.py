@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_automation.rules import (
+from repo_automation.core.rules import (
     And,
     Comparison,
     ConditionError,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from repo_automation.core.scoring import config_problems, grade, score
 from repo_automation.domain import Metric
-from repo_automation.scoring import config_problems, grade, score
 from tests.helpers import make_context
 
 

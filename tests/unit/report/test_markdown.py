@@ -15,7 +15,7 @@ from repo_automation.domain import Action, GateResult, RunReport, SourceResult, 
 from repo_automation.report import markdown
 from repo_automation.report.views import PolicyView, alert_rules_not_evaluated
 
-from .reports import EVIL, NOW, empty_report, finding, rich_report
+from tests.reports import EVIL, NOW, empty_report, finding, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # regenerate: UPDATE_GOLDEN=1 pytest tests/unit/report

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from repo_automation import config as config_mod
 from repo_automation.catalogue import derive_metrics
+from repo_automation.core.scoring import score
 from repo_automation.domain import Metric, SourceResult, Status
 from repo_automation.report import json_report, markdown
-from repo_automation.scoring import score
 
-from .reports import empty_report
+from tests.reports import empty_report
 
 
 def _security_only_from_bandit() -> list[Metric]:

@@ -1,0 +1,178 @@
+"""The pull-request check: one check run on the head commit, its conclusion from the verdict, annotations
+for findings with a location (GitHub takes 50 per request: the first 50 come with the creation, the rest in
+PATCHes of 50). Where the token may not create check runs (403), a commit status says the same in one line.
+
+A fork's pull request gets a read-only token: nothing is written and the run says so in a notice instead of
+failing (`fork_notice`). In a dry run nothing is written either; the would-be writes are described.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, Finding, RunReport, Severity
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.sinks.github.base import connect
+from repo_automation.stages import Sink
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.Repository import Repository
+
+    from repo_automation.github.client import GitHubClient
+
+log = logging.getLogger(__name__)
+
+CHECK_NAME = "repo-automation / health"
+STATUS_CONTEXT = "repo-automation/health"
+PER_REQUEST = 50  # GitHub's limit of annotations per create/update request
+MAX_ANNOTATIONS = 1000  # 20 requests at most, whatever the number of findings
+ANNOTATED_STATES = frozenset({"active", "new"})
+_LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning",
+          Severity.LOW: "notice", Severity.UNKNOWN: "notice"}
+
+
+def fork_notice(ctx: RunContext) -> str | None:
+    """The notice for a fork's pull request (read-only token), or None. The registry adds it to the report."""
+    pr = ctx.pull_request
+    if pr is not None and pr.is_fork:
+        return (f"Pull request #{pr.number} comes from a fork: its token is read-only, so no check run or PR "
+                "comment was written. The results are in this job summary.")
+    return None
+
+
+def pr_skip_reason(ctx: RunContext) -> str | None:
+    """Why the pull-request sinks have nothing to do here, or None when they should run."""
+    if ctx.pull_request is None:
+        return "not a pull request event"
+    return fork_notice(ctx)
+
+
+def conclusion_for(report: RunReport, ctx: RunContext) -> tuple[str, tuple[str, ...]]:
+    """success / failure from the verdict; neutral when the policy would fail but is not enforced."""
+    from repo_automation.core.verdict import decide
+
+    verdict = decide(report, ctx.config)
+    if verdict.passed:
+        return "success", verdict.reasons
+    return ("failure" if ctx.settings.fail_on_policy else "neutral"), verdict.reasons
+
+
+def annotations_for(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Check-run annotations for active/new findings with a location, worst first (plain text, capped)."""
+    out: list[dict[str, Any]] = []
+    located = [f for f in findings if f.location is not None and f.state in ANNOTATED_STATES]
+    for f in sorted(located, key=lambda f: (-f.severity.rank, f.location.path if f.location else "")):
+        assert f.location is not None
+        start = f.location.start_line or 1
+        end = max(start, f.location.end_line or start)
+        out.append({"path": f.location.path, "start_line": start, "end_line": end,
+                    "annotation_level": _LEVEL[f.severity], "title": f"{f.rule_id}: {f.title}"[:255],
+                    "message": (f.message or f.title)[:4000] or f.rule_id,
+                    "raw_details": f"{f.tool} · {f.severity.value}"})
+    return out[:MAX_ANNOTATIONS]
+
+
+def summary_for(report: RunReport, conclusion: str, reasons: Sequence[str], annotated: int, total: int) -> str:
+    from repo_automation.report.escape import escape_markdown
+
+    lines = [f"**{conclusion}**" + (f" — {escape_markdown(report.health.grade)}" if report.health.grade else "")]
+    if report.health.overall is not None:
+        lines.append(f"Health score: {report.health.overall:.1f}")
+    lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
+    if total > annotated:
+        lines.append(f"{annotated} of {total} located findings are annotated; the report lists them all.")
+    return "\n".join(lines)[:60_000]
+
+
+def _output(report: RunReport, conclusion: str, reasons: Sequence[str], annotated: int) -> dict[str, str]:
+    """The check run's title and summary (which says when not every located finding is annotated)."""
+    located = sum(1 for f in report.findings if f.location is not None and f.state in ANNOTATED_STATES)
+    return {"title": f"Health: {conclusion}", "summary": summary_for(report, conclusion, reasons, annotated, located)}
+
+
+class CheckRunSink(Sink):
+    name: ClassVar[str] = "checks"
+
+    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
+        self.github = github
+        self.repository = repository
+        self.skip_reason = skip_reason
+
+    @classmethod
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> CheckRunSink:
+        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
+        reason = pr_skip_reason(ctx)
+        if reason:
+            return cls(github=None, repository=None, skip_reason=reason)
+        github_client, why = connect(ctx, client)
+        return cls(github=github_client.rest if github_client else None, repository=ctx.repository, skip_reason=why)
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        reason = self.skip_reason or pr_skip_reason(ctx)
+        if reason or self.github is None or not self.repository:
+            raise SourceSkipped(reason or "no GitHub repository or credentials")
+        assert ctx.pull_request is not None
+        sha = ctx.pull_request.head_sha
+        conclusion, reasons = conclusion_for(report, ctx)
+        annotations = annotations_for(report.findings)
+        output = _output(report, conclusion, reasons, len(annotations))
+        batches = [annotations[i:i + PER_REQUEST] for i in range(0, len(annotations), PER_REQUEST)] or [[]]
+        what = (f"check run {CHECK_NAME!r} on {sha[:12]}: {conclusion}, {len(annotations)} annotation(s) in "
+                f"{len(batches)} request(s)")
+        if ctx.dry_run:
+            return [Action(sink=self.name, description=what, performed=False, target=self.repository)]
+        repo = self.github.withLazy(True).get_repo(self.repository)
+        return [self._write(repo, sha, conclusion, reasons, output, batches, what, ctx)]
+
+    def _write(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], output: dict[str, str],
+               batches: Sequence[list[dict[str, Any]]], what: str, ctx: RunContext) -> Action:
+        """Create the check run with the first batch of annotations and add the rest; on 403 (no checks
+        permission) write a commit status instead."""
+        from github import GithubException, RateLimitExceededException
+        from github.GithubObject import NotSet
+
+        from repo_automation.sinks.github.issue_content import run_link
+
+        try:
+            run = repo.create_check_run(name=CHECK_NAME, head_sha=sha, status="completed", conclusion=conclusion,
+                                        output={**output, "annotations": batches[0]},
+                                        details_url=run_link(ctx.env) or NotSet)
+        except RateLimitExceededException as e:
+            raise SourceFailed(f"check run not created: rate limited ({e.status})") from e
+        except GithubException as e:
+            if e.status != 403:
+                raise SourceFailed(f"check run not created: HTTP {e.status}") from e
+            log.info("no permission to create check runs (403): writing a commit status instead")
+            return self._status(repo, sha, conclusion, reasons, ctx)
+        try:
+            for batch in batches[1:]:
+                run.edit(output={**output, "annotations": batch})
+        except GithubException as e:
+            raise SourceFailed(f"check run {run.html_url} created, but adding annotations failed: "
+                               f"HTTP {e.status}") from e
+        return Action(sink=self.name, description=what, performed=True, target=run.html_url)
+
+    def _status(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext
+                ) -> Action:
+        from github import GithubException
+
+        from repo_automation.sinks.github.issue_content import run_link
+
+        state = "failure" if conclusion == "failure" else "success"
+        text = "; ".join(reasons) if reasons else "policy satisfied"
+        if conclusion == "neutral":
+            text = "not enforced: " + text
+        description = text if len(text) <= 140 else text[:139] + "…"
+        extra = {"target_url": link} if (link := run_link(ctx.env)) else {}
+        try:
+            repo.get_commit(sha).create_status(state=state, description=description, context=STATUS_CONTEXT,
+                                               **extra)
+        except GithubException as e:
+            raise SourceFailed(f"neither a check run nor a commit status could be written: HTTP {e.status}") from e
+        return Action(sink=self.name, description=f"commit status {STATUS_CONTEXT!r} on {sha[:12]}: {state} "
+                      "(no permission for check runs)", performed=True, target=self.repository)
+

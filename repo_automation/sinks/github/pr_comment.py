@@ -1,0 +1,168 @@
+"""One sticky pull-request comment with the health diff, edited on each push, never duplicated.
+
+The comment carries the marker `<!-- repo-automation:fingerprint=pr-health -->`; each run lists the pull
+request's comments, edits the action's marked comment when its text changed (and writes nothing when it
+did not), or creates it once. The diff is this report against the history store: the overall score against
+the previous stored run and the metrics that moved. Fork pull requests and dry runs write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Action, RunReport
+from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.fingerprint import find_fingerprint, with_marker
+from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
+from repo_automation.sinks.github.checks import conclusion_for, pr_skip_reason
+
+if TYPE_CHECKING:
+
+    from repo_automation.github.client import GitHubClient
+
+log = logging.getLogger(__name__)
+
+FINGERPRINT = "pr-health"
+MAX_CHANGES = 15
+MAX_COMMENT = 65_536
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.1f}" if abs(x) >= 0.05 else "±0"
+
+
+def _previous_overall(report: RunReport) -> float | None:
+    earlier = [p for p in report.history.trend if p.timestamp < report.generated_at and p.overall is not None]
+    return max(earlier, key=lambda p: p.timestamp).overall if earlier else None
+
+
+def render_comment(report: RunReport, ctx: RunContext) -> str:
+    """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
+    from repo_automation.sinks.github.issue_content import run_link
+
+    lines = _verdict_lines(report, ctx)
+    lines += _overall_lines(report)
+    lines += _category_lines(report)
+    lines += _moved_metric_lines(report)
+    lines += _finding_and_gate_lines(report)
+    if (link := run_link(ctx.env)) is not None:
+        lines += ["", f"[Full report]({link})"]
+    body = "\n".join(lines)
+    return with_marker(body[: MAX_COMMENT - 200], FINGERPRINT)
+
+
+def _verdict_lines(report: RunReport, ctx: RunContext) -> list[str]:
+    """The heading, the check's conclusion with its icon, and the reasons for it."""
+    from repo_automation.report.escape import escape_markdown
+
+    conclusion, reasons = conclusion_for(report, ctx)
+    icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
+    lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
+    lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
+    return lines
+
+
+def _overall_lines(report: RunReport) -> list[str]:
+    """The overall score, its grade and its change since the previous stored run (nothing when unknown)."""
+    from repo_automation.report.escape import escape_markdown
+
+    health = report.health
+    if health.overall is None:
+        return []
+    prev = _previous_overall(report)
+    diff = f" ({_signed(health.overall - prev)} since the previous run)" if prev is not None else ""
+    grade = f" — grade {escape_markdown(health.grade)}" if health.grade else ""
+    return ["", f"**Overall: {health.overall:.1f}**{grade}{diff}"]
+
+
+def _category_lines(report: RunReport) -> list[str]:
+    """A table of category scores by name; a category without inputs says so."""
+    from repo_automation.report.escape import escape_markdown
+
+    if not report.health.categories:
+        return []
+    lines = ["", "| Category | Score |", "|---|---|"]
+    for name, cat in sorted(report.health.categories.items()):
+        score = f"{cat.score:.1f}" if cat.score is not None else "n/a (missing inputs)"
+        lines.append(f"| {escape_markdown(name)} | {score} |")
+    return lines
+
+
+def _moved_metric_lines(report: RunReport) -> list[str]:
+    """A table of the metrics that changed since the previous run, largest change first, at most MAX_CHANGES."""
+    from repo_automation.report.escape import escape_code
+
+    moved = [c for c in report.history.changes if c.delta_previous not in (None, 0)]
+    moved.sort(key=lambda c: -abs(c.delta_previous or 0))
+    if not moved:
+        return []
+    return ["", "| Metric | Now | Change |", "|---|---|---|",
+            *(f"| {escape_code(c.name)} | {c.value:g} | {_signed(c.delta_previous or 0)} |"
+              for c in moved[:MAX_CHANGES])]
+
+
+def _finding_and_gate_lines(report: RunReport) -> list[str]:
+    """Finding counts by PR state (new, fixed, existing, active), then one line per failed gate."""
+    from repo_automation.report.escape import escape_code, escape_markdown
+
+    lines: list[str] = []
+    states = [f.state for f in report.findings]
+    counts = {s: states.count(s) for s in ("new", "fixed", "existing", "active") if states.count(s)}
+    if counts:
+        lines += ["", "Findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
+    failed = [g for g in report.gates if g.passed is False]
+    lines += [f"- gate {escape_code(g.name)}: {escape_markdown(g.message, max_len=200)}" for g in failed]
+    return lines
+
+
+class PrCommentSink(GitHubSink):
+    name: ClassVar[str] = "pr-comment"
+
+    @classmethod
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> PrCommentSink:
+        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
+        reason = pr_skip_reason(ctx)
+        if reason:
+            return cls(client=None, repository=None, skip_reason=reason)
+        github_client, why = connect(ctx, client)
+        return cls(client=github_client, repository=ctx.repository, skip_reason=why)
+
+    def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
+        reason = self.skip_reason or pr_skip_reason(ctx)
+        if reason or self.client is None or self.github is None or not self.repository:
+            raise SourceSkipped(reason or "no GitHub repository or credentials")
+        assert ctx.pull_request is not None
+        from github import GithubException
+
+        number = ctx.pull_request.number
+        body = render_comment(report, ctx)
+        ours = find_ours(list_json(self.client, f"/repos/{self.repository}/issues/{number}/comments", {}))
+        if ours is not None and ours.get("body") == body:
+            return []
+        what = f"{'update' if ours is not None else 'create'} the health comment on pull request #{number}"
+        if ctx.dry_run:
+            target = str(ours.get("html_url")) if ours else f"{self.repository}#{number}"
+            return [Action(sink=self.name, description=what, performed=False, target=target)]
+        issue = self.github.withLazy(True).get_repo(self.repository).get_issue(number)
+        try:
+            if ours is not None:
+                comment = issue.get_comment(int(ours["id"]))  # lazy: the PATCH is the only request
+                comment.edit(body)
+                url = comment.html_url
+            else:
+                url = issue.create_comment(body).html_url
+        except GithubException as e:
+            raise SourceFailed(f"pull request comment not written: {http_error(e)}") from e
+        return [Action(sink=self.name, description=what, performed=True, target=url)]
+
+
+def find_ours(comments: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The action's marked comment: the oldest one written by a bot (people may quote the marker)."""
+    for c in comments:
+        user = c.get("user") or {}
+        if find_fingerprint(c.get("body")) == FINGERPRINT and isinstance(user, dict) and user.get("type") == "Bot":
+            return c
+    return None

@@ -1,0 +1,186 @@
+"""Production wiring: which collectors, scanners, gates, sinks and writers a run uses.
+
+The only module that knows every plug-in. Commands select stages:
+- metrics: every collector (no scanners, no gates), scoring, reports, history;
+- maintain: the code-quality collectors, scanners, gates, issues and checks;
+- run: everything (what the action runs).
+A plug-in that cannot be built here (no token, no host configured) still appears in the report, as
+skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from repo_automation.context import RunContext
+from repo_automation.domain import Finding, Health, History, Metric
+from repo_automation.errors import SourceSkipped
+from repo_automation.pipeline import HistoryReader, Stages
+from repo_automation.stages import Collector, Gate, Scanner, Sink
+
+log = logging.getLogger(__name__)
+
+
+class _SkippedCollector(Collector):
+    """Stands in the report for a collector that could not be built; says why."""
+
+    name: ClassVar[str] = "unavailable"
+    reason: ClassVar[str] = ""
+
+    def collect(self, ctx: RunContext) -> Sequence[Metric]:
+        raise SourceSkipped(self.reason)
+
+
+def _build(name: str, factory: Callable[[RunContext], Collector], ctx: RunContext) -> Collector:
+    try:
+        return factory(ctx)
+    except SourceSkipped as e:
+        skipped: type[_SkippedCollector] = type(
+            f"Skipped_{name}", (_SkippedCollector,), {"name": name, "reason": str(e)})
+        return skipped()
+
+
+def _enabled(ctx: RunContext, source: str) -> bool:
+    return bool(ctx.config.get("tracking", "data_sources", source, "enabled", default=True))
+
+
+def _collectors(ctx: RunContext) -> list[Collector]:
+    from repo_automation.collectors.complexity import ComplexityCollector
+    from repo_automation.collectors.coverage import CoverageCollector
+    from repo_automation.collectors.database import DatabaseCollector
+    from repo_automation.collectors.git_local import GitCollector
+    from repo_automation.collectors.github import GitHubCollector
+    from repo_automation.collectors.prometheus import PrometheusCollector
+    from repo_automation.collectors.sonarqube import SonarQubeCollector
+
+    command = ctx.settings.command
+    out: list[Collector] = []
+    if command in ("run", "metrics"):
+        if _enabled(ctx, "git"):
+            out.append(_build("git", GitCollector.from_context, ctx))
+        if _enabled(ctx, "github"):
+            out.append(_build("github", GitHubCollector.from_context, ctx))
+        if _enabled(ctx, "prometheus"):  # skipped with the reason when no endpoint is configured
+            out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
+        if _enabled(ctx, "database") and ctx.config.get("tracking", "data_sources", "database", "queries"):
+            out.append(_build("database", DatabaseCollector.from_context, ctx))
+    quality = not ctx.settings.skip_quality or command == "metrics"
+    if quality:
+        # Order is precedence where two sources give one metric: the later wins, so this commit's coverage
+        # file beats SonarQube's (possibly older) analysis.
+        if _enabled(ctx, "sonarqube"):
+            out.append(_build("sonarqube", SonarQubeCollector.from_context, ctx))
+        out.append(_build("coverage", CoverageCollector.from_context, ctx))
+        out.append(_build("complexity", ComplexityCollector.from_context, ctx))
+    return out
+
+
+def _scanners(ctx: RunContext) -> list[Scanner]:
+    from repo_automation.scanners import build_scanners
+
+    if ctx.settings.command == "metrics":
+        return []
+    return build_scanners(ctx)
+
+
+def _gates(ctx: RunContext) -> list[Gate]:
+    from repo_automation.gates import build_gates
+
+    if ctx.settings.command == "metrics":
+        return []
+    return build_gates(ctx)
+
+
+def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
+    """Fold what several tools said about one advisory into one finding, then apply ignores/baseline."""
+    from repo_automation.core.policy import apply_finding_policy
+    from repo_automation.scanners import merge_findings
+
+    return apply_finding_policy(merge_findings(findings), ctx)
+
+
+def _sinks(ctx: RunContext) -> list[Sink]:
+    from repo_automation.sinks.github.base import connect
+    from repo_automation.sinks.github.checks import CheckRunSink
+    from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
+    from repo_automation.sinks.github.docs_upkeep import DocsSink
+    from repo_automation.sinks.github.issues import IssueSink
+    from repo_automation.sinks.github.pr_comment import PrCommentSink
+    from repo_automation.sinks.github.triage import TriageSink
+    from repo_automation.sinks.history import HistorySink
+    from repo_automation.sinks.pushgateway import PushgatewaySink
+    from repo_automation.sinks.slack import SlackSink
+
+    client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
+    github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
+    upkeep: list[Sink] = []
+    if ctx.settings.command in ("run", "maintain"):
+        upkeep = [DependencyUpdateSink.from_context(ctx, client=client), DocsSink.from_context(ctx, client=client)]
+    return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
+            PushgatewaySink.from_context(ctx)]
+
+
+def _notices(ctx: RunContext) -> list[str]:
+    from repo_automation.sinks.github.checks import fork_notice
+
+    notice = fork_notice(ctx)
+    return [notice] if notice else []
+
+
+def _writers(ctx: RunContext) -> list[Sink]:
+    from repo_automation.sinks.action_outputs import ActionOutputsWriter
+    from repo_automation.sinks.files import ReportFilesWriter
+    from repo_automation.sinks.sarif import SarifWriter
+
+    # The outputs writer runs last: it only names files that exist.
+    return [ReportFilesWriter.from_context(ctx), SarifWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
+
+
+def build_stages(ctx: RunContext) -> Stages:
+    """Every stage of this run. Checks what can be checked before anything runs (nothing is written)."""
+    from repo_automation.core.policy import check_policy
+
+    check_policy(ctx)
+    preflight(ctx)
+    return Stages(
+        collectors=_collectors(ctx),
+        scanners=_scanners(ctx),
+        gates=_gates(ctx),
+        sinks=_sinks(ctx),
+        writers=_writers(ctx),
+        finding_policy=_finding_policy,
+        notices=_notices(ctx),
+    )
+
+
+def history_reader(ctx: RunContext) -> HistoryReader:
+    """Compare this run with the stored history (read-only: a store that does not exist yet is empty)."""
+    from repo_automation.history import read_history
+
+    def read(metrics: Sequence[Metric], health: Health) -> History:
+        return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health,
+                            repository=ctx.repository or "")
+
+    return read
+
+
+def release(ctx: RunContext) -> None:
+    """End of run: close what the stages shared (the GitHub client saves its ETag cache here)."""
+    from repo_automation.github.client import GitHubClient
+
+    GitHubClient.release_shared(ctx)
+
+
+def preflight(ctx: RunContext) -> None:
+    """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
+    from repo_automation.history import check_store, open_store
+
+    if not ctx.settings.store_db:
+        return
+    if ctx.dry_run:
+        with open_store(ctx.settings.history_db, ctx.workspace, readonly=True):
+            pass
+    else:
+        check_store(ctx.settings.history_db, ctx.workspace)

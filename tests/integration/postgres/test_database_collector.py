@@ -1,0 +1,175 @@
+"""The database collector against the real PostgreSQL at 127.0.0.1:5432 (database `test`), one schema per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from repo_automation import config as config_mod
+from repo_automation.collectors.database import DatabaseCollector
+from repo_automation.core.rules import evaluate_rules
+from repo_automation.domain import Status
+from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
+from repo_automation.pipeline import Stages, build_report
+from repo_automation.redaction import Secret
+from tests.helpers import make_context
+from tests.postgres import PG_ADMIN, fresh_schema
+from tests.servers import free_port
+
+URL = PG_ADMIN
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    """A fresh schema with `orders` (5 rows, 3 open) and `requests` (8 rows, 2 failed), dropped after the test."""
+    with fresh_schema("ra") as name:
+        with psycopg.connect(URL, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLE {name}.orders (id serial PRIMARY KEY, status text NOT NULL, total numeric)")
+            conn.execute(f"INSERT INTO {name}.orders (status, total) VALUES ('open', 10.5), ('open', 4), ('open', 1),"
+                         " ('shipped', 20), ('shipped', 7.25)")
+            conn.execute(f"CREATE TABLE {name}.requests (id serial PRIMARY KEY, failed boolean NOT NULL)")
+            conn.execute(f"INSERT INTO {name}.requests (failed) SELECT n <= 2 FROM generate_series(1, 8) AS n")
+        yield name
+
+
+def orders(schema: str) -> int:
+    with psycopg.connect(URL, autocommit=True) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {schema}.orders").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def collector(queries: dict[str, str], **kw: Any) -> DatabaseCollector:
+    return DatabaseCollector(url=Secret(kw.pop("url", URL)), queries=queries, **kw)
+
+
+def test_catalogue_and_app_metrics_are_collected(tmp_path: Path, schema: str) -> None:
+    c = collector({"app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'",
+                   "app.open_order_value": f"SELECT sum(total) FROM {schema}.orders WHERE status = 'open'",
+                   "reliability.error_rate": f"SELECT 100.0 * avg(failed::int) FROM {schema}.requests"})
+    got = {m.name: m for m in c.collect(make_context(tmp_path))}
+    assert {k: m.value for k, m in got.items()} == {"app.open_orders": 3.0, "app.open_order_value": 15.5,
+                                                    "reliability.error_rate": 25.0}
+    assert got["reliability.error_rate"].unit == "percent" and got["app.open_orders"].source == "database"
+    assert c.notices == []
+
+
+@pytest.mark.parametrize("write", [
+    "DELETE FROM {s}.orders RETURNING 1",
+    "WITH gone AS (DELETE FROM {s}.orders RETURNING 1) SELECT count(*) FROM gone",
+    "INSERT INTO {s}.orders (status) VALUES ('x') RETURNING id",
+    "SELECT 1; DELETE FROM {s}.orders",
+    "COMMIT; DELETE FROM {s}.orders",
+])
+def test_a_query_that_writes_is_refused_and_the_others_are_kept(tmp_path: Path, schema: str, write: str) -> None:
+    c = collector({"app.write": write.format(s=schema),
+                   "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"})
+    got = c.collect(make_context(tmp_path))
+    assert [(m.name, m.value) for m in got] == [("app.open_orders", 3.0)]
+    [notice] = c.notices
+    assert notice.startswith("database query app.write: ")
+    assert "read-only transaction" in notice or "cannot insert multiple commands" in notice
+    assert orders(schema) == 5
+
+
+def test_turning_read_only_off_in_one_query_does_not_let_the_next_write(tmp_path: Path, schema: str) -> None:
+    c = collector({"app.sneaky": "SELECT set_config('default_transaction_read_only', 'off', false)",
+                   "app.write": f"DELETE FROM {schema}.orders RETURNING 1"})
+    with pytest.raises(SourceFailed) as err:
+        c.collect(make_context(tmp_path))
+    assert "app.sneaky: returned a str, not a number" in str(err.value)
+    assert "app.write: ReadOnlySqlTransaction: cannot execute DELETE in a read-only transaction" in str(err.value)
+    assert orders(schema) == 5
+
+
+def test_a_slow_query_is_cancelled_by_the_statement_timeout(tmp_path: Path, schema: str) -> None:
+    c = collector({"app.slow": "SELECT count(*) FROM pg_sleep(30)",
+                   "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"},
+                  statement_timeout_s=0.3)
+    assert [m.name for m in c.collect(make_context(tmp_path))] == ["app.open_orders"]
+    assert c.notices == ["database query app.slow: cancelled after the 0.3 s statement timeout"]
+
+
+def test_results_that_are_not_one_number(tmp_path: Path, schema: str) -> None:
+    c = collector({"app.rows": f"SELECT id FROM {schema}.orders",
+                   "app.columns": "SELECT 1, 2",
+                   "app.text": "SELECT 'many'",
+                   "app.null": f"SELECT max(total) FROM {schema}.orders WHERE status = 'none'",
+                   "app.none": f"SELECT total FROM {schema}.orders WHERE false",
+                   "app.syntax": "SELEC 1",
+                   "app.ok": "SELECT 42"})
+    got = c.collect(make_context(tmp_path))
+    assert [(m.name, m.value) for m in got] == [("app.ok", 42.0)]  # NULL and no rows: no data, not an error
+    assert c.notices == [
+        "database query app.rows: returned several rows; one row of one column is needed (aggregate, or add LIMIT 1)",
+        "database query app.columns: returned 2 columns; one number is needed",
+        "database query app.text: returned a str, not a number",
+        'database query app.syntax: SyntaxError: syntax error at or near "SELEC"',
+    ]
+
+
+def test_unknown_metric_names_stop_the_run_with_each_named(tmp_path: Path) -> None:
+    cfg = {"tracking": {"data_sources": {"database": {"queries": {
+        "app.ok": "SELECT 1", "coverage": "SELECT 1", "app.Bad-Name": "SELECT 1", "reliability.uptime": "SELECT 1"}}}}}
+    with pytest.raises(ConfigError) as err:
+        DatabaseCollector.from_context(make_context(tmp_path, config=cfg))
+    assert err.value.problems == [
+        "$.tracking.data_sources.database.queries.coverage: 'coverage' is not a catalogue metric nor an app.<name> "
+        "metric (lower case letters, digits and _ after 'app.')",
+        "$.tracking.data_sources.database.queries.app.Bad-Name: 'app.Bad-Name' is not a catalogue metric nor an "
+        "app.<name> metric (lower case letters, digits and _ after 'app.')"]
+
+
+def test_a_url_that_is_not_postgresql_is_a_usage_error_without_the_url(tmp_path: Path) -> None:
+    cfg = {"tracking": {"data_sources": {"database": {"url_env": "SHOP_DB", "queries": {"app.x": "SELECT 1"}}}}}
+    ctx = make_context(tmp_path, config=cfg, env={"SHOP_DB": "mysql://app:s3cret-pw@db/shop"})
+    with pytest.raises(UsageError, match="SHOP_DB must be a postgresql:// URL") as err:
+        DatabaseCollector.from_context(ctx)
+    assert "s3cret-pw" not in str(err.value)
+
+
+def test_nothing_to_do_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    cfg = {"tracking": {"data_sources": {"database": {"queries": {"app.x": "SELECT 1"}}}}}
+    with pytest.raises(SourceSkipped, match="APP_DATABASE_URL is not set"):
+        DatabaseCollector.from_context(make_context(tmp_path, config=cfg)).collect(make_context(tmp_path))
+    with pytest.raises(SourceSkipped, match="no queries configured"):
+        DatabaseCollector.from_context(make_context(tmp_path, env={"APP_DATABASE_URL": URL})).collect(
+            make_context(tmp_path))
+
+
+def test_an_unreachable_database_fails_without_showing_the_password(tmp_path: Path) -> None:
+    port = free_port()  # a port nobody listens on
+    c = collector({"app.x": "SELECT 1"}, url=f"postgresql://app:s3cret-pw@127.0.0.1:{port}/test")
+    with pytest.raises(SourceFailed, match="cannot connect to the database in APP_DATABASE_URL") as err:
+        c.collect(make_context(tmp_path))
+    assert "s3cret-pw" not in str(err.value)
+
+
+def test_app_metrics_can_fire_alerts_and_failures_reach_the_report(tmp_path: Path, schema: str) -> None:
+    cfg = {"tracking": {"data_sources": {"database": {"queries": {
+        "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'",
+        "app.broken": f"SELECT count(*) FROM {schema}.missing"}}}},
+        "alerts": {"warning": {"conditions": ["app.open_orders > 2"], "notification_channels": ["slack-ops"]}}}
+    ctx = make_context(tmp_path, config=cfg, env={"APP_DATABASE_URL": URL})
+    report = build_report(Stages(collectors=[DatabaseCollector.from_context(ctx)]), ctx)
+    [alert] = report.alerts
+    assert (alert.condition, dict(alert.values), alert.channels) == ("app.open_orders > 2", {"app.open_orders": 3.0},
+                                                                    ("slack-ops",))
+    assert [s.status for s in report.sources if s.name == "database"] == [Status.OK]
+    assert any(n.startswith("database query app.broken: UndefinedTable: relation") for n in report.notices)
+    assert evaluate_rules(ctx.config, {"app.open_orders": 1.0}).fired == ()
+    with pytest.raises(ConfigError) as err:
+        config_mod.from_data({"alerts": {"warning": {"conditions": ["apps.open_orders > 2", "app.Open > 2"]}}})
+    assert [p.split(": ", 1)[1].split(" (")[0].split(";")[0] for p in err.value.problems] == [
+        "column 1: unknown metric 'apps.open_orders'", "column 1: unknown metric 'app.Open'"]
+
+
+def test_without_psycopg_installed_the_collector_says_which_extra_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "psycopg", None)  # as if the extra were not installed
+    with pytest.raises(SourceFailed, match=r"needs psycopg: install repo-automation\[postgres\]"):
+        collector({"app.x": "SELECT 1"}).collect(make_context(tmp_path))
