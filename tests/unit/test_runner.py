@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from repo_automation import runner
-
 from tests.runner_files import parse_command, parse_output_file
 
 

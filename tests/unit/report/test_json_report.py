@@ -8,7 +8,6 @@ from repo_automation import config as config_mod
 from repo_automation.domain import Metric
 from repo_automation.report import json_report
 from repo_automation.report.views import alert_rules_not_evaluated
-
 from tests.reports import empty_report, rich_report
 
 

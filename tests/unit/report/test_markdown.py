@@ -14,7 +14,6 @@ from repo_automation import config as config_mod
 from repo_automation.domain import Action, GateResult, RunReport, SourceResult, Status, TrendPoint
 from repo_automation.report import markdown
 from repo_automation.report.views import PolicyView, alert_rules_not_evaluated
-
 from tests.reports import EVIL, NOW, empty_report, finding, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"

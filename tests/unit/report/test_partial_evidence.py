@@ -9,7 +9,6 @@ from repo_automation.catalogue import derive_metrics
 from repo_automation.core.scoring import score
 from repo_automation.domain import Metric, SourceResult, Status
 from repo_automation.report import json_report, markdown
-
 from tests.reports import empty_report
 
 

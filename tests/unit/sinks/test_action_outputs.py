@@ -10,10 +10,9 @@ from repo_automation.domain import Severity
 from repo_automation.errors import SourceSkipped
 from repo_automation.sinks.action_outputs import OUTPUT_NAMES, ActionOutputsWriter
 from repo_automation.sinks.files import ReportFilesWriter
-
-from tests.unit.conftest import context
 from tests.reports import empty_report, finding, rich_report
 from tests.runner_files import parse_command, parse_output_file
+from tests.unit.conftest import context
 
 
 def _writer(tmp_path: Path, env: dict[str, str], stream: io.StringIO, **settings: object) -> ActionOutputsWriter:

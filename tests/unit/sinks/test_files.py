@@ -8,9 +8,8 @@ import pytest
 from repo_automation.errors import SourceFailed
 from repo_automation.report import json_report
 from repo_automation.sinks.files import ReportFilesWriter, write_atomic
-
-from tests.unit.conftest import context
 from tests.reports import empty_report, rich_report
+from tests.unit.conftest import context
 
 
 def _write(tmp_path: Path, fmt: str, **kw: object) -> list[str]:

@@ -9,9 +9,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import github
 import pytest
 
-import github
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import raw
 from tests.fakegithub.replay import API, FIXTURES, ReplayServer, load_scenario

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
+import github
 import pytest
 import requests
 
-import github
 from tests.fakegithub import FakeGitHub, Fault
 from tests.fakegithub.clients import REPO, pygithub_for
 from tests.fakegithub.clients import raw as _raw
