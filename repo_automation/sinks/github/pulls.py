@@ -68,7 +68,8 @@ FORBIDDEN_HINT = ("; the token may not write pull requests: give the workflow `p
 
 
 def _reason(e: Exception) -> str:
-    hint = FORBIDDEN_HINT if isinstance(e, GitHubError) and e.method != "GET" and e.status == 403 else ""
+    refused = isinstance(e, GitHubError) and e.method != "GET" and e.status == 403 and not e.rate_limited
+    hint = FORBIDDEN_HINT if refused else ""
     return http_error(e) + hint
 
 

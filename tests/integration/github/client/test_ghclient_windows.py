@@ -58,8 +58,9 @@ def test_writes_use_the_same_base_url_and_are_counted(fake: ClientFakeGitHub,
     created = client.create_issue("octo-org/hello-world", title="A", body="b", labels=["bug"])
     client.comment("octo-org/hello-world", created.number, "first")
     assert created.number >= 1 and created.url.endswith(f"/issues/{created.number}")
+    base = "/api/v3/repos/octo-org/hello-world/issues"
     assert [p for p in fake.raw_paths if p.endswith(("/issues", "/comments"))] == [
-        "/api/v3/repos/octo-org/hello-world/issues", f"/api/v3/repos/octo-org/hello-world/issues/{created.number}/comments"]
+        base, f"{base}/{created.number}/comments"]
     client.close()  # the end-of-run log includes the quota the last answer reported, without asking again
     assert client.usage.rest_requests == 2 and client.usage.rest_points == 2
     assert client.usage.remaining["core"] == fake.state.rate_limit - fake.state.rate_used
