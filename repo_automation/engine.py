@@ -83,7 +83,7 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
         report = pipeline.build_report(stages, ctx, history=wiring.history_reader(ctx))
         final = pipeline.deliver(report, stages, ctx)
     finally:
-        wiring.release(ctx)
+        wiring.release(stages)
     verdict = decide(final, cfg)
     for src in final.sources:
         if src.status is not Status.OK:

@@ -46,6 +46,7 @@ class Stages:
     writers: Sequence[Sink] = ()  # files, summary, outputs: run last, on the report with actions attached
     finding_policy: Callable[[Sequence[Finding], RunContext], Sequence[Finding]] | None = None
     notices: Sequence[str] = field(default_factory=tuple)
+    closers: Sequence[Callable[[], None]] = ()  # what the stages share, closed once at the end of the run
 
 
 def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.pipeline import HistoryReader, Stages
 from repo_automation.stages import Collector, Gate, Scanner, Sink
+
+if TYPE_CHECKING:
+    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ def _enabled(ctx: RunContext, source: str) -> bool:
     return bool(ctx.config.get("tracking", "data_sources", source, "enabled", default=True))
 
 
-def _collectors(ctx: RunContext) -> list[Collector]:
+def _collectors(ctx: RunContext, github: GitHubClient | None, unavailable: str | None) -> list[Collector]:
     from repo_automation.collectors.complexity import ComplexityCollector
     from repo_automation.collectors.coverage import CoverageCollector
     from repo_automation.collectors.database import DatabaseCollector
@@ -61,7 +64,7 @@ def _collectors(ctx: RunContext) -> list[Collector]:
         if _enabled(ctx, "git"):
             out.append(_build("git", GitCollector.from_context, ctx))
         if _enabled(ctx, "github"):
-            out.append(_build("github", GitHubCollector.from_context, ctx))
+            out.append(GitHubCollector.from_context(ctx, client=github, unavailable=unavailable))
         if _enabled(ctx, "prometheus"):  # skipped with the reason when no endpoint is configured
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
         if _enabled(ctx, "database") and ctx.config.get("tracking", "data_sources", "database", "queries"):
@@ -101,8 +104,7 @@ def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Findin
     return apply_finding_policy(merge_findings(findings), ctx)
 
 
-def _sinks(ctx: RunContext) -> list[Sink]:
-    from repo_automation.sinks.github.base import connect
+def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None) -> list[Sink]:
     from repo_automation.sinks.github.checks import CheckRunSink
     from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
     from repo_automation.sinks.github.docs_upkeep import DocsSink
@@ -113,11 +115,13 @@ def _sinks(ctx: RunContext) -> list[Sink]:
     from repo_automation.sinks.pushgateway import PushgatewaySink
     from repo_automation.sinks.slack import SlackSink
 
-    client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
-    github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
+    # client None when there is no token/repository: each sink then says why it skipped (`unavailable`)
+    github = [s.from_context(ctx, client=client, unavailable=unavailable)
+              for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
     upkeep: list[Sink] = []
     if ctx.settings.command in ("run", "maintain"):
-        upkeep = [DependencyUpdateSink.from_context(ctx, client=client), DocsSink.from_context(ctx, client=client)]
+        upkeep = [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
+                  DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
     return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
             PushgatewaySink.from_context(ctx)]
 
@@ -139,19 +143,25 @@ def _writers(ctx: RunContext) -> list[Sink]:
 
 
 def build_stages(ctx: RunContext) -> Stages:
-    """Every stage of this run. Checks what can be checked before anything runs (nothing is written)."""
+    """Every stage of this run. Checks what can be checked before anything runs (nothing is written).
+
+    The run's one GitHubClient is built here and handed to the GitHub collector and every GitHub sink;
+    `release(stages)` closes it at the end of the run."""
     from repo_automation.core.policy import check_policy
+    from repo_automation.github.client import connect
 
     check_policy(ctx)
     preflight(ctx)
+    github, unavailable = connect(ctx)  # an incomplete App configuration: UsageError, nothing run
     return Stages(
-        collectors=_collectors(ctx),
+        collectors=_collectors(ctx, github, unavailable),
         scanners=_scanners(ctx),
         gates=_gates(ctx),
-        sinks=_sinks(ctx),
+        sinks=_sinks(ctx, github, unavailable),
         writers=_writers(ctx),
         finding_policy=_finding_policy,
         notices=_notices(ctx),
+        closers=(github.close,) if github is not None else (),
     )
 
 
@@ -166,11 +176,10 @@ def history_reader(ctx: RunContext) -> HistoryReader:
     return read
 
 
-def release(ctx: RunContext) -> None:
+def release(stages: Stages) -> None:
     """End of run: close what the stages shared (the GitHub client saves its ETag cache here)."""
-    from repo_automation.github.client import GitHubClient
-
-    GitHubClient.release_shared(ctx)
+    for close in stages.closers:
+        close()
 
 
 def preflight(ctx: RunContext) -> None:

@@ -248,25 +248,28 @@ def _run_minutes(run: dict[str, Any]) -> float | None:
 
 
 class GitHubCollector(Collector):
-    """Metrics from the GitHub API (3 requests). Pass `client` to share one client (and its usage) per run."""
+    """Metrics from the GitHub API (3 requests), through the run's one client (the wiring passes it).
+
+    Without a client, `unavailable` says why there is none; with neither, collect() builds a client of its
+    own from the context (a collector used on its own)."""
 
     name: ClassVar[str] = "github"
 
-    def __init__(self, *, client: GitHubClient | None = None) -> None:
+    def __init__(self, *, client: GitHubClient | None = None, unavailable: str | None = None) -> None:
         self.client = client
+        self.unavailable = unavailable
 
     @classmethod
-    def from_context(cls, ctx: RunContext) -> GitHubCollector:
-        """Production wiring. An incomplete App configuration raises UsageError here (exit status 2); no
-        credentials or no repository leaves the client unset, and collect() reports the skip reason."""
-        try:
-            return cls(client=GitHubClient.shared(ctx))
-        except SourceSkipped:
-            return cls()
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> GitHubCollector:
+        """Production wiring: the run's one client, or None and why (`unavailable`: reported as the skip)."""
+        return cls(client=client, unavailable=None if client else unavailable)
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
         if not ctx.config.get("tracking", "data_sources", "github", "enabled", default=True):
             raise SourceSkipped("disabled in the configuration (tracking.data_sources.github.enabled)")
+        if self.client is None and self.unavailable:
+            raise SourceSkipped(self.unavailable)
         client = self.client or GitHubClient.from_context(ctx)
         repository = client.repository or ctx.repository
         if not repository or "/" not in repository:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import requests
+
 from repo_automation.errors import SourceFailed, UsageError
-from repo_automation.redaction import Secret
+from repo_automation.redaction import MaskingFilter, Secret
 
 if TYPE_CHECKING:
-    import requests
-
     from repo_automation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class TokenAuth(Auth):
 
 def make_jwt(app_id: str, private_key: str, *, now: float) -> str:
     """The app's JWT: issued a minute in the past (clock skew), valid 9 minutes."""
-    import jwt  # lazily: PyJWT with cryptography
+    import jwt  # here for start-up time: PyJWT loads cryptography, and only App auth needs it
 
     payload = {"iat": int(now) - JWT_CLOCK_SKEW_S, "exp": int(now) + JWT_LIFETIME_S, "iss": str(app_id)}
     try:
@@ -86,8 +86,6 @@ class AppAuth(Auth):
             return self._token
 
     def _call(self, method: str, path: str, app_jwt: str) -> dict[str, Any]:
-        import requests
-
         url = self.api_url + path
         headers = {"Authorization": f"Bearer {app_jwt}", "Accept": "application/vnd.github+json"}
         try:
@@ -131,8 +129,6 @@ class AppAuth(Auth):
 
 def mask_in_logs(value: str) -> None:
     """A secret learnt at run time (an installation token) joins the masking filters the CLI installed."""
-    from repo_automation.redaction import MaskingFilter
-
     for handler in logging.getLogger("repo_automation").handlers:
         for f in handler.filters:
             if isinstance(f, MaskingFilter):

@@ -153,7 +153,7 @@ class RedisEtagCache(EtagCache):
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisEtagCache:
-        import redis  # lazily: optional dependency
+        import redis  # here, not at the top: an optional dependency, and only a Redis cache needs it
 
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         return cls(client, **kwargs)
@@ -162,7 +162,7 @@ class RedisEtagCache(EtagCache):
         return self.prefix + hashlib.sha256(key.encode()).hexdigest()
 
     def get(self, key: str) -> CachedResponse | None:
-        import redis
+        import redis  # the optional dependency (see from_url)
 
         try:
             raw = self._redis.get(self._key(key))
@@ -179,7 +179,7 @@ class RedisEtagCache(EtagCache):
             return None
 
     def _store(self, key: str, entry: CachedResponse) -> None:
-        import redis
+        import redis  # the optional dependency (see from_url)
 
         try:
             value = json.dumps({"etag": entry.etag, "body": entry.body, "link": entry.link})

@@ -1,8 +1,9 @@
-"""GitHubClient: the only code that talks to GitHub.
+"""GitHubClient: the one client that talks to GitHub, reads and writes, built once per run by the wiring.
 
 One session built in one place (timeouts, user agent, auth), our own retry loop (so every attempt is counted
-and Retry-After is honoured), conditional REST reads through the ETag cache, GraphQL always with variables,
-and PyGithub (`client.rest`) configured with the same base URL, timeout and retries for the sinks.
+and Retry-After is honoured), conditional REST reads through the ETag cache (single answers and paginated
+listings), GraphQL always with variables, and every write (writes.py: the typed methods the client inherits)
+through the same loop, a pause of `write_interval_s` between writes as GitHub asks of integrations.
 
 Rate limits: a secondary limit (403/429 with Retry-After) or an exhausted primary limit
 (x-ratelimit-remaining: 0, wait until x-ratelimit-reset) is waited out when the wait is at most
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,14 +24,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import requests
+
+from repo_automation import __version__
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.auth import Auth, auth_from_settings
 from repo_automation.github.cache import CachedResponse, EtagCache, MemoryEtagCache, cache_from_settings
+from repo_automation.github.writes import GitHubWrites
 
 if TYPE_CHECKING:
-    import requests
-    from github import Github
-
     from repo_automation.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -37,17 +40,39 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 SECONDARY_LIMIT_DEFAULT_WAIT_S = 60.0  # GitHub: "wait at least one minute" when no Retry-After is given
-_SHARED: list[tuple[Any, GitHubClient]] = []  # (RunContext, client) of the last few runs in this process
-_SHARED_MAX = 4
-_SHARED_LOCK = threading.Lock()
+WRITE_INTERVAL_S = 1.0  # GitHub: "wait at least one second between each" mutating request
+MAX_PAGES = 50  # 5,000 items at per_page=100: a bound on what one listing reads
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 class GitHubError(SourceFailed):
-    """A GitHub request that failed for good; `status` is the HTTP status (None: no answer)."""
+    """A GitHub request that failed for good: `status` is the HTTP status (None: no answer), `method` the
+    request's, `message` GitHub's own words and `body` its answer (when it answered), `rate_limited` when
+    the rate limit (not a permission) refused it."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, text: str, *, status: int | None = None, method: str = "GET", message: str = "",
+                 body: Any = None, rate_limited: bool = False) -> None:
+        super().__init__(text)
         self.status = status
+        self.method = method
+        self.message = message
+        self.body = body
+        self.rate_limited = rate_limited
+
+
+def http_error(e: Exception) -> str:
+    """A short reason for the report: a refused write as its HTTP status and GitHub's message, anything else
+    (a read, no answer, a rate limit) as what failed."""
+    if isinstance(e, GitHubError) and e.method in _WRITES and e.status is not None and not e.rate_limited:
+        return f"HTTP {e.status}" + (f" {e.message}" if e.message else "")
+    return f"{type(e).__name__}: {e}"
+
+
+def next_link(link: str | None) -> str | None:
+    """The rel="next" URL of a Link header, or None on the last page."""
+    m = _NEXT.search(link or "")
+    return m.group(1) if m else None
 
 
 @dataclass(slots=True)
@@ -85,10 +110,6 @@ class RestResponse:
 
 def build_session(user_agent: str | None = None) -> requests.Session:
     """The one place sessions are built: JSON media type, API version, user agent. Auth is per request."""
-    import requests
-
-    from repo_automation import __version__
-
     session = requests.Session()
     session.headers.update({
         "Accept": "application/vnd.github+json",
@@ -106,12 +127,14 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
-class GitHubClient:
+class GitHubClient(GitHubWrites):
+    """Reads (conditional GETs, listings, GraphQL) here; the typed writes come from GitHubWrites (writes.py)."""
+
     def __init__(self, *, session: requests.Session, auth: Auth | None, api_url: str = DEFAULT_API_URL,
                  graphql_url: str | None = None, cache: EtagCache | None = None, repository: str | None = None,
                  timeout_s: float = 30.0, max_retries: int = 3, backoff_s: float = 1.0, max_wait_s: float = 60.0,
-                 accepted_retries: int = 4, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time) -> None:
+                 accepted_retries: int = 4, write_interval_s: float = WRITE_INTERVAL_S,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
         self.session = session
         self.auth = auth
         self.api_url = api_url.rstrip("/")
@@ -123,10 +146,11 @@ class GitHubClient:
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.accepted_retries = accepted_retries
+        self.write_interval_s = write_interval_s
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
-        self._rest: Github | None = None
+        self._last_write: float | None = None  # when the last write was sent (clock())
         self.usage = ApiUsage()
 
     @classmethod
@@ -147,48 +171,6 @@ class GitHubClient:
             raise SourceSkipped("no GitHub credentials: set github-token (GITHUB_TOKEN) or a GitHub App id and key")
         return cls(session=session, auth=auth, api_url=api_url, graphql_url=graphql_url,
                    cache=cache_from_settings(settings), repository=ctx.repository)
-
-    @classmethod
-    def shared(cls, ctx: RunContext) -> GitHubClient:
-        """One client per run (same RunContext): one App installation token, one cache, one usage count.
-
-        Use it from the collector and the sinks alike; call `close()` once at the end of the run.
-        """
-        with _SHARED_LOCK:
-            for held_ctx, client in _SHARED:
-                if held_ctx is ctx:
-                    return client
-        client = cls.from_context(ctx)
-        with _SHARED_LOCK:
-            _SHARED.append((ctx, client))
-            del _SHARED[:-_SHARED_MAX]
-        return client
-
-    @classmethod
-    def release_shared(cls, ctx: RunContext) -> None:
-        """End of run: close this run's shared client, if one was made (saves the ETag cache, logs quota)."""
-        with _SHARED_LOCK:
-            held = [client for held_ctx, client in _SHARED if held_ctx is ctx]
-            _SHARED[:] = [(c, client) for c, client in _SHARED if c is not ctx]
-        for client in held:
-            client.close()
-
-    # -- PyGithub, for the sinks ---------------------------------------------------------------------------
-    @property
-    def rest(self) -> Github:
-        """A PyGithub client with our base URL, timeout, retries and user agent."""
-        if self._rest is None:
-            from github import Auth as GhAuth
-            from github import Github, GithubRetry
-
-            gh_auth = GhAuth.Token(self.auth.token()) if self.auth is not None else None
-            retry = GithubRetry(total=self.max_retries, backoff_factor=self.backoff_s,
-                                secondary_rate_wait=min(SECONDARY_LIMIT_DEFAULT_WAIT_S, self.max_wait_s),
-                                max_rate_limit_wait=self.max_wait_s)  # never an hour's sleep in a sink
-            self._rest = Github(auth=gh_auth, base_url=self.api_url, timeout=max(1, round(self.timeout_s)),
-                                user_agent=str(self.session.headers.get("User-Agent", "repo-automation")),
-                                retry=retry, per_page=100)
-        return self._rest
 
     # -- REST ------------------------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -217,6 +199,43 @@ class GitHubClient:
     def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         return self.get(path, params).body
 
+    def list_all(self, path: str, params: Mapping[str, str | int] | None = None, *, limit: int | None = None
+             ) -> list[dict[str, Any]]:
+        """Every item of a paginated listing (per_page=100, following Link rel="next"), at most `limit`; each
+        page is a conditional GET, so an unchanged listing reads for free."""
+        out: list[dict[str, Any]] = []
+        resp = self.get(path, {"per_page": 100, **(params or {})})
+        for _ in range(MAX_PAGES):
+            out.extend(x for x in (resp.body or []) if isinstance(x, dict))
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+            url = next_link(resp.link)
+            if url is None:
+                break
+            resp = self.get(url)
+        return out
+
+    # -- writes (the typed methods are in writes.py) --------------------------------------------------------
+    def send(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
+        """One write through the request loop, at least `write_interval_s` after the previous one."""
+        self._space_writes()
+        resp = self._send(method, self.url(path), json=dict(body), headers={}, graphql=False)
+        self._raise_for_status(method, path, resp)
+        try:
+            return resp.json() if resp.content else None
+        except ValueError as e:
+            raise GitHubError(f"{method} {path}: the answer is not JSON", status=resp.status_code,
+                              method=method) from e
+
+    def _space_writes(self) -> None:
+        with self._lock:
+            now = self._clock()
+            due = now if self._last_write is None else self._last_write + self.write_interval_s
+            wait = min(max(0.0, due - now), self.write_interval_s)  # bounded even if the clock steps back
+            self._last_write = now + wait
+        if wait > 0:
+            self._sleep(wait)
+
     # -- GraphQL ---------------------------------------------------------------------------------------------
     def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Run one GraphQL document with variables; GraphQL errors fail with their messages."""
@@ -242,8 +261,6 @@ class GitHubClient:
     # -- the request loop ------------------------------------------------------------------------------------
     def _send(self, method: str, url: str, *, headers: dict[str, str], graphql: bool,
               params: dict[str, Any] | None = None, json: Any = None) -> requests.Response:
-        import requests
-
         attempts = accepted = limited = 0
         what = "GraphQL" if graphql else f"{method} {url.removeprefix(self.api_url)}"
         while True:
@@ -256,16 +273,17 @@ class GitHubClient:
                 self._count(graphql, None)
                 attempts += 1
                 if attempts > self.max_retries:
-                    raise GitHubError(f"{what}: no answer after {attempts} attempts ({type(e).__name__})") from e
+                    raise GitHubError(f"{what}: no answer after {attempts} attempts ({type(e).__name__})",
+                                      method=method) from e
                 self._wait(self._backoff(attempts), f"{what}: {type(e).__name__}")
                 continue
             self._count(graphql, resp)
-            delay = self._rate_limit_delay(resp, what, graphql)
+            delay = self._rate_limit_delay(resp, method, what, graphql)
             if delay is not None:
                 limited += 1
                 if limited > self.max_retries:
                     raise GitHubError(f"{what}: still rate limited after {limited - 1} waits; try again later",
-                                      status=resp.status_code)
+                                      status=resp.status_code, method=method, rate_limited=True)
             elif resp.status_code >= 500 and resp.status_code != 501:  # 501 Not Implemented is not transient
                 attempts += 1
                 if attempts > self.max_retries:
@@ -275,7 +293,7 @@ class GitHubClient:
                 accepted += 1
                 if accepted > self.accepted_retries:
                     raise GitHubError(f"{what}: GitHub is still computing the statistics (202 after "
-                                      f"{accepted} attempts); try again later", status=202)
+                                      f"{accepted} attempts); try again later", status=202, method=method)
                 delay = self._backoff(accepted)
             if delay is None:
                 return resp
@@ -312,7 +330,7 @@ class GitHubClient:
             self.usage.waited_s += seconds
         self._sleep(seconds)
 
-    def _rate_limit_delay(self, resp: requests.Response, what: str, graphql: bool) -> float | None:
+    def _rate_limit_delay(self, resp: requests.Response, method: str, what: str, graphql: bool) -> float | None:
         """Seconds to wait for a rate limit (None: not rate limited); fails when the wait is too long."""
         graphql_limited = graphql and resp.status_code == 200 and b'"RATE_LIMITED"' in resp.content
         if resp.status_code not in (403, 429) and not graphql_limited:
@@ -333,7 +351,8 @@ class GitHubClient:
         if delay > self.max_wait_s:
             when = datetime.fromtimestamp(self._clock() + delay, UTC).strftime("%H:%M:%S UTC")
             raise GitHubError(f"{what}: {kind}; it resets at {when} ({delay:.0f}s, longer than the "
-                              f"{self.max_wait_s:.0f}s we wait)", status=resp.status_code)
+                              f"{self.max_wait_s:.0f}s we wait)", status=resp.status_code, method=method,
+                              rate_limited=True)
         return delay
 
     def _raise_for_status(self, method: str, path: str, resp: requests.Response) -> None:
@@ -343,24 +362,31 @@ class GitHubClient:
             body = resp.json()
             message = str(body.get("message", "")) if isinstance(body, dict) else ""
         except ValueError:
-            message = resp.text[:200]
+            body, message = None, resp.text[:200]
         hint = {401: " (the token was rejected)", 404: " (not found, or the token cannot see it)"}.get(
             resp.status_code, "")
-        raise GitHubError(f"{method} {path}: {resp.status_code} {message}{hint}".rstrip(), status=resp.status_code)
+        raise GitHubError(f"{method} {path}: {resp.status_code} {message}{hint}".rstrip(), status=resp.status_code,
+                          method=method, message=message, body=body)
 
     # -- end of run ------------------------------------------------------------------------------------------
     def close(self) -> None:
-        """Persist the ETag cache and log what the run cost and the quota left."""
+        """End of run (the wiring calls it): persist the ETag cache, log what the run cost and the quota left,
+        close the session."""
         self.cache.flush()
         self.log_usage()
+        self.session.close()
 
     def log_usage(self) -> None:
         u = self.usage
-        if self._rest is not None:  # what PyGithub (the sinks) last saw; read without a request
-            remaining, limit = self._rest.requester.rate_limiting
-            if limit >= 0:
-                with self._lock:
-                    u.remaining["core"] = min(remaining, u.remaining.get("core", remaining))
         log.info("GitHub API: %s requests, %s REST points (%s answered 304), %s GraphQL points; remaining %s",
                  u.requests, u.rest_points, u.not_modified, u.graphql_points,
                  ", ".join(f"{k}={v}" for k, v in sorted(u.remaining.items())) or "unknown")
+
+
+def connect(ctx: RunContext) -> tuple[GitHubClient | None, str | None]:
+    """The run's one client (the wiring builds it and hands it to every GitHub stage), or None and why there
+    is none (no repository, no credentials). An incomplete App configuration raises UsageError (exit 2)."""
+    try:
+        return GitHubClient.from_context(ctx), None
+    except SourceSkipped as e:
+        return None, str(e)

@@ -1,12 +1,27 @@
-"""Clients aimed at the fake: PyGithub (without its write throttling) and raw requests."""
+"""Clients aimed at the fake: our GitHubClient (fast retries, no pause between writes), PyGithub (without its
+write throttling: the naive walk and the fake's own tests) and raw requests."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from repo_automation.github.auth import TokenAuth
+from repo_automation.github.cache import MemoryEtagCache
+from repo_automation.github.client import GitHubClient, build_session
+from repo_automation.redaction import Secret
 from tests.fakegithub.server import FakeGitHub
 
 REPO = "octo-org/hello-world"  # the repository the `fake_github` fixture creates
+
+
+def client_for(server: FakeGitHub, **kw: Any) -> GitHubClient:
+    """A GitHubClient aimed at the fake with an in-memory ETag cache, short bounded retries and no pause
+    between writes; keyword arguments override."""
+    options: dict[str, Any] = {"session": build_session(), "auth": TokenAuth(Secret(server.token)),
+                               "api_url": server.url, "cache": MemoryEtagCache(), "repository": REPO,
+                               "timeout_s": 5.0, "backoff_s": 0.05, "max_wait_s": 5.0, "write_interval_s": 0.0}
+    options.update(kw)
+    return GitHubClient(**options)
 
 
 def pygithub_for(server: FakeGitHub, **kw: Any) -> Any:

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
-from repo_automation.errors import SourceFailed, SourceSkipped
-from repo_automation.sinks.github.base import connect
-from repo_automation.stages import Sink
-
-if TYPE_CHECKING:
-    from github import Github
-    from github.Repository import Repository
-
-    from repo_automation.github.client import GitHubClient
+from repo_automation.errors import SourceFailed
+from repo_automation.github.client import GitHubClient, GitHubError, http_error
+from repo_automation.report.escape import escape_markdown
+from repo_automation.sinks.github.base import GitHubSink
+from repo_automation.sinks.github.issue_content import run_link
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +73,6 @@ def annotations_for(findings: Sequence[Finding]) -> list[dict[str, Any]]:
 
 
 def summary_for(report: RunReport, conclusion: str, reasons: Sequence[str], annotated: int, total: int) -> str:
-    from repo_automation.report.escape import escape_markdown
-
     lines = [f"**{conclusion}**" + (f" — {escape_markdown(report.health.grade)}" if report.health.grade else "")]
     if report.health.overall is not None:
         lines.append(f"Health score: {report.health.overall:.1f}")
@@ -94,27 +88,20 @@ def _output(report: RunReport, conclusion: str, reasons: Sequence[str], annotate
     return {"title": f"Health: {conclusion}", "summary": summary_for(report, conclusion, reasons, annotated, located)}
 
 
-class CheckRunSink(Sink):
+class CheckRunSink(GitHubSink):
     name: ClassVar[str] = "checks"
 
-    def __init__(self, *, github: Github | None, repository: str | None, skip_reason: str | None = None) -> None:
-        self.github = github
-        self.repository = repository
-        self.skip_reason = skip_reason
-
     @classmethod
-    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> CheckRunSink:
-        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> CheckRunSink:
+        """Production wiring: the run's one client, or None and why (`unavailable`)."""
         reason = pr_skip_reason(ctx)
         if reason:
-            return cls(github=None, repository=None, skip_reason=reason)
-        github_client, why = connect(ctx, client)
-        return cls(github=github_client.rest if github_client else None, repository=ctx.repository, skip_reason=why)
+            return cls(client=None, repository=None, skip_reason=reason)
+        return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        reason = self.skip_reason or pr_skip_reason(ctx)
-        if reason or self.github is None or not self.repository:
-            raise SourceSkipped(reason or "no GitHub repository or credentials")
+        self.connected(pr_skip_reason(ctx))
         assert ctx.pull_request is not None
         sha = ctx.pull_request.head_sha
         conclusion, reasons = conclusion_for(report, ctx)
@@ -125,54 +112,42 @@ class CheckRunSink(Sink):
                 f"{len(batches)} request(s)")
         if ctx.dry_run:
             return [Action(sink=self.name, description=what, performed=False, target=self.repository)]
-        repo = self.github.withLazy(True).get_repo(self.repository)
-        return [self._write(repo, sha, conclusion, reasons, output, batches, what, ctx)]
+        return [self._write(sha, conclusion, reasons, output, batches, what, ctx)]
 
-    def _write(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], output: dict[str, str],
+    def _write(self, sha: str, conclusion: str, reasons: Sequence[str], output: dict[str, str],
                batches: Sequence[list[dict[str, Any]]], what: str, ctx: RunContext) -> Action:
         """Create the check run with the first batch of annotations and add the rest; on 403 (no checks
         permission) write a commit status instead."""
-        from github import GithubException, RateLimitExceededException
-        from github.GithubObject import NotSet
-
-        from repo_automation.sinks.github.issue_content import run_link
-
+        client, repository = self.connected()
         try:
-            run = repo.create_check_run(name=CHECK_NAME, head_sha=sha, status="completed", conclusion=conclusion,
-                                        output={**output, "annotations": batches[0]},
-                                        details_url=run_link(ctx.env) or NotSet)
-        except RateLimitExceededException as e:
-            raise SourceFailed(f"check run not created: rate limited ({e.status})") from e
-        except GithubException as e:
+            run = client.create_check_run(repository, name=CHECK_NAME, head_sha=sha, conclusion=conclusion,
+                                          output={**output, "annotations": batches[0]}, details_url=run_link(ctx.env))
+        except GitHubError as e:
+            if e.rate_limited:
+                raise SourceFailed(f"check run not created: rate limited ({e.status})") from e
             if e.status != 403:
-                raise SourceFailed(f"check run not created: HTTP {e.status}") from e
+                raise SourceFailed(f"check run not created: {http_error(e)}") from e
             log.info("no permission to create check runs (403): writing a commit status instead")
-            return self._status(repo, sha, conclusion, reasons, ctx)
+            return self._status(sha, conclusion, reasons, ctx)
         try:
             for batch in batches[1:]:
-                run.edit(output={**output, "annotations": batch})
-        except GithubException as e:
-            raise SourceFailed(f"check run {run.html_url} created, but adding annotations failed: "
-                               f"HTTP {e.status}") from e
-        return Action(sink=self.name, description=what, performed=True, target=run.html_url)
+                client.update_check_run(repository, run.id, output={**output, "annotations": batch})
+        except GitHubError as e:
+            raise SourceFailed(f"check run {run.url} created, but adding annotations failed: "
+                               f"{http_error(e)}") from e
+        return Action(sink=self.name, description=what, performed=True, target=run.url)
 
-    def _status(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext
-                ) -> Action:
-        from github import GithubException
-
-        from repo_automation.sinks.github.issue_content import run_link
-
+    def _status(self, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext) -> Action:
+        client, repository = self.connected()
         state = "failure" if conclusion == "failure" else "success"
         text = "; ".join(reasons) if reasons else "policy satisfied"
         if conclusion == "neutral":
             text = "not enforced: " + text
         description = text if len(text) <= 140 else text[:139] + "…"
-        extra = {"target_url": link} if (link := run_link(ctx.env)) else {}
         try:
-            repo.get_commit(sha).create_status(state=state, description=description, context=STATUS_CONTEXT,
-                                               **extra)
-        except GithubException as e:
-            raise SourceFailed(f"neither a check run nor a commit status could be written: HTTP {e.status}") from e
+            client.create_commit_status(repository, sha, state=state, description=description,
+                                        context=STATUS_CONTEXT, target_url=run_link(ctx.env))
+        except GitHubError as e:
+            raise SourceFailed(f"neither a check run nor a commit status could be written: {http_error(e)}") from e
         return Action(sink=self.name, description=f"commit status {STATUS_CONTEXT!r} on {sha[:12]}: {state} "
                       "(no permission for check runs)", performed=True, target=self.repository)
-

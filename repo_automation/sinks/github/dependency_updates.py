@@ -11,22 +11,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.maintenance.changes import other_branch
+from repo_automation.maintenance.deps_plan import (
+    DEPS_BRANCH,
+    MergePolicy,
+    Update,
+    change_for,
+    plan_updates,
+    stale_pulls,
+)
 from repo_automation.maintenance.manifests import Manifests, Pin, Unpinned, find_manifests, parse_manifest
-from repo_automation.stages import Sink
-
-if TYPE_CHECKING:
-    from github import Github
-
-    from repo_automation.github.client import GitHubClient
-    from repo_automation.maintenance.deps_plan import Update
-    from repo_automation.package_index import PackageIndex, Release
-    from repo_automation.sinks.github.pulls import PullRequestPublisher
+from repo_automation.package_index import PackageIndex, Release
+from repo_automation.sinks.github.base import GitHubSink
+from repo_automation.sinks.github.pulls import PullRequestPublisher
 
 log = logging.getLogger(__name__)
 
@@ -58,28 +61,23 @@ def _unpinned_note(unpinned: Sequence[Unpinned]) -> Action | None:
                   description=f"{len(unpinned)} requirement(s) not updated: {shown}{more}")
 
 
-class DependencyUpdateSink(Sink):
+class DependencyUpdateSink(GitHubSink):
     name: ClassVar[str] = "dependency-updates"
 
     def __init__(self, *, client: GitHubClient | None, repository: str | None, index: PackageIndex | None,
-                 section: Mapping[str, Any], manifests: Sequence[str] = (), github: Github | None = None,
-                 skip_reason: str | None = None) -> None:
-        """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes, `index`
-        lists versions; `manifests` are repo-relative paths (empty: found in the workspace at delivery)."""
-        self.client = client
-        self.github = github if github is not None or client is None else client.rest
-        self.repository = repository
+                 section: Mapping[str, Any], manifests: Sequence[str] = (), skip_reason: str | None = None) -> None:
+        """`client` reads and writes, `index` lists versions; `manifests` are repo-relative paths (empty: found
+        in the workspace at delivery)."""
+        super().__init__(client=client, repository=repository, skip_reason=skip_reason)
         self.index = index
         self.section = section
         self.manifests = tuple(manifests)
-        self.skip_reason = skip_reason
 
     @classmethod
-    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> DependencyUpdateSink:
-        """Production wiring. Configured requirements_files must exist (ConfigError: exit 2, nothing run)."""
-        from repo_automation.package_index import PackageIndex
-        from repo_automation.sinks.github.base import connect
-
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> DependencyUpdateSink:
+        """Production wiring: the run's one client, or None and why (`unavailable`). Configured
+        requirements_files must exist (ConfigError: exit 2, nothing run)."""
         section = ctx.config.get(*SECTION, default={}) or {}
         if ctx.settings.skip_deps:
             return cls(client=None, repository=None, index=None, section=section, skip_reason="skip-deps is set")
@@ -88,9 +86,8 @@ class DependencyUpdateSink(Sink):
                        skip_reason="automation.dependency_updates.enabled is false")
         configured = list(section.get("requirements_files") or [])
         manifests = find_manifests(ctx.workspace, configured) if configured else []
-        github_client, why = connect(ctx, client)
-        return cls(client=github_client, repository=ctx.repository, index=PackageIndex.from_context(ctx),
-                   section=section, manifests=manifests, skip_reason=why)
+        return cls(client=client, repository=ctx.repository, index=PackageIndex.from_context(ctx),
+                   section=section, manifests=manifests, skip_reason=None if client else unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         self._skip_unless_applicable(ctx)
@@ -104,8 +101,7 @@ class DependencyUpdateSink(Sink):
 
     def _skip_unless_applicable(self, ctx: RunContext) -> None:
         """SourceSkipped unless this run can and should propose updates (credentials, index, default branch)."""
-        if self.skip_reason or self.client is None or self.github is None or not self.repository:
-            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        self.connected()
         if self.index is None:
             raise SourceSkipped("no package index configured")
         if ctx.pull_request is not None:
@@ -127,8 +123,6 @@ class DependencyUpdateSink(Sink):
     @staticmethod
     def _plan(pins: Sequence[Pin], releases: Mapping[str, Sequence[Release]], report: RunReport) -> list[Update]:
         """Every update the index offers, security updates first (they get the run's pull requests first)."""
-        from repo_automation.maintenance.deps_plan import plan_updates
-
         updates = plan_updates(pins, releases, report.findings)
         updates.sort(key=lambda u: (not u.advisories, u.key))
         return updates
@@ -136,8 +130,6 @@ class DependencyUpdateSink(Sink):
     def _publish(self, batch: Sequence[Update], pins: Sequence[Pin],
                  dry_run: bool) -> tuple[list[Action], list[str]]:
         """Publish this run's updates, then close the open update PRs they (or the default branch) supersede."""
-        from repo_automation.maintenance.deps_plan import MergePolicy, change_for
-
         policy = MergePolicy.from_config(self.section)
         changes = [change_for(u, policy) for u in batch]
         publisher = self._publisher()
@@ -147,12 +139,8 @@ class DependencyUpdateSink(Sink):
         return actions, failures
 
     def _publisher(self) -> PullRequestPublisher:
-        from repo_automation.sinks.github.pulls import PullRequestPublisher
-
-        # checked by _skip_unless_applicable
-        assert self.client is not None and self.github is not None and self.repository
-        return PullRequestPublisher(client=self.client, github=self.github, repository=self.repository,
-                                    sink=self.name)
+        client, repository = self.connected()
+        return PullRequestPublisher(client=client, repository=repository, sink=self.name)
 
     def _notes(self, unpinned: Sequence[Unpinned], problems: Sequence[str], planned: int) -> list[Action]:
         """What was not done, and why: requirements left as they are, index problems, updates left for later."""
@@ -180,17 +168,12 @@ class DependencyUpdateSink(Sink):
     def _close_stale(publisher: PullRequestPublisher, pins: Sequence[Pin], updates: Sequence[Update],
                      failures: list[str], dry_run: bool) -> list[Action]:
         """Close open update PRs that a newer proposal supersedes or that the default branch has caught up with."""
-        from github import GithubException
-
-        from repo_automation.maintenance.deps_plan import DEPS_BRANCH, stale_pulls
-        from repo_automation.sinks.github.base import http_error
-
         open_pulls = publisher.open_pulls(DEPS_BRANCH)
         out = []
         for branch, comment in stale_pulls(open_pulls, pins, updates):
             try:
                 out.append(publisher.close(open_pulls[branch], comment, dry_run=dry_run))
-            except GithubException as e:
+            except GitHubError as e:
                 failures.append(f"close #{open_pulls[branch].number}: {http_error(e)}")
         return out
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.client import GitHubClient
 from repo_automation.github.fingerprint import with_marker
 from repo_automation.maintenance.changes import BRANCH_PREFIX, Change, FileEdit, other_branch
-from repo_automation.stages import Sink
-
-if TYPE_CHECKING:
-    from github import Github
-
-    from repo_automation.github.client import GitHubClient
+from repo_automation.maintenance.docs import (
+    badge_markdown,
+    read_entries,
+    render_unreleased,
+    with_badge,
+    with_unreleased,
+)
+from repo_automation.report.escape import escape_code
+from repo_automation.sinks.github.base import GitHubSink
+from repo_automation.sinks.github.pulls import PullRequestPublisher
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +37,19 @@ README = "README.md"
 CHANGELOG = "CHANGELOG.md"
 
 
-class DocsSink(Sink):
+class DocsSink(GitHubSink):
     name: ClassVar[str] = "docs"
 
     def __init__(self, *, client: GitHubClient | None, repository: str | None, badges: bool = True,
-                 changelog: bool = False, github: Github | None = None, skip_reason: str | None = None) -> None:
-        self.client = client
-        self.github = github if github is not None or client is None else client.rest
-        self.repository = repository
+                 changelog: bool = False, skip_reason: str | None = None) -> None:
+        super().__init__(client=client, repository=repository, skip_reason=skip_reason)
         self.badges = badges
         self.changelog = changelog
-        self.skip_reason = skip_reason
 
     @classmethod
-    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> DocsSink:
-        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
-        from repo_automation.sinks.github.base import connect
-
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> DocsSink:
+        """Production wiring: the run's one client, or None and why (`unavailable`)."""
         badges = bool(ctx.config.get("automation", "docs", "badges", default=True))
         changelog = bool(ctx.config.get("automation", "docs", "changelog", default=False))
         if ctx.settings.skip_docs:
@@ -56,18 +57,15 @@ class DocsSink(Sink):
         if not badges and not changelog:
             return cls(client=None, repository=None,
                        skip_reason="automation.docs.badges and automation.docs.changelog are both false")
-        github_client, why = connect(ctx, client)
-        return cls(client=github_client, repository=ctx.repository, badges=badges, changelog=changelog,
-                   skip_reason=why)
+        return cls(client=client, repository=ctx.repository, badges=badges, changelog=changelog,
+                   skip_reason=None if client else unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        if self.skip_reason or self.client is None or self.github is None or not self.repository:
-            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        client, repository = self.connected()
         if ctx.pull_request is not None:
             raise SourceSkipped("docs follow the default branch, not a pull request")
         if (branch := other_branch(ctx.event, ctx.ref)) is not None:
             raise SourceSkipped(f"docs follow the default branch; this run is on {branch!r}")
-        from repo_automation.sinks.github.pulls import PullRequestPublisher
 
         edits, notes, summary = self._edits(report, ctx)
         if not edits:
@@ -77,22 +75,13 @@ class DocsSink(Sink):
         change = Change(kind="docs", branch=DOCS_BRANCH, title=TITLE, body=body, edits=tuple(edits), merge=False,
                         merge_reason="docs are reviewed by a person", declined_when_closed=False,
                         labels=("documentation",))
-        publisher = PullRequestPublisher(client=self.client, github=self.github, repository=self.repository,
-                                         sink=self.name)
+        publisher = PullRequestPublisher(client=client, repository=repository, sink=self.name)
         actions, failures = publisher.publish([change], dry_run=ctx.dry_run)
         if failures:
             raise SourceFailed("docs pull request failed: " + "; ".join(failures))
         return actions + notes
 
     def _edits(self, report: RunReport, ctx: RunContext) -> tuple[list[FileEdit], list[Action], list[str]]:
-        from repo_automation.maintenance.docs import (
-            badge_markdown,
-            read_entries,
-            render_unreleased,
-            with_badge,
-            with_unreleased,
-        )
-
         edits: list[FileEdit] = []
         notes: list[Action] = []
         summary: list[str] = []
@@ -116,8 +105,6 @@ class DocsSink(Sink):
                 section = render_unreleased(entries)
                 edits.append(FileEdit(path=CHANGELOG, transform=lambda text: with_unreleased(text, section),
                                       message="docs: update the Unreleased section of the changelog"))
-                from repo_automation.report.escape import escape_code
-
                 since = f"since {escape_code(tag)}" if tag else "(no tag yet: the whole history)"
                 summary.append(f"- {CHANGELOG}: {len(entries)} change(s) {since}")
         return edits, notes, summary

@@ -21,8 +21,8 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Alert, Finding, GateResult, RunReport, Status
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
-from repo_automation.sinks.github.issues import OWNED_LABEL, DesiredIssue
 
+OWNED_LABEL = "repo-automation"
 MAX_BODY = 65_536
 MAX_TITLE = 256
 ISSUE_STATES = frozenset({"active", "new", "existing"})
@@ -30,6 +30,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URL = re.compile(r"https://[^\s<>\"'`()\[\]]+")
 FOOTER = ("_Managed by repo-automation: updated on each run, closed when the problem is gone, reopened if it "
           "returns. Close it as \u201cnot planned\u201d to stop tracking it._")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredIssue:
+    fingerprint: str
+    title: str
+    body: str  # already escaped and marked
+    labels: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,8 +5,8 @@ and failed gate — see issue_content.py) with the action's existing issues, mat
 marker in their bodies, and returns the operations: create, update (only when title, body or labels
 changed), close with a comment (the problem is gone), reopen with a comment (it came back), and close
 duplicates. The sink lists the action's issues once (by its label, state=all, paginated), applies the plan
-through PyGithub, and — because a POST retried after a gateway error may have created an issue twice — after
-any creation lists once more and closes extra copies. In a dry run it only reads.
+through the run's GitHubClient, and — because a POST retried after a gateway error may have created an issue
+twice — after any creation lists once more and closes extra copies. In a dry run it only reads.
 """
 
 from __future__ import annotations
@@ -15,35 +15,28 @@ import enum
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint
-from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
-
-if TYPE_CHECKING:
-    from github.Repository import Repository
-
-    from repo_automation.github.client import GitHubClient
-    from repo_automation.sinks.github.issue_content import IssuePlanInput
+from repo_automation.sinks.github.base import GitHubSink
+from repo_automation.sinks.github.issue_content import (
+    OWNED_LABEL,
+    DesiredIssue,
+    IssuePlanInput,
+    desired_issues,
+    run_link,
+)
 
 log = logging.getLogger(__name__)
 
-OWNED_LABEL = "repo-automation"
 # GitHub's secondary limits allow about 80 content-creating requests a minute and 500 an hour: a first run on a
 # repository with hundreds of findings creates the worst 30 issues and leaves the rest to the next runs.
 CREATES_PER_RUN = 30
 LABEL_COLORS = {"security": "d73a4a", OWNED_LABEL: "5319e7"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DesiredIssue:
-    fingerprint: str
-    title: str
-    body: str  # already escaped and marked (issue_content.py)
-    labels: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,8 +159,6 @@ def _other_branch(ctx: RunContext) -> str | None:
 
 def _plan(wanted: IssuePlanInput, existing: Sequence[ExistingIssue], ctx: RunContext) -> list[IssueOp]:
     """The sync plan, with closing and reopening comments that name the run's commit and link it."""
-    from repo_automation.sinks.github.issue_content import run_link
-
     link = run_link(ctx.env)
     at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
     more = f" ([run]({link}))" if link else ""
@@ -193,31 +184,27 @@ class IssueSink(GitHubSink):
     name: ClassVar[str] = "issues"
 
     @classmethod
-    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> IssueSink:
-        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> IssueSink:
+        """Production wiring: the run's one client, or None and why (`unavailable`)."""
         if not ctx.settings.create_issues:
             return cls(client=None, repository=None, skip_reason="issues are off (set create-issues: true)")
-        github_client, why = connect(ctx, client)
-        return cls(client=github_client, repository=ctx.repository, skip_reason=why)
+        return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         self._require_default_branch_run(ctx)
-        assert self.github is not None and self.repository is not None
-        from repo_automation.sinks.github.issue_content import desired_issues
-
         wanted = desired_issues(report, ctx)
-        repo = self.github.withLazy(True).get_repo(self.repository)
         ops, actions = _cap_creates(_plan(wanted, self._list(), ctx))
         failures: list[str] = []
         labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
-        actions += self._ensure_labels(repo, labels, failures, dry_run=ctx.dry_run)
+        actions += self._ensure_labels(labels, failures, dry_run=ctx.dry_run)
         if ctx.dry_run:
             if failures:
                 raise SourceFailed(f"dry run: {'; '.join(failures)}")
             return actions + [Action(sink=self.name, description=op.describe(), performed=False,
                                      target=self._target(op)) for op in ops]
-        actions += self._apply(repo, ops, failures)
-        actions += self._close_duplicates(repo, wanted, ops, failures)
+        actions += self._apply(ops, failures)
+        actions += self._close_duplicates(wanted, ops, failures)
         if failures:
             done = "; ".join(a.description for a in actions) or "nothing"
             raise SourceFailed(f"{len(failures)} issue operation(s) failed: {'; '.join(failures)} (done: {done})")
@@ -225,40 +212,36 @@ class IssueSink(GitHubSink):
 
     def _require_default_branch_run(self, ctx: RunContext) -> None:
         """SourceSkipped unless issues are on, connected, and this run is on the default branch."""
-        if self.skip_reason or self.client is None or self.github is None or not self.repository:
-            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        self.connected()
         if ctx.pull_request is not None:
             raise SourceSkipped("issues follow the default branch; a pull request gets a check run and a comment")
         if (branch := _other_branch(ctx)) is not None:
             raise SourceSkipped(f"issues follow the default branch; this run is on {branch!r}")
 
-    def _close_duplicates(self, repo: Repository, wanted: IssuePlanInput, ops: Sequence[IssueOp],
-                          failures: list[str]) -> list[Action]:
+    def _close_duplicates(self, wanted: IssuePlanInput, ops: Sequence[IssueOp], failures: list[str]
+                          ) -> list[Action]:
         """After any creation, list again and close extra copies: a retried POST may have created two."""
         if not any(op.kind is OpKind.CREATE for op in ops):
             return []
         dups = [op for op in plan_issue_sync(wanted.desired, self._list()) if op.kind is OpKind.CLOSE_DUPLICATE]
-        return self._apply(repo, dups, failures)
+        return self._apply(dups, failures)
 
     def _list(self) -> list[ExistingIssue]:
         """The action's issues, open and closed: one conditional listing by the action's label."""
-        assert self.client is not None
-        items = list_json(self.client, f"/repos/{self.repository}/issues", {"state": "all", "labels": OWNED_LABEL})
+        client, repository = self.connected()
+        items = client.list_all(f"/repos/{repository}/issues", {"state": "all", "labels": OWNED_LABEL})
         return [existing_from_json(i) for i in items if "pull_request" not in i]
 
     def _target(self, op: IssueOp) -> str | None:
         return f"{self.repository}#{op.number}" if op.number is not None else self.repository
 
-    def _ensure_labels(self, repo: Repository, names: Sequence[str], failures: list[str], *, dry_run: bool
-                       ) -> list[Action]:
+    def _ensure_labels(self, names: Sequence[str], failures: list[str], *, dry_run: bool) -> list[Action]:
         """Create the labels the operations need and the repository lacks (a dry run only says so)."""
         if not names:
             return []
-        from github import GithubException
-
-        assert self.client is not None
+        client, repository = self.connected()
         try:
-            listed = list_json(self.client, f"/repos/{self.repository}/labels", {})
+            listed = client.list_all(f"/repos/{repository}/labels")
         except SourceFailed as e:
             failures.append(f"list labels: {e}")
             return []
@@ -267,8 +250,8 @@ class IssueSink(GitHubSink):
         for name in (n for n in names if n.lower() not in have):
             if not dry_run:
                 try:
-                    repo.create_label(name, LABEL_COLORS.get(name.lower(), "ededed"))
-                except GithubException as e:
+                    client.create_label(repository, name, LABEL_COLORS.get(name.lower(), "ededed"))
+                except GitHubError as e:
                     if e.status != 422:  # 422 already_exists: someone made it meanwhile, which is fine
                         failures.append(f"create label {name!r}: {http_error(e)}")
                     continue
@@ -276,11 +259,11 @@ class IssueSink(GitHubSink):
                               target=self.repository))
         return out
 
-    def _apply(self, repo: Repository, ops: Sequence[IssueOp], failures: list[str]) -> list[Action]:
+    def _apply(self, ops: Sequence[IssueOp], failures: list[str]) -> list[Action]:
         out = []
         for op in ops:
             try:
-                url = self._apply_one(repo, op)
+                url = self._apply_one(op)
             except Exception as e:  # noqa: BLE001 — one failed operation must not stop the others
                 log.warning("issue operation failed: %s: %s", op.describe(), http_error(e))
                 failures.append(f"{op.describe()}: {http_error(e)}")
@@ -288,22 +271,23 @@ class IssueSink(GitHubSink):
             out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url))
         return out
 
-    def _apply_one(self, repo: Repository, op: IssueOp) -> str:
+    def _apply_one(self, op: IssueOp) -> str:
+        client, repository = self.connected()
         if op.kind is OpKind.CREATE:
             assert op.title is not None and op.body is not None
-            created = repo.create_issue(title=op.title, body=op.body, labels=list(op.labels))
-            return created.html_url
+            return client.create_issue(repository, title=op.title, body=op.body, labels=op.labels).url
         assert op.number is not None
-        issue = repo.get_issue(op.number)  # lazy: no request until it is written
         if op.kind is OpKind.UPDATE:
             assert op.title is not None and op.body is not None
-            issue.edit(title=op.title, body=op.body, labels=list(op.labels))
-        elif op.kind is OpKind.REOPEN:
+            return client.edit_issue(repository, op.number, title=op.title, body=op.body, labels=op.labels).url
+        if op.kind is OpKind.REOPEN:
             assert op.title is not None and op.body is not None
-            issue.edit(state="open", title=op.title, body=op.body, labels=list(op.labels))
-            issue.create_comment(op.comment or "Reopening.")
-        else:  # state first: if the comment then fails, the next run has nothing left to repeat
-            reason = "duplicate" if op.kind is OpKind.CLOSE_DUPLICATE else "completed"
-            issue.edit(state="closed", state_reason=reason)
-            issue.create_comment(op.comment or "Closing.")
-        return issue.html_url
+            issue = client.edit_issue(repository, op.number, state="open", title=op.title, body=op.body,
+                                      labels=op.labels)
+            client.comment(repository, op.number, op.comment or "Reopening.")
+            return issue.url
+        # state first: if the comment then fails, the next run has nothing left to repeat
+        reason = "duplicate" if op.kind is OpKind.CLOSE_DUPLICATE else "completed"
+        issue = client.edit_issue(repository, op.number, state="closed", state_reason=reason)
+        client.comment(repository, op.number, op.comment or "Closing.")
+        return issue.url

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
-from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.errors import SourceFailed
+from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
-from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
+from repo_automation.report.escape import escape_code, escape_markdown
+from repo_automation.sinks.github.base import GitHubSink
 from repo_automation.sinks.github.checks import conclusion_for, pr_skip_reason
-
-if TYPE_CHECKING:
-
-    from repo_automation.github.client import GitHubClient
+from repo_automation.sinks.github.issue_content import run_link
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,6 @@ def _previous_overall(report: RunReport) -> float | None:
 
 def render_comment(report: RunReport, ctx: RunContext) -> str:
     """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
-    from repo_automation.sinks.github.issue_content import run_link
-
     lines = _verdict_lines(report, ctx)
     lines += _overall_lines(report)
     lines += _category_lines(report)
@@ -56,8 +53,6 @@ def render_comment(report: RunReport, ctx: RunContext) -> str:
 
 def _verdict_lines(report: RunReport, ctx: RunContext) -> list[str]:
     """The heading, the check's conclusion with its icon, and the reasons for it."""
-    from repo_automation.report.escape import escape_markdown
-
     conclusion, reasons = conclusion_for(report, ctx)
     icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
     lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
@@ -67,8 +62,6 @@ def _verdict_lines(report: RunReport, ctx: RunContext) -> list[str]:
 
 def _overall_lines(report: RunReport) -> list[str]:
     """The overall score, its grade and its change since the previous stored run (nothing when unknown)."""
-    from repo_automation.report.escape import escape_markdown
-
     health = report.health
     if health.overall is None:
         return []
@@ -80,8 +73,6 @@ def _overall_lines(report: RunReport) -> list[str]:
 
 def _category_lines(report: RunReport) -> list[str]:
     """A table of category scores by name; a category without inputs says so."""
-    from repo_automation.report.escape import escape_markdown
-
     if not report.health.categories:
         return []
     lines = ["", "| Category | Score |", "|---|---|"]
@@ -93,8 +84,6 @@ def _category_lines(report: RunReport) -> list[str]:
 
 def _moved_metric_lines(report: RunReport) -> list[str]:
     """A table of the metrics that changed since the previous run, largest change first, at most MAX_CHANGES."""
-    from repo_automation.report.escape import escape_code
-
     moved = [c for c in report.history.changes if c.delta_previous not in (None, 0)]
     moved.sort(key=lambda c: -abs(c.delta_previous or 0))
     if not moved:
@@ -106,8 +95,6 @@ def _moved_metric_lines(report: RunReport) -> list[str]:
 
 def _finding_and_gate_lines(report: RunReport) -> list[str]:
     """Finding counts by PR state (new, fixed, existing, active), then one line per failed gate."""
-    from repo_automation.report.escape import escape_code, escape_markdown
-
     lines: list[str] = []
     states = [f.state for f in report.findings]
     counts = {s: states.count(s) for s in ("new", "fixed", "existing", "active") if states.count(s)}
@@ -122,39 +109,32 @@ class PrCommentSink(GitHubSink):
     name: ClassVar[str] = "pr-comment"
 
     @classmethod
-    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> PrCommentSink:
-        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> PrCommentSink:
+        """Production wiring: the run's one client, or None and why (`unavailable`)."""
         reason = pr_skip_reason(ctx)
         if reason:
             return cls(client=None, repository=None, skip_reason=reason)
-        github_client, why = connect(ctx, client)
-        return cls(client=github_client, repository=ctx.repository, skip_reason=why)
+        return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        reason = self.skip_reason or pr_skip_reason(ctx)
-        if reason or self.client is None or self.github is None or not self.repository:
-            raise SourceSkipped(reason or "no GitHub repository or credentials")
+        client, repository = self.connected(pr_skip_reason(ctx))
         assert ctx.pull_request is not None
-        from github import GithubException
-
         number = ctx.pull_request.number
         body = render_comment(report, ctx)
-        ours = find_ours(list_json(self.client, f"/repos/{self.repository}/issues/{number}/comments", {}))
+        ours = find_ours(client.list_all(f"/repos/{repository}/issues/{number}/comments"))
         if ours is not None and ours.get("body") == body:
             return []
         what = f"{'update' if ours is not None else 'create'} the health comment on pull request #{number}"
         if ctx.dry_run:
-            target = str(ours.get("html_url")) if ours else f"{self.repository}#{number}"
+            target = str(ours.get("html_url")) if ours else f"{repository}#{number}"
             return [Action(sink=self.name, description=what, performed=False, target=target)]
-        issue = self.github.withLazy(True).get_repo(self.repository).get_issue(number)
         try:
             if ours is not None:
-                comment = issue.get_comment(int(ours["id"]))  # lazy: the PATCH is the only request
-                comment.edit(body)
-                url = comment.html_url
+                url = client.edit_comment(repository, int(ours["id"]), body).url
             else:
-                url = issue.create_comment(body).html_url
-        except GithubException as e:
+                url = client.comment(repository, number, body).url
+        except GitHubError as e:
             raise SourceFailed(f"pull request comment not written: {http_error(e)}") from e
         return [Action(sink=self.name, description=what, performed=True, target=url)]
 

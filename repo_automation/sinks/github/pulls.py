@@ -1,6 +1,7 @@
 """PullRequestPublisher: carries out Changes on GitHub — branch, commit, pull request, merge — idempotently.
 
-For each Change it reads (conditional GETs through GitHubClient: a settled rerun reads for free) the file on
+Every request goes through the run's GitHubClient. For each Change it reads (conditional GETs: a settled
+rerun reads for free) the file on
 the default branch, applies the edits, and compares with what the change's branch already holds:
 - nothing to change on the default branch: nothing is done;
 - the branch is missing: it is created at the default branch's head and the files are committed
@@ -21,18 +22,13 @@ import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from repo_automation.domain import Action
 from repo_automation.errors import SourceFailed
+from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.maintenance.changes import Change
-
-if TYPE_CHECKING:
-    from github import Github
-    from github.Repository import Repository
-
-    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +68,8 @@ FORBIDDEN_HINT = ("; the token may not write pull requests: give the workflow `p
 
 
 def _reason(e: Exception) -> str:
-    from github import GithubException
-
-    from repo_automation.sinks.github.base import http_error
-
-    hint = FORBIDDEN_HINT if isinstance(e, GithubException) and e.status == 403 else ""
+    refused = isinstance(e, GitHubError) and e.method != "GET" and e.status == 403 and not e.rate_limited
+    hint = FORBIDDEN_HINT if refused else ""
     return http_error(e) + hint
 
 
@@ -91,9 +84,8 @@ def merge_method(repo: dict[str, Any]) -> str:
 
 
 class PullRequestPublisher:
-    def __init__(self, *, client: GitHubClient, github: Github, repository: str, sink: str) -> None:
+    def __init__(self, *, client: GitHubClient, repository: str, sink: str) -> None:
         self.client = client
-        self.github = github
         self.repository = repository
         self.sink = sink
         self.merge_method = "squash"
@@ -101,8 +93,6 @@ class PullRequestPublisher:
     # -- reads (conditional GETs) --------------------------------------------------------------------
     def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any | None:
         """The JSON body, or None on 404."""
-        from repo_automation.github.client import GitHubError
-
         try:
             return self.client.get_json(f"/repos/{self.repository}/{path}", params)
         except GitHubError as e:
@@ -129,18 +119,14 @@ class PullRequestPublisher:
         return RemoteFile(text=raw.decode("utf-8"), sha=str(item["sha"]))
 
     def pulls_for(self, branch: str) -> list[Pull]:
-        from repo_automation.sinks.github.base import list_json
-
         owner = self.repository.split("/", 1)[0]
-        items = list_json(self.client, f"/repos/{self.repository}/pulls",
-                          {"state": "all", "head": f"{owner}:{branch}"}, limit=100)
+        items = self.client.list_all(f"/repos/{self.repository}/pulls", {"state": "all", "head": f"{owner}:{branch}"},
+                                     limit=100)
         return sorted((_pull(i) for i in items), key=lambda p: (p.state != "open", -p.number))
 
     def open_pulls(self, prefix: str) -> dict[str, Pull]:
         """Open pull requests from this repository's own branches starting with `prefix`, by branch."""
-        from repo_automation.sinks.github.base import list_json
-
-        items = list_json(self.client, f"/repos/{self.repository}/pulls", {"state": "open"}, limit=500)
+        items = self.client.list_all(f"/repos/{self.repository}/pulls", {"state": "open"}, limit=500)
         out: dict[str, Pull] = {}
         for item in items:
             head = item.get("head") or {}
@@ -155,17 +141,14 @@ class PullRequestPublisher:
         if dry_run:
             return Action(sink=self.sink, performed=False, target=pull.url,
                           description=f"would close pull request #{pull.number}: {comment}")
-        repo = self.github.withLazy(True).get_repo(self.repository)
-        repo.get_pull(pull.number).edit(state="closed")
-        repo.get_issue(pull.number).create_comment(comment)
+        self.client.edit_pull(self.repository, pull.number, state="closed")
+        self.client.comment(self.repository, pull.number, comment)
         return Action(sink=self.sink, performed=True, target=pull.url,
                       description=f"closed pull request #{pull.number}: {comment}")
 
     # -- one change ------------------------------------------------------------------------------------
     def publish(self, changes: Sequence[Change], *, dry_run: bool) -> tuple[list[Action], list[str]]:
         """Actions done (or, in a dry run, described) and the failures, one line each."""
-        from github import GithubException
-
         if not changes:
             return [], []
         default = self.default_branch()
@@ -175,7 +158,7 @@ class PullRequestPublisher:
             done: list[str] = []  # filled as steps succeed, so a failure can say how far it got
             try:
                 actions.extend(self._one(change, default, dry_run, done))
-            except (SourceFailed, GithubException) as e:
+            except SourceFailed as e:  # GitHubError included
                 log.warning("%s: %s failed: %s", self.sink, change.describe(), _reason(e))
                 after = f" (after: {', '.join(done)})" if done else ""
                 failures.append(f"{change.describe()}: {_reason(e)}{after}")
@@ -253,78 +236,64 @@ class PullRequestPublisher:
                files: tuple[dict[str, RemoteFile], dict[str, str]], stale: bool, done: list[str]) -> list[Action]:
         default_branch, base_sha = default
         base, desired = files
-        repo = self.github.withLazy(True).get_repo(self.repository)
         head = branch_sha
         if stale:
-            head = self._commit(repo, change, branch_sha, base_sha, base, desired)
+            head = self._commit(change, branch_sha, base_sha, base, desired)
             done.append(f"committed to {change.branch}")
         if open_pr is None:
-            pull = self._create_pull(repo, change, default_branch)
+            pull = self._create_pull(change, default_branch)
             done.append(f"opened pull request #{pull.number}")
         else:
             pull = open_pr
             if open_pr.title != change.title or open_pr.body != change.body:
-                repo.get_pull(pull.number).edit(title=change.title, body=change.body)
+                self.client.edit_pull(self.repository, pull.number, title=change.title, body=change.body)
                 done.append(f"updated pull request #{pull.number}")
         number, url = pull.number, pull.url
-        if labels := _missing_labels(change, pull):  # the documented {"labels": [...]} form
-            self.github.requester.requestJsonAndCheck("POST", f"{repo.url}/issues/{number}/labels",
-                                                      input={"labels": labels})
+        if labels := _missing_labels(change, pull):
+            self.client.add_labels(self.repository, number, labels)
             if open_pr is not None:
                 done.append(f"labelled pull request #{number}")
         actions = [Action(sink=self.sink, performed=True, target=url,
                           description=f"{'; '.join(done)} — {change.describe()}")] if done else []
         if change.merge:
-            actions.append(self._merge(repo, change, number, url, head))
+            actions.append(self._merge(change, number, url, head))
         return actions
 
-    def _create_pull(self, repo: Repository, change: Change, default_branch: str) -> Pull:
+    def _create_pull(self, change: Change, default_branch: str) -> Pull:
         """Open the pull request; when GitHub says one exists already (a retried POST whose first answer was
         lost), use that one."""
-        from github import GithubException
-
         try:
-            created = repo.create_pull(base=default_branch, head=change.branch, title=change.title,
-                                       body=change.body)
-        except GithubException as e:
-            if e.status == 422 and "already exists" in str(e.data):
+            created = self.client.create_pull(self.repository, base=default_branch, head=change.branch,
+                                              title=change.title, body=change.body)
+        except GitHubError as e:
+            if e.status == 422 and "already exists" in str(e.body):
                 found = next((p for p in self.pulls_for(change.branch) if p.state == "open"), None)
                 if found is not None:
                     return found
             raise
         return Pull(number=created.number, state="open", merged=False, title=change.title, body=change.body,
-                    url=created.html_url)
+                    url=created.url)
 
-    def _commit(self, repo: Repository, change: Change, branch_sha: str | None, base_sha: str,
-                base: dict[str, RemoteFile], desired: dict[str, str]) -> str:
+    def _commit(self, change: Change, branch_sha: str | None, base_sha: str, base: dict[str, RemoteFile],
+                desired: dict[str, str]) -> str:
         """Put the branch at the default branch's head, then commit each file; returns the new head SHA."""
         if branch_sha is None:
-            repo.create_git_ref(ref=f"refs/heads/{change.branch}", sha=base_sha)
+            self.client.create_branch(self.repository, change.branch, base_sha)
         elif branch_sha != base_sha:
-            self.github.requester.requestJsonAndCheck(
-                "PATCH", f"{repo.url}/git/refs/heads/{quote(change.branch, safe='/')}",
-                input={"sha": base_sha, "force": True})
+            self.client.reset_branch(self.repository, change.branch, base_sha)
         head = base_sha
         messages = {e.path: e.message for e in change.edits}
         for path, text in desired.items():
-            sha = base[path].sha
-            if sha is None:
-                result = repo.create_file(path, messages[path], text, branch=change.branch)
-            else:
-                result = repo.update_file(path, messages[path], text, sha, branch=change.branch)
-            head = result["commit"].sha
+            head = self.client.put_file(self.repository, path, text=text, message=messages[path],
+                                        branch=change.branch, sha=base[path].sha)
         return head
 
-    def _merge(self, repo: Repository, change: Change, number: int, url: str, head: str | None) -> Action:
-        from github import GithubException
-
-        from repo_automation.sinks.github.base import http_error
-
+    def _merge(self, change: Change, number: int, url: str, head: str | None) -> Action:
         assert head is not None  # the branch exists: found, created or reset above
         try:
-            status = repo.get_pull(number).merge(merge_method=self.merge_method, sha=head,
-                                                 commit_title=f"{change.title} (#{number})")
-        except GithubException as e:
+            status = self.client.merge_pull(self.repository, number, method=self.merge_method, sha=head,
+                                            commit_title=f"{change.title} (#{number})")
+        except GitHubError as e:
             if e.status in (405, 409, 422):  # not mergeable yet (checks, reviews, conflicts) or head moved
                 return Action(sink=self.sink, performed=False, target=url,
                               description=f"not merged yet: #{number} {http_error(e)}; a later run tries again")

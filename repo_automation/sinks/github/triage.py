@@ -14,20 +14,15 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.github.client import GitHubClient, http_error
 from repo_automation.github.fingerprint import find_fingerprint
-from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
-
-if TYPE_CHECKING:
-    from github.Issue import Issue
-    from github.Repository import Repository
-
-    from repo_automation.github.client import GitHubClient
+from repo_automation.sinks.github.base import GitHubSink
 
 log = logging.getLogger(__name__)
 
@@ -80,54 +75,52 @@ class TriageSink(GitHubSink):
     name: ClassVar[str] = "triage"
 
     @classmethod
-    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> TriageSink:
-        """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
+    def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
+                     unavailable: str | None = None) -> TriageSink:
+        """Production wiring: the run's one client, or None and why (`unavailable`)."""
         if not ctx.config.get("automation", "issue_triage", "enabled", default=False):
             return cls(client=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
         if not rules_from_config(ctx.config):
             return cls(client=None, repository=None, skip_reason="issue triage has no rules")
-        github_client, why = connect(ctx, client)
-        return cls(client=github_client, repository=ctx.repository, skip_reason=why)
+        return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
-        if self.skip_reason or self.client is None or self.github is None or not self.repository:
-            raise SourceSkipped(self.skip_reason or "no GitHub repository or credentials")
+        client, repository = self.connected()
         rules = rules_from_config(ctx.config)
         if not rules:
             raise SourceSkipped("issue triage has no rules")
-        recent = list_json(self.client, f"/repos/{self.repository}/issues",
-                           {"state": "open", "sort": "created", "direction": "desc"}, limit=MAX_ISSUES)
-        repo = self.github.withLazy(True).get_repo(self.repository)
+        recent = client.list_all(f"/repos/{repository}/issues",
+                                 {"state": "open", "sort": "created", "direction": "desc"}, limit=MAX_ISSUES)
         actions: list[Action] = []
         failures: list[str] = []
         for item in filter(_untriaged, recent):
             rule = match_rule(rules, str(item.get("title") or ""), str(item.get("body") or ""))
             if rule is None:
                 continue
-            action = self._triage(repo, item, rule, failures, dry_run=ctx.dry_run)
+            action = self._triage(item, rule, failures, dry_run=ctx.dry_run)
             if action is not None:
                 actions.append(action)
         if failures:
             raise SourceFailed(f"triage failed for {len(failures)} issue(s): {'; '.join(failures)}")
         return actions
 
-    def _triage(self, repo: Repository, item: Mapping[str, Any], rule: TriageRule, failures: list[str], *,
-                dry_run: bool) -> Action | None:
+    def _triage(self, item: Mapping[str, Any], rule: TriageRule, failures: list[str], *, dry_run: bool
+                ) -> Action | None:
         """Label and assign one issue by its matching rule (a dry run only says so); None when it failed."""
         number, url = int(item["number"]), str(item.get("html_url") or "")
         what = f"triage issue #{number}: label {', '.join(rule.labels) or '-'}" + (
             f", assign {', '.join(rule.assignees)}" if rule.assignees else "")
         if not dry_run:
             try:
-                self._apply(repo.get_issue(number), rule)
+                self._apply(number, rule)
             except Exception as e:  # noqa: BLE001 — one issue's failure must not stop the others
                 failures.append(f"issue #{number}: {http_error(e)}")
                 return None
         return Action(sink=self.name, description=what, performed=not dry_run, target=url)
 
-    @staticmethod
-    def _apply(issue: Issue, rule: TriageRule) -> None:
-        if rule.labels:  # the documented {"labels": [...]} form (PyGithub's add_to_labels sends a bare list)
-            issue.requester.requestJsonAndCheck("POST", f"{issue.url}/labels", input={"labels": list(rule.labels)})
+    def _apply(self, number: int, rule: TriageRule) -> None:
+        client, repository = self.connected()
+        if rule.labels:
+            client.add_labels(repository, number, rule.labels)
         if rule.assignees:
-            issue.add_to_assignees(*rule.assignees)
+            client.add_assignees(repository, number, rule.assignees)

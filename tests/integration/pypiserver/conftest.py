@@ -12,12 +12,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from repo_automation.github.client import GitHubClient
 from tests.fakegithub import FakeGitHub, fake_github, github_spec  # noqa: F401 — fixtures
-from tests.fakegithub.clients import REPO, pygithub_for
+from tests.fakegithub.clients import client_for
 from tests.servers import free_port, running
 
 # patch (pyparsing 3.1.2 -> 3.1.4; 3.2.0rc1 is a pre-release), minor (six), major (idna)
@@ -54,19 +54,8 @@ def package_index(dists_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def gh(fake_github: FakeGitHub) -> Any:  # noqa: F811 — the fixture imported above, by name
-    return pygithub_for(fake_github)
-
-
-@pytest.fixture
-def ghc(fake_github: FakeGitHub) -> Iterator[Any]:  # noqa: F811
-    """A GitHubClient aimed at the fake (the sinks read through it), with an in-memory ETag cache."""
-    from repo_automation.github.auth import TokenAuth
-    from repo_automation.github.cache import MemoryEtagCache
-    from repo_automation.github.client import GitHubClient, build_session
-    from repo_automation.redaction import Secret
-
-    client = GitHubClient(session=build_session(), auth=TokenAuth(Secret(fake_github.token)), api_url=fake_github.url,
-                          cache=MemoryEtagCache(), repository=REPO, timeout_s=5.0, backoff_s=0.05, max_wait_s=5.0)
+def ghc(fake_github: FakeGitHub) -> Iterator[GitHubClient]:  # noqa: F811 — the fixture imported above, by name
+    """The run's GitHubClient aimed at the fake (the sinks read and write through it)."""
+    client = client_for(fake_github)
     yield client
     client.close()

@@ -50,10 +50,10 @@ def _seeded(server: FakeGitHub, files: dict[str, str] = FILES) -> Any:
     return repo
 
 
-def _sink(gh: Any, ghc: Any, index_url: str, section: dict[str, Any] | None = None) -> DependencyUpdateSink:
+def _sink(ghc: Any, index_url: str, section: dict[str, Any] | None = None) -> DependencyUpdateSink:
     import requests
 
-    return DependencyUpdateSink(client=ghc, github=gh, repository=REPO, section=section or {},
+    return DependencyUpdateSink(client=ghc, repository=REPO, section=section or {},
                                 index=PackageIndex(index_url=index_url, session=requests.Session(), timeout_s=5))
 
 
@@ -72,10 +72,10 @@ def _performed(actions: list[Action] | Any) -> list[str]:
 
 
 def test_one_pr_per_package_patch_merged_by_default_rerun_changes_nothing(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     repo = _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github)
-    actions = list(_sink(gh, ghc, package_index).deliver(report(), ctx))
+    actions = list(_sink(ghc, package_index).deliver(report(), ctx))
 
     pulls = _pulls(fake_github)
     assert sorted(pulls) == ["repo-automation/deps/idna-3.7", "repo-automation/deps/pyparsing-3.1.4",
@@ -98,19 +98,19 @@ def test_one_pr_per_package_patch_merged_by_default_rerun_changes_nothing(
     assert any("requests>=2.31" in a.description for a in actions)  # a range: reported, never rewritten
 
     before = len(fake_github.mutating_requests())
-    assert _performed(_sink(gh, ghc, package_index).deliver(report(), ctx)) == []
+    assert _performed(_sink(ghc, package_index).deliver(report(), ctx)) == []
     assert len(fake_github.mutating_requests()) == before  # a rerun writes nothing and opens no duplicate
     assert len(_pulls(fake_github)) == 3
     points = ghc.usage.rest_points
-    assert _performed(_sink(gh, ghc, package_index).deliver(report(), ctx)) == []
+    assert _performed(_sink(ghc, package_index).deliver(report(), ctx)) == []
     assert ghc.usage.rest_points == points  # once settled, a rerun reads only free 304s from the ETag cache
 
 
 def test_dry_run_sends_no_mutating_request_and_describes_each_pull_request(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github, dry_run=True)
-    actions = list(_sink(gh, ghc, package_index).deliver(report(), ctx))
+    actions = list(_sink(ghc, package_index).deliver(report(), ctx))
     assert fake_github.mutating_requests() == []
     would = [a.description for a in actions if a.description.startswith("would ")]
     assert len(would) == 3 and not any(a.performed for a in actions)
@@ -120,11 +120,11 @@ def test_dry_run_sends_no_mutating_request_and_describes_each_pull_request(
 
 
 def test_security_update_is_marked_and_follows_security_auto_merge(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github)
     finding = _idna_advisory()
-    _sink(gh, ghc, package_index).deliver(report((finding,)), ctx)
+    _sink(ghc, package_index).deliver(report((finding,)), ctx)
     pull = _pulls(fake_github)["repo-automation/deps/idna-3.7"]
     assert pull["title"] == "Bump idna from 2.10 to 3.7 (security)" and "PYSEC\\-2024\\-60" in pull["body"]
     assert pull.get("merged_at")  # a major bump, merged because it fixes a vulnerability (auto_merge: true)
@@ -132,25 +132,25 @@ def test_security_update_is_marked_and_follows_security_auto_merge(
 
 
 def test_security_auto_merge_off_leaves_the_security_pr_open(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github)
     finding = _idna_advisory()
     section = {"auto_merge": {"patch": False}, "security_updates": {"auto_merge": False}}
-    _sink(gh, ghc, package_index, section).deliver(report((finding,)), ctx)
+    _sink(ghc, package_index, section).deliver(report((finding,)), ctx)
     assert not any(p.get("merged_at") for p in _pulls(fake_github).values())
 
 
 def test_blocked_merge_is_retried_by_a_later_run(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     repo = _seeded(fake_github)
     git(repo).merge_blocked = "Required status check \"tests\" is expected."
     ctx = context(_workspace(tmp_path), fake_github)
-    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)
+    actions = _sink(ghc, package_index).deliver(report(), ctx)
     assert any("not merged yet" in a.description and "Required status check" in a.description for a in actions)
     assert not any(p.get("merged_at") for p in _pulls(fake_github).values())
     git(repo).merge_blocked = None
-    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)
+    actions = _sink(ghc, package_index).deliver(report(), ctx)
     merged = [p["head_ref"] for p in _pulls(fake_github).values() if p.get("merged_at")]
     assert merged == ["repo-automation/deps/pyparsing-3.1.4"] and len(_pulls(fake_github)) == 3
     assert sum("merged pull request #" in d for d in _performed(actions)) == 1
@@ -158,17 +158,17 @@ def test_blocked_merge_is_retried_by_a_later_run(
 
 
 def test_default_branch_moved_auto_merged_branches_are_rebuilt_others_left(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     repo = _seeded(fake_github)
     git(repo).merge_blocked = "Required status check \"tests\" is expected."
     ctx = context(_workspace(tmp_path), fake_github)
     section = {"auto_merge": {"patch": True, "minor": False, "major": False}}
-    _sink(gh, ghc, package_index, section).deliver(report(), ctx)
+    _sink(ghc, package_index, section).deliver(report(), ctx)
     numbers = {h: p["number"] for h, p in _pulls(fake_github).items()}
     heads = dict(git(repo).refs)
     moved = REQUIREMENTS.replace("# Runtime pins (comments stay)", "# Runtime pins, reviewed")
     seed(fake_github.state, repo, {"requirements.txt": moved}, message="Edit a comment")
-    actions = _sink(gh, ghc, package_index, section).deliver(report(), ctx)
+    actions = _sink(ghc, package_index, section).deliver(report(), ctx)
     # the patch update is merged automatically: its branch is rebuilt level with main (what is merged is what
     # was checked); the branches left for review still carry their edit and are not rewritten
     assert [d.split(" — ")[0] for d in _performed(actions)] == ["committed to repo-automation/deps/pyparsing-3.1.4"]
@@ -179,26 +179,26 @@ def test_default_branch_moved_auto_merged_branches_are_rebuilt_others_left(
 
 
 def test_pr_closed_without_merging_is_not_reopened(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     repo = _seeded(fake_github)
     ctx = context(_workspace(tmp_path), fake_github)
-    _sink(gh, ghc, package_index).deliver(report(), ctx)
+    _sink(ghc, package_index).deliver(report(), ctx)
     number = _pulls(fake_github)["repo-automation/deps/idna-3.7"]["number"]
     repo.issues[number]["state"] = "closed"
-    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)
+    actions = _sink(ghc, package_index).deliver(report(), ctx)
     assert any(a.description.startswith("left alone") and f"#{number}" in a.description for a in actions)
     assert len(_pulls(fake_github)) == 3 and _performed(actions) == []
 
 
 def test_an_open_pr_for_an_older_version_is_closed_as_superseded(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\n"}
     repo = _seeded(fake_github, files)
     old = "repo-automation/deps/six-1.16.5"  # proposed by an earlier run, when 1.16.5 was the newest
     seed(fake_github.state, repo, {"requirements.txt": "six==1.16.5\n"}, branch=old)
-    stale = gh.get_repo(REPO).create_pull(base="main", head=old, title="Bump six from 1.16.0 to 1.16.5", body="")
+    stale = ghc.create_pull(REPO, base="main", head=old, title="Bump six from 1.16.0 to 1.16.5", body="")
     ctx = context(_workspace(tmp_path, files), fake_github)
-    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)
+    actions = _sink(ghc, package_index).deliver(report(), ctx)
     assert repo.issues[stale.number]["state"] == "closed"
     comment = fake_github.state.comments(REPO, stale.number)[-1]["body"]
     assert comment == "Superseded: six 1.17.0 is proposed on repo-automation/deps/six-1.17.0."
@@ -207,15 +207,15 @@ def test_an_open_pr_for_an_older_version_is_closed_as_superseded(
 
 
 def test_an_open_pr_the_default_branch_caught_up_with_is_closed(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\n"}
     repo = _seeded(fake_github, files)
     section = {"auto_merge": {"patch": False}}
-    _sink(gh, ghc, package_index, section).deliver(report(), context(_workspace(tmp_path, files), fake_github))
+    _sink(ghc, package_index, section).deliver(report(), context(_workspace(tmp_path, files), fake_github))
     [number] = [p["number"] for p in _pulls(fake_github).values()]
     bumped = {"requirements.txt": "six==1.17.0\n"}  # someone updated the pin by hand on main
     seed(fake_github.state, repo, bumped)
-    actions = _sink(gh, ghc, package_index, section).deliver(report(), context(_workspace(tmp_path, bumped),
+    actions = _sink(ghc, package_index, section).deliver(report(), context(_workspace(tmp_path, bumped),
                                                                                fake_github))
     assert repo.issues[number]["state"] == "closed"
     assert [a.description for a in actions] == [
@@ -223,12 +223,12 @@ def test_an_open_pr_the_default_branch_caught_up_with_is_closed(
 
 
 def test_pr_created_behind_a_gateway_error_is_not_created_twice(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\n"}
     repo = _seeded(fake_github, files)
     ctx = context(_workspace(tmp_path, files), fake_github)
     fault = fake_github.inject(Fault.server_error(502, method="POST", path=r"/pulls$", apply=True))
-    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)  # GitHub acted, the answer was lost
+    actions = _sink(ghc, package_index).deliver(report(), ctx)  # GitHub acted, the answer was lost
     assert fault.hits == 1 and fake_github.count("POST", "/pulls") == 2  # the retry met "already exists"
     [pull] = _pulls(fake_github).values()
     assert [x["name"] for x in pull["labels"]] == ["dependencies"]  # the pull request found is finished
@@ -238,29 +238,29 @@ def test_pr_created_behind_a_gateway_error_is_not_created_twice(
 
 
 def test_token_that_cannot_write_prs_fails_with_what_to_change(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\n"}
     _seeded(fake_github, files)
     fake_github.inject(Fault.forbidden("GitHub Actions is not permitted to create or approve pull requests.",
                                        method="POST", path=r"/pulls$"))
     with pytest.raises(SourceFailed) as e:
-        _sink(gh, ghc, package_index).deliver(report(), context(_workspace(tmp_path, files), fake_github))
+        _sink(ghc, package_index).deliver(report(), context(_workspace(tmp_path, files), fake_github))
     assert "HTTP 403 GitHub Actions is not permitted" in str(e.value)
     assert "pull-requests: write" in str(e.value) and "Allow GitHub Actions to create" in str(e.value)
     assert "committed to repo-automation/deps/six-1.17.0" in str(e.value)  # what was done is said too
 
 
 def test_package_unknown_to_the_index_is_reported_and_the_others_go_on(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
     files = {"requirements.txt": "six==1.16.0\nno-such-package-here==1.0\n"}
     _seeded(fake_github, files)
     ctx = context(_workspace(tmp_path, files), fake_github)
-    actions = _sink(gh, ghc, package_index).deliver(report(), ctx)
+    actions = _sink(ghc, package_index).deliver(report(), ctx)
     assert any("no-such-package-here: not found on the package index" in a.description for a in actions)
     assert list(_pulls(fake_github)) == ["repo-automation/deps/six-1.17.0"]
 
 
-def test_switched_off_or_misconfigured(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+def test_switched_off_or_misconfigured(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     ws = _workspace(tmp_path)
     off = DependencyUpdateSink.from_context(context(ws, fake_github, skip_deps=True))
     with pytest.raises(SourceSkipped, match="skip-deps"):

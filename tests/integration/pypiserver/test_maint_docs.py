@@ -60,8 +60,8 @@ def _health(score: float, grade: str) -> Health:
     return Health(overall=score, grade=grade, categories={})
 
 
-def _sink(gh: Any, ghc: Any, **kw: Any) -> DocsSink:
-    return DocsSink(client=ghc, github=gh, repository=REPO, badges=kw.get("badges", True),
+def _sink(ghc: Any, **kw: Any) -> DocsSink:
+    return DocsSink(client=ghc, repository=REPO, badges=kw.get("badges", True),
                     changelog=kw.get("changelog", True))
 
 
@@ -72,10 +72,10 @@ def _seeded(server: FakeGitHub, files: dict[str, str] | None = None) -> Any:
 
 
 def test_docs_pr_carries_badge_and_changelog_then_is_updated_in_place(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     repo = _seeded(fake_github)
     ctx = context(_history(tmp_path), fake_github, config=DOCS_ON)
-    actions = _sink(gh, ghc).deliver(report(health=_health(87.4, "B")), ctx)
+    actions = _sink(ghc).deliver(report(health=_health(87.4, "B")), ctx)
     assert [a.performed for a in actions] == [True]
     branch = files_at(repo, DOCS_BRANCH)
     assert branch["README.md"] == (
@@ -90,40 +90,37 @@ def test_docs_pr_carries_badge_and_changelog_then_is_updated_in_place(
     assert {lab["name"] for lab in repo.issues[1]["labels"]} == {"documentation"}
 
     writes = len(fake_github.mutating_requests())
-    assert _sink(gh, ghc).deliver(report(health=_health(87.4, "B")), ctx) == []  # same score: nothing
+    assert _sink(ghc).deliver(report(health=_health(87.4, "B")), ctx) == []  # same score: nothing
     assert len(fake_github.mutating_requests()) == writes
 
-    actions = _sink(gh, ghc).deliver(report(health=_health(92.0, "A")), ctx)
+    actions = _sink(ghc).deliver(report(health=_health(92.0, "A")), ctx)
     assert len(repo.pulls) == 1 and "updated pull request #1" in actions[0].description
     assert "health-92%20%28A%29-brightgreen" in files_at(repo, DOCS_BRANCH)["README.md"]
     assert "(grade A)" in repo.issues[1]["body"]
 
 
-def test_nothing_to_change_means_no_branch_and_no_pr(tmp_path: Path, fake_github: FakeGitHub, gh: Any,
-                                                     ghc: Any) -> None:
+def test_nothing_to_change_means_no_branch_and_no_pr(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     badge = badge_markdown(_health(75, "C"))
     assert badge is not None
     repo = _seeded(fake_github, {"README.md": with_badge(README, badge) or ""})
     ctx = context(tmp_path, fake_github)
-    assert _sink(gh, ghc, changelog=False).deliver(report(health=_health(75.2, "C")), ctx) == []
+    assert _sink(ghc, changelog=False).deliver(report(health=_health(75.2, "C")), ctx) == []
     assert fake_github.mutating_requests() == [] and repo.pulls == {}
 
 
-def test_dry_run_describes_the_docs_pr_and_writes_nothing(tmp_path: Path, fake_github: FakeGitHub, gh: Any,
-                                                          ghc: Any) -> None:
+def test_dry_run_describes_the_docs_pr_and_writes_nothing(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     _seeded(fake_github)
     ctx = context(_history(tmp_path), fake_github, dry_run=True)
-    actions = _sink(gh, ghc).deliver(report(health=_health(61, "D")), ctx)
+    actions = _sink(ghc).deliver(report(health=_health(61, "D")), ctx)
     assert fake_github.mutating_requests() == []
     assert len(actions) == 1 and not actions[0].performed
     assert actions[0].description.startswith("would create branch; commit README.md, CHANGELOG.md; open pull request")
 
 
-def test_no_score_leaves_the_badge_and_skips_are_explained(tmp_path: Path, fake_github: FakeGitHub, gh: Any,
-                                                           ghc: Any) -> None:
+def test_no_score_leaves_the_badge_and_skips_are_explained(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     _seeded(fake_github)
     ctx = context(tmp_path, fake_github)
-    actions = _sink(gh, ghc, changelog=False).deliver(report(), ctx)  # health inconclusive
+    actions = _sink(ghc, changelog=False).deliver(report(), ctx)  # health inconclusive
     assert [a.description for a in actions] == ["no health score this run: the README badge is left as it is"]
     assert fake_github.mutating_requests() == []
     with pytest.raises(SourceSkipped, match="skip-docs"):
@@ -148,29 +145,29 @@ def test_unreleased_section_is_replaced_in_place_or_created() -> None:
 
 
 def test_shallow_clone_or_other_branch_leaves_the_changelog_alone(tmp_path: Path, fake_github: FakeGitHub,
-                                                                  gh: Any, ghc: Any) -> None:
+                                                                  ghc: Any) -> None:
     _seeded(fake_github)
     origin = _history(tmp_path / "origin")
     _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", "shallow")
     ctx = context(tmp_path / "shallow", fake_github)
-    actions = _sink(gh, ghc, badges=False).deliver(report(), ctx)
+    actions = _sink(ghc, badges=False).deliver(report(), ctx)
     assert [a.description for a in actions] == [
         "changelog left as it is: the local history cannot be read (shallow clone: check out with "
         "fetch-depth: 0 so the history and tags are there)"]
     assert fake_github.mutating_requests() == []
     push = dataclasses.replace(ctx, ref="refs/heads/feature", event={"repository": {"default_branch": "main"}})
     with pytest.raises(SourceSkipped, match="this run is on 'feature'"):
-        _sink(gh, ghc).deliver(report(), push)
+        _sink(ghc).deliver(report(), push)
 
 
-def test_closed_docs_pr_is_respected_until_the_content_changes(tmp_path: Path, fake_github: FakeGitHub, gh: Any,
+def test_closed_docs_pr_is_respected_until_the_content_changes(tmp_path: Path, fake_github: FakeGitHub,
                                                                ghc: Any) -> None:
     repo = _seeded(fake_github)
     ctx = context(tmp_path, fake_github)
-    _sink(gh, ghc, changelog=False).deliver(report(health=_health(70, "C")), ctx)
+    _sink(ghc, changelog=False).deliver(report(health=_health(70, "C")), ctx)
     repo.issues[1]["state"] = "closed"  # someone closed it without merging
-    actions = _sink(gh, ghc, changelog=False).deliver(report(health=_health(70, "C")), ctx)
+    actions = _sink(ghc, changelog=False).deliver(report(health=_health(70, "C")), ctx)
     assert [a.description.split(":")[0] for a in actions] == ["left alone"] and not actions[0].performed
-    actions = _sink(gh, ghc, changelog=False).deliver(report(health=_health(95, "A")), ctx)
+    actions = _sink(ghc, changelog=False).deliver(report(health=_health(95, "A")), ctx)
     assert "opened pull request #2" in actions[0].description  # new content: proposed again, once
     assert [i["state"] for i in fake_github.state.issues(REPO, include_pulls=True)] == ["closed", "open"]

@@ -52,15 +52,33 @@ def test_busy_repository_uses_the_span_its_samples_cover(fake: ClientFakeGitHub,
     assert contributors.metadata["upper_bound"] == 200
 
 
-def test_pygithub_face_uses_the_same_base_url(fake: ClientFakeGitHub,
-                                              make_client: Callable[..., GitHubClient]) -> None:
-    client = make_client(api_url=fake.url + "/api/v3")
-    repo = client.rest.get_repo("octo-org/hello-world")
-    assert repo.full_name == "octo-org/hello-world"
-    assert "/api/v3/repos/octo-org/hello-world" in fake.raw_paths
-    client.close()  # the end-of-run log includes the quota PyGithub saw, without asking again
+def test_writes_use_the_same_base_url_and_are_counted(fake: ClientFakeGitHub,
+                                                      make_client: Callable[..., GitHubClient]) -> None:
+    client = make_client(api_url=fake.url + "/api/v3", write_interval_s=0.0)
+    created = client.create_issue("octo-org/hello-world", title="A", body="b", labels=["bug"])
+    client.comment("octo-org/hello-world", created.number, "first")
+    assert created.number >= 1 and created.url.endswith(f"/issues/{created.number}")
+    base = "/api/v3/repos/octo-org/hello-world/issues"
+    assert [p for p in fake.raw_paths if p.endswith(("/issues", "/comments"))] == [
+        base, f"{base}/{created.number}/comments"]
+    client.close()  # the end-of-run log includes the quota the last answer reported, without asking again
+    assert client.usage.rest_requests == 2 and client.usage.rest_points == 2
     assert client.usage.remaining["core"] == fake.state.rate_limit - fake.state.rate_used
-    assert len(fake.requests) == 1
+    assert len(fake.requests) == 2
+
+
+def test_writes_are_spaced_as_github_asks(fake: ClientFakeGitHub, make_client: Callable[..., GitHubClient]) -> None:
+    now, waits = [1000.0], []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    client = make_client(write_interval_s=1.0, sleep=sleep, clock=lambda: now[0])
+    for n in range(3):
+        client.create_issue("octo-org/hello-world", title=f"T{n}", body="", labels=[])
+    client.get_json("/repos/octo-org/hello-world")  # reads are not held back
+    assert waits == [1.0, 1.0] and len(fake.mutating_requests()) == 3
 
 
 def test_graphql_rate_limited_answer_fails_with_the_reset_time(fake: ClientFakeGitHub,

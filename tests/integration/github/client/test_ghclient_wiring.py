@@ -1,4 +1,5 @@
-"""Production wiring (GitHubClient.from_context): token and GitHub App auth, GHES URLs, skip reasons."""
+"""Production wiring (GitHubClient.from_context, connect, the run's stages): token and GitHub App auth, GHES
+URLs, skip reasons, one client per run."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
 from repo_automation.github.auth import AppAuth, TokenAuth
-from repo_automation.github.client import GitHubClient
+from repo_automation.github.client import GitHubClient, connect
 from repo_automation.pipeline import Stages, measure
+from repo_automation.sinks.github.base import GitHubSink
+from repo_automation.wiring import build_stages, release
 from tests.fakegithub.repo_data import APP_ID, ClientFakeGitHub, data_for
 from tests.helpers import make_context
 from tests.integration.github.client import synthetic
@@ -100,17 +103,24 @@ def test_installation_token_is_masked_in_the_log(fake: ClientFakeGitHub, tmp_pat
     assert mask.redact(f"token {token} leaked") == "token *** leaked"
 
 
-def test_one_shared_client_per_run_buys_one_installation_token(fake: ClientFakeGitHub, tmp_path: Path) -> None:
+def test_the_wiring_hands_one_client_to_the_collector_and_every_github_sink(
+        fake: ClientFakeGitHub, tmp_path: Path) -> None:
+    """One client per run: one installation token, one ETag cache (saved when the run releases its stages)."""
     ctx = installed_app_context(fake, tmp_path)
-    collector = GitHubCollector.from_context(ctx)
+    stages = build_stages(ctx)
+    (collector,) = [c for c in stages.collectors if isinstance(c, GitHubCollector)]
+    github_sinks = [s for s in stages.sinks if isinstance(s, GitHubSink)]
+    assert collector.client is not None and len(github_sinks) == 6
+    with_client = [s for s in github_sinks if s.client is not None]
+    assert with_client and all(s.client is collector.client for s in with_client)  # the upkeep sinks, here
     collector.collect(ctx)
-    sink_client = GitHubClient.shared(ctx)  # what a sink gets
-    assert sink_client is collector.client
-    assert sink_client.rest.get_repo(synthetic.REPO).full_name == synthetic.REPO
+    (tmp_path / ".repo-automation" / "etag-cache.json").unlink()  # the collector saved it; the release saves again
+    collector.client.get(f"/repos/{synthetic.REPO}/labels")  # what a sink reads, with the same token
+    release(stages)
     assert fake.count("POST", "access_tokens") == 1
-    other_run = make_context(tmp_path, env={"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": fake.token,
-                                            "GITHUB_REPOSITORY": synthetic.REPO})
-    assert GitHubClient.shared(other_run) is not sink_client
+    assert (tmp_path / ".repo-automation" / "etag-cache.json").is_file()
+    (next_run,) = [c for c in build_stages(ctx).collectors if isinstance(c, GitHubCollector)]
+    assert next_run.client is not collector.client  # a new run, a new client
 
 
 def test_github_app_with_the_wrong_key_fails_clearly(fake: ClientFakeGitHub, tmp_path: Path) -> None:
@@ -140,13 +150,15 @@ def test_no_credentials_or_no_repository_skips_with_the_reason(tmp_path: Path) -
     assert no_repo.status is Status.SKIPPED and "GITHUB_REPOSITORY" in no_repo.reason
 
 
-def test_collector_from_context_defers_the_skip_to_the_run(tmp_path: Path) -> None:
+def test_without_a_client_the_run_reports_why(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, env={"GITHUB_REPOSITORY": synthetic.REPO})
-    _, _, (result,) = measure(Stages(collectors=[GitHubCollector.from_context(ctx)]), ctx)
+    client, why = connect(ctx)
+    assert client is None
+    collector = GitHubCollector.from_context(ctx, client=client, unavailable=why)
+    _, _, (result,) = measure(Stages(collectors=[collector]), ctx)
     assert result.status is Status.SKIPPED and "no GitHub credentials" in result.reason
     with pytest.raises(UsageError):
-        GitHubCollector.from_context(make_context(tmp_path, env={"GITHUB_APP_ID": "1",
-                                                                 "GITHUB_REPOSITORY": synthetic.REPO}))
+        connect(make_context(tmp_path, env={"GITHUB_APP_ID": "1", "GITHUB_REPOSITORY": synthetic.REPO}))
 
 
 def test_disabled_in_configuration_skips(tmp_path: Path) -> None:

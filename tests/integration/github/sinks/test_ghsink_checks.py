@@ -12,6 +12,7 @@ import pytest
 from repo_automation.context import PullRequest
 from repo_automation.domain import CategoryScore, Health, History, MetricChange, Severity, Status, TrendPoint
 from repo_automation.errors import SourceSkipped
+from repo_automation.github.client import connect
 from repo_automation.pipeline import Stages, deliver
 from repo_automation.sinks.github.checks import CHECK_NAME, STATUS_CONTEXT, CheckRunSink, fork_notice
 from repo_automation.sinks.github.pr_comment import PrCommentSink
@@ -37,9 +38,9 @@ def _runs(server: FakeGitHub) -> list[dict[str, Any]]:
     return list(repo.check_runs.values())
 
 
-def test_clean_report_gives_one_successful_check_run(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_clean_report_gives_one_successful_check_run(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github))
-    (action,) = CheckRunSink(github=gh, repository=REPO).deliver(report(()), ctx)
+    (action,) = CheckRunSink(client=ghc, repository=REPO).deliver(report(()), ctx)
     (run,) = _runs(fake_github)
     assert (run["name"], run["head_sha"], run["conclusion"]) == (CHECK_NAME, HEAD, "success")
     assert run["details_url"] == "https://github.com/octo-org/hello-world/actions/runs/42"
@@ -47,20 +48,20 @@ def test_clean_report_gives_one_successful_check_run(tmp_path: Path, fake_github
 
 
 def test_blocking_finding_fails_the_check_or_is_neutral_when_not_enforced(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     pr = _pr(fake_github)
     bad = (code_finding("B602", severity=Severity.CRITICAL),)
-    CheckRunSink(github=gh, repository=REPO).deliver(report(bad), context(tmp_path, fake_github, pull_request=pr))
+    CheckRunSink(client=ghc, repository=REPO).deliver(report(bad), context(tmp_path, fake_github, pull_request=pr))
     lax = context(tmp_path, fake_github, pull_request=pr, fail_on_policy=False)
-    CheckRunSink(github=gh, repository=REPO).deliver(report(bad), lax)
+    CheckRunSink(client=ghc, repository=REPO).deliver(report(bad), lax)
     assert [r["conclusion"] for r in _runs(fake_github)] == ["failure", "neutral"]
     assert "blocking finding" in _runs(fake_github)[0]["output"]["summary"]
 
 
-def test_more_than_50_annotations_are_sent_50_per_request(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_more_than_50_annotations_are_sent_50_per_request(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     findings = tuple(code_finding("B101", f"app/m{n % 7}.py", n, severity=Severity.LOW) for n in range(1, 121))
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github))
-    CheckRunSink(github=gh, repository=REPO).deliver(report(findings), ctx)
+    CheckRunSink(client=ghc, repository=REPO).deliver(report(findings), ctx)
     (run,) = _runs(fake_github)
     repo = fake_github.state.repo("octo-org", "hello-world")
     assert repo is not None and len(repo.annotations[run["id"]]) == 120
@@ -69,11 +70,11 @@ def test_more_than_50_annotations_are_sent_50_per_request(tmp_path: Path, fake_g
 
 
 def test_no_permission_for_checks_falls_back_to_a_commit_status(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     fake_github.inject(Fault.forbidden(method="POST", path=r"/check-runs$"))
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github))
     bad = (code_finding("B602", severity=Severity.HIGH),)
-    (action,) = CheckRunSink(github=gh, repository=REPO).deliver(report(bad), ctx)
+    (action,) = CheckRunSink(client=ghc, repository=REPO).deliver(report(bad), ctx)
     repo = fake_github.state.repo("octo-org", "hello-world")
     assert repo is not None and _runs(fake_github) == []
     (status,) = repo.statuses
@@ -82,39 +83,39 @@ def test_no_permission_for_checks_falls_back_to_a_commit_status(
 
 
 def test_fork_pull_request_is_a_notice_not_a_failure(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github, fork=True))
     notice = fork_notice(ctx)
     assert notice is not None and "fork" in notice
     for sink in (CheckRunSink.from_context(ctx), PrCommentSink.from_context(ctx),
-                 CheckRunSink(github=gh, repository=REPO), PrCommentSink(client=ghc, github=gh, repository=REPO)):
+                 CheckRunSink(client=ghc, repository=REPO), PrCommentSink(client=ghc, repository=REPO)):
         with pytest.raises(SourceSkipped, match="read-only"):
             sink.deliver(report(()), ctx)
     assert fake_github.requests == []
 
 
-def test_not_a_pull_request_is_skipped(tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+def test_not_a_pull_request_is_skipped(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     ctx = context(tmp_path, fake_github)
     with pytest.raises(SourceSkipped, match="not a pull request"):
-        CheckRunSink(github=gh, repository=REPO).deliver(report(()), ctx)
+        CheckRunSink(client=ghc, repository=REPO).deliver(report(()), ctx)
     assert fork_notice(ctx) is None
 
 
-def test_dry_run_writes_no_check_and_no_comment(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+def test_dry_run_writes_no_check_and_no_comment(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     findings = tuple(code_finding("B101", "a.py", n) for n in range(1, 80))
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github), dry_run=True)
-    actions = [*CheckRunSink(github=gh, repository=REPO).deliver(report(findings), ctx),
-               *PrCommentSink(client=ghc, github=gh, repository=REPO).deliver(report(findings), ctx)]
+    actions = [*CheckRunSink(client=ghc, repository=REPO).deliver(report(findings), ctx),
+               *PrCommentSink(client=ghc, repository=REPO).deliver(report(findings), ctx)]
     assert fake_github.mutating_requests() == []
     assert [a.performed for a in actions] == [False, False]
     assert "79 annotation(s) in 2 request(s)" in actions[0].description
 
 
 def test_a_500_on_creation_still_gives_exactly_one_check_run(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     fake_github.inject(Fault.server_error(500, method="POST", path=r"/check-runs$"))
     ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github))
-    CheckRunSink(github=gh, repository=REPO).deliver(report(()), ctx)
+    CheckRunSink(client=ghc, repository=REPO).deliver(report(()), ctx)
     assert len(_runs(fake_github)) == 1
 
 
@@ -126,10 +127,10 @@ def _with_health(overall: float, changes: tuple[MetricChange, ...] = ()) -> Any:
 
 
 def test_sticky_comment_is_created_once_then_edited_never_duplicated(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     pr = _pr(fake_github)
     ctx = context(tmp_path, fake_github, pull_request=pr)
-    sink = PrCommentSink(client=ghc, github=gh, repository=REPO)
+    sink = PrCommentSink(client=ghc, repository=REPO)
     change = MetricChange(name="code_quality.coverage", value=81.0, previous=78.5, delta_previous=2.5,
                           thirty_days_ago=None, delta_30d=None)
     sink.deliver(_with_health(80.0, (change,)), ctx)
@@ -146,7 +147,7 @@ def test_sticky_comment_is_created_once_then_edited_never_duplicated(
 
 
 def test_a_person_quoting_the_marker_does_not_capture_the_comment(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     pr = _pr(fake_github)
     repo = fake_github.state.repo("octo-org", "hello-world")
     assert repo is not None
@@ -156,7 +157,7 @@ def test_a_person_quoting_the_marker_does_not_capture_the_comment(
               "issue_url": f"{fake_github.state.repo_url(repo)}/issues/{pr.number}", "url": "", "html_url": "",
               "node_id": "x", "author_association": "NONE"}
     repo.comments[1] = quoted
-    sink = PrCommentSink(client=ghc, github=gh, repository=REPO)
+    sink = PrCommentSink(client=ghc, repository=REPO)
     sink.deliver(report(()), context(tmp_path, fake_github, pull_request=pr))
     assert quoted["body"].startswith("> ") and len(fake_github.state.comments(REPO, pr.number)) == 2
 
@@ -191,7 +192,10 @@ def test_real_pull_request_payloads_drive_the_pr_sinks(tmp_path: Path, fake_gith
            "GITHUB_EVENT_PATH": str(_real_pull_request_event(tmp_path, fork=fork))}
     ctx = build_context(from_environment(env, workspace=tmp_path), config_mod.from_data({}), env)
     assert ctx.repository == "Codertocat/Hello-World" and ctx.pull_request is not None
-    out = deliver(report(()), Stages(sinks=[CheckRunSink.from_context(ctx), PrCommentSink.from_context(ctx)]), ctx)
+    client, why = connect(ctx)
+    sinks = [CheckRunSink.from_context(ctx, client=client, unavailable=why),
+             PrCommentSink.from_context(ctx, client=client, unavailable=why)]
+    out = deliver(report(()), Stages(sinks=sinks), ctx)
     statuses = [s.status for s in out.sources if s.kind == "sink"]
     if fork:
         assert statuses == [Status.SKIPPED, Status.SKIPPED] and fake_github.requests == []

@@ -1,11 +1,12 @@
-"""All four GitHub sinks wired for production (GitHubClient.from_context) and run by the pipeline."""
+"""All four GitHub sinks wired for production (the run's client from connect()) and run by the pipeline."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from repo_automation.context import PullRequest
+from repo_automation.context import PullRequest, RunContext
 from repo_automation.domain import Status
+from repo_automation.github.client import connect
 from repo_automation.pipeline import Stages, deliver
 from repo_automation.sinks.github.checks import CheckRunSink
 from repo_automation.sinks.github.issues import IssueSink
@@ -17,8 +18,11 @@ from tests.fakegithub.builders import code_finding, context, report
 TRIAGE = {"automation": {"issue_triage": {"enabled": True, "rules": [{"keywords": ["crash"], "labels": ["bug"]}]}}}
 
 
-def _sinks(ctx: object) -> Stages:
-    return Stages(sinks=[cls.from_context(ctx) for cls in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)])  # type: ignore[arg-type]
+def _sinks(ctx: RunContext) -> Stages:
+    client, _ = connect(ctx)
+    assert client is not None
+    sinks = [cls.from_context(ctx, client=client) for cls in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
+    return Stages(sinks=sinks, closers=(client.close,))
 
 
 def test_dry_run_of_every_github_sink_sends_no_write(tmp_path: Path, fake_github: FakeGitHub) -> None:
@@ -47,7 +51,7 @@ def test_dry_run_of_every_github_sink_sends_no_write(tmp_path: Path, fake_github
 
 
 def test_warm_rerun_of_the_reading_sinks_costs_no_rest_point(
-        tmp_path: Path, fake_github: FakeGitHub, gh: object, ghc: object) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: object) -> None:
     from typing import Any
 
     repo = fake_github.state.repo("octo-org", "hello-world")
@@ -59,7 +63,7 @@ def test_warm_rerun_of_the_reading_sinks_costs_no_rest_point(
     push = context(tmp_path, fake_github, config=TRIAGE, create_issues=True)
     on_pr = context(tmp_path, fake_github, config=TRIAGE, pull_request=pr)
     findings = (code_finding("B602", "app/run.py", 3),)
-    kw: dict[str, Any] = {"client": ghc, "github": gh, "repository": "octo-org/hello-world"}
+    kw: dict[str, Any] = {"client": ghc, "repository": "octo-org/hello-world"}
 
     def run() -> None:
         IssueSink(**kw).deliver(report(findings), push)

@@ -37,7 +37,7 @@ def _issue(server: FakeGitHub, title: str, body: str, **kw: Any) -> dict[str, An
 
 
 def test_new_unlabelled_issues_are_labelled_and_assigned(
-        tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     crash = _issue(fake_github, "Crash when saving", "Traceback (most recent call last): ...")
     docs = _issue(fake_github, "Typo", "In docs/install.md the command is wrong")
     feature = _issue(fake_github, "Please add dark mode", "src/ui/theme.css could hold it")
@@ -47,22 +47,22 @@ def test_new_unlabelled_issues_are_labelled_and_assigned(
     repo = fake_github.state.repo("octo-org", "hello-world")
     assert repo is not None
     pr = fake_github.state.add_pull(repo, title="Fix crash", head_sha="b" * 40, base_sha="c" * 40)
-    actions = TriageSink(client=ghc, github=gh, repository=REPO).deliver(report(()), context(tmp_path, fake_github,
+    actions = TriageSink(client=ghc, repository=REPO).deliver(report(()), context(tmp_path, fake_github,
                                                                                  config=CONFIG))
     names = lambda i: [lab["name"] for lab in i["labels"]]  # noqa: E731
     assert names(crash) == ["bug"] and [u["login"] for u in crash["assignees"]] == ["octocat"]
     assert names(docs) == ["documentation"] and names(feature) == ["enhancement"]
     assert names(other) == [] and names(labelled) == ["wontfix"] and names(ours) == [] and names(pr) == []
     assert len(actions) == 3 and all(a.performed for a in actions)
-    sink = TriageSink(client=ghc, github=gh, repository=REPO)
+    sink = TriageSink(client=ghc, repository=REPO)
     again = sink.deliver(report(()), context(tmp_path, fake_github, config=CONFIG))
     assert again == []  # labelled now: never triaged twice
 
 
-def test_dry_run_only_describes(tmp_path: Path, fake_github: FakeGitHub, gh: Any, ghc: Any) -> None:
+def test_dry_run_only_describes(tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
     _issue(fake_github, "Crash when saving", "boom")
     ctx = context(tmp_path, fake_github, config=CONFIG, dry_run=True)
-    (action,) = TriageSink(client=ghc, github=gh, repository=REPO).deliver(report(()), ctx)
+    (action,) = TriageSink(client=ghc, repository=REPO).deliver(report(()), ctx)
     assert not action.performed and "label bug, assign octocat" in action.description
     assert fake_github.mutating_requests() == []
 
