@@ -12,7 +12,8 @@ from typing import Any
 
 from repo_automation.config import Config
 from repo_automation.errors import UsageError
-from repo_automation.settings import Settings
+from repo_automation.redaction import Secrets, gather
+from repo_automation.settings import SECRET_VARIABLES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,11 @@ class RunContext:
     event: Mapping[str, Any] = field(default_factory=dict)
     pull_request: PullRequest | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds GITHUB_TOKEN and the like
+    secrets: Secrets = field(default_factory=Secrets)  # the run's: what a sink writes is redacted with them
+
+    def __post_init__(self) -> None:
+        self.secrets.add(*gather(self.env, SECRET_VARIABLES, self.settings))
 
     @property
     def dry_run(self) -> bool:
@@ -85,7 +90,7 @@ def pull_request_from_event(event: Mapping[str, Any]) -> PullRequest | None:
 
 
 def build_context(settings: Settings, config: Config, env: Mapping[str, str],
-                  *, now: datetime | None = None) -> RunContext:
+                  *, now: datetime | None = None, secrets: Secrets | None = None) -> RunContext:
     event = read_event(env.get("GITHUB_EVENT_PATH"))
     repository = settings.github_repository
     if not repository:
@@ -104,4 +109,5 @@ def build_context(settings: Settings, config: Config, env: Mapping[str, str],
         pull_request=pull_request_from_event(event),
         now=now or datetime.now(UTC),
         env=dict(env),
+        secrets=secrets if secrets is not None else Secrets(),
     )
