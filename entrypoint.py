@@ -33,7 +33,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         print(runner.command("error", message, title="repo-automation: invalid input"), flush=True)
         print(f"repo-automation: error: {message}", file=sys.stderr, flush=True)
         return EXIT_USAGE
-    derived = [v for v in gather(environ, SECRET_VARIABLES, settings) if v not in raw]  # e.g. history-db's password
+    derived = [v for v in gather(environ, SECRET_VARIABLES, [settings]) if v not in raw]  # e.g. history-db's password
     for line in runner.mask_lines(derived):
         print(line, flush=True)
     runner.add_safe_directory(settings.workspace, env=environ)

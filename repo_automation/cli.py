@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         from repo_automation import settings as settings_mod
 
         settings = settings_mod.from_environment(environ, _overrides(ns), workspace=ns.workspace)
-        redaction.start_run(redaction.gather(environ, settings_mod.SECRET_VARIABLES, settings),
+        redaction.start_run(redaction.gather(environ, settings_mod.SECRET_VARIABLES, [settings]),
                             announce=_print_masks if runner.is_actions(environ) else None)
         setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None)
         if ns.subcommand == "validate-config":

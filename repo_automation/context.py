@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,12 @@ class RunContext:
     secrets: Secrets = field(default_factory=Secrets)  # the run's: what a sink writes is redacted with them
 
     def __post_init__(self) -> None:
-        self.secrets.add(*gather(self.env, SECRET_VARIABLES, self.settings))
+        self.secrets.add(*gather(self.env, SECRET_VARIABLES, [self.settings, self.config]))
+
+    def __repr__(self) -> str:
+        """The fields but env, every secret the run knows (a password in a configured URL) as ***."""
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return self.secrets.redact(f"{type(self).__name__}({shown})")
 
     @property
     def dry_run(self) -> bool:

@@ -2,9 +2,9 @@
 
 - `Secret`: a string that never shows itself (masked in repr/str), revealed only on purpose.
 - `gather`: every secret of a run, from the environment variables that hold one (the secret action inputs
-  and variables the settings declare, the variables the configuration names), from the settings (every
-  `Secret` field, every password in a URL among them) and, for each value that is a URL, its password as
-  written and percent-decoded.
+  and variables the settings declare, the variables the configuration names), from the settings and the
+  configuration (every `Secret`, every password in a URL) and, for each value that is a URL, its password
+  as written and percent-decoded.
 - `Secrets`: the registry of the run's secrets. The CLI starts one per run (`start_run`); what is learnt
   later (a GitHub App installation token) joins it with `register`, and, on a runner, is announced with
   ::add-mask::. The logging `MaskingFilter` reads it, the sinks redact what they write with it.
@@ -17,12 +17,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import fields
-from typing import TYPE_CHECKING
+from dataclasses import fields, is_dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
 MASK = "***"
 MIN_LENGTH = 4  # shorter values are not replaced in text (they would shred it), but still masked on a runner
@@ -93,18 +89,31 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{redact(userinfo, passwords)}@{host}"))
 
 
-def gather(env: Mapping[str, str], variables: Iterable[str] = (),
-           settings: DataclassInstance | None = None) -> list[str]:
-    """Every secret value of a run, each once: the values of the environment `variables` that hold one,
-    every `Secret` among the `settings` fields and every password in a URL among them."""
+def gather(env: Mapping[str, str], variables: Iterable[str] = (), within: Iterable[object] = ()) -> list[str]:
+    """Every secret value of a run, each once: the values of the environment `variables` that hold one, and
+    every `Secret` and every password in a URL found `within` the given values (the settings, the
+    configuration: dataclass fields, mappings and sequences are searched)."""
     values = [env[name] for name in variables if env.get(name)]
-    for f in fields(settings) if settings is not None else ():
-        v = getattr(settings, f.name)
-        if isinstance(v, Secret) and v:
-            values.append(v.reveal())
-        elif isinstance(v, str):
-            values.extend(url_passwords(v))
+    for holder in within:
+        values.extend(_found(holder))
     return list(dict.fromkeys(form for v in values for form in with_passwords(v)))
+
+
+def _found(value: object) -> Iterator[str]:
+    if isinstance(value, Secret):
+        if value:
+            yield value.reveal()
+    elif isinstance(value, str):
+        yield from url_passwords(value)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            yield from _found(getattr(value, f.name))
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _found(v)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            yield from _found(v)
 
 
 class Secrets:
