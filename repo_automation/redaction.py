@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -55,11 +56,17 @@ def _in_json(value: str) -> str:
 def redact(text: str, secrets: Iterable[str], *, forms: Iterable[Callable[[str], str]] = ()) -> str:
     """`text` with every secret replaced by ***: as it is, inside a JSON string, and in each of `forms` (e.g.
     escaped for Markdown or a workflow command). Longer values first, so no part of one is left showing."""
+    return _replace(text, _variants(secrets, forms))
+
+
+def _variants(secrets: Iterable[str], forms: Iterable[Callable[[str], str]]) -> list[str]:
     every: tuple[Callable[[str], str], ...] = (str, _in_json, *forms)
-    variants = {form(s) for s in secrets if s for form in every}
-    for v in sorted(variants, key=len, reverse=True):
-        if v:
-            text = text.replace(v, MASK)
+    return sorted({v for s in secrets if s for form in every if (v := form(s))}, key=len, reverse=True)
+
+
+def _replace(text: str, variants: Iterable[str]) -> str:
+    for v in variants:
+        text = text.replace(v, MASK)
     return text
 
 
@@ -122,22 +129,27 @@ class Secrets:
 
     def __init__(self, values: Iterable[str] = (), *, announce: Callable[[str], None] | None = None) -> None:
         self._values: list[str] = []
+        self._plain: list[str] = []  # their variants for `redact` without extra forms, longest first
         self._seen: set[str] = set()
+        self._lock = threading.Lock()  # a token may be learnt in a stage's thread
         self._announce: Callable[[str], None] | None = None
         self.add(*values)
         self._announce = announce
 
     def add(self, *values: str) -> None:
-        for v in values:
-            if v and v not in self._seen:
-                self._seen.add(v)
-                if self._announce is not None:
-                    self._announce(v)
-                if len(v) >= MIN_LENGTH:
-                    self._values.append(v)
+        with self._lock:
+            for v in values:
+                if v and v not in self._seen:
+                    self._seen.add(v)
+                    if self._announce is not None:
+                        self._announce(v)
+                    if len(v) >= MIN_LENGTH:
+                        self._values = [*self._values, v]  # new lists: a reader never sees one change
+                        self._plain = _variants(self._values, ())
 
     def redact(self, text: str, *, forms: Iterable[Callable[[str], str]] = ()) -> str:
-        return redact(text, self._values, forms=forms)
+        """`redact(text, these secrets, forms=forms)`; without forms (every log record) from a cached list."""
+        return redact(text, self._values, forms=forms) if forms else _replace(text, self._plain)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._values))
