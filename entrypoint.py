@@ -15,26 +15,15 @@ from collections.abc import Mapping
 EXIT_USAGE = 2
 
 
-def raw_secrets(env: Mapping[str, str]) -> list[str]:
-    """Every secret value as given (action input or environment variable), before any parsing."""
-    from repo_automation.settings import FIELDS, input_env_name
-
-    out: list[str] = []
-    for spec in FIELDS:
-        if spec.kind != "secret":
-            continue
-        names = ([input_env_name(spec.input)] if spec.input else []) + list(spec.env)
-        out.extend(env[n] for n in names if env.get(n) and env[n] not in out)
-    return out
-
-
 def main(env: Mapping[str, str] | None = None) -> int:
     environ = dict(os.environ if env is None else env)
     from repo_automation import runner
     from repo_automation.errors import RepoAutomationError
-    from repo_automation.settings import from_environment
+    from repo_automation.redaction import gather
+    from repo_automation.settings import SECRET_VARIABLES, from_environment
 
-    for line in runner.mask_lines(raw_secrets(environ)):
+    raw = gather(environ, SECRET_VARIABLES)  # as given, before any parsing
+    for line in runner.mask_lines(raw):
         print(line)
     sys.stdout.flush()
     try:
@@ -44,7 +33,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         print(runner.command("error", message, title="repo-automation: invalid input"), flush=True)
         print(f"repo-automation: error: {message}", file=sys.stderr, flush=True)
         return EXIT_USAGE
-    derived = [v for v in settings.secrets() if v not in raw_secrets(environ)]  # e.g. a history URL's password
+    derived = [v for v in gather(environ, SECRET_VARIABLES, [settings]) if v not in raw]  # e.g. history-db's password
     for line in runner.mask_lines(derived):
         print(line, flush=True)
     runner.add_safe_directory(settings.workspace, env=environ)

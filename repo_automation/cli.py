@@ -103,13 +103,14 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def setup_logging(verbose: bool, log_file: Path | None, secrets: Sequence[str] = ()) -> None:
+def setup_logging(verbose: bool, log_file: Path | None) -> None:
+    """Log to stderr (and `log_file`), every record cleared of the run's secrets (redaction.run_secrets)."""
     from repo_automation.redaction import MaskingFilter
 
     root = logging.getLogger("repo_automation")
     for h in list(root.handlers):
         root.removeHandler(h)
-    mask = MaskingFilter(list(secrets))
+    mask = MaskingFilter()
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +124,14 @@ def setup_logging(verbose: bool, log_file: Path | None, secrets: Sequence[str] =
     root.propagate = False
 
 
+def _print_masks(value: str) -> None:
+    """On a runner, a secret learnt during the run is masked (::add-mask::) before anything can show it."""
+    from repo_automation import runner
+
+    for line in runner.add_mask(value):
+        print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
@@ -133,11 +142,13 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
             print(json.dumps(schema(), indent=2))
             return EXIT_OK
+        from repo_automation import redaction, runner
         from repo_automation import settings as settings_mod
 
         settings = settings_mod.from_environment(environ, _overrides(ns), workspace=ns.workspace)
-        setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None,
-                      settings.secrets())
+        redaction.start_run(redaction.gather(environ, settings_mod.SECRET_VARIABLES, [settings]),
+                            announce=_print_masks if runner.is_actions(environ) else None)
+        setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None)
         if ns.subcommand == "validate-config":
             from repo_automation import config as config_mod
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from repo_automation.config import Config
 from repo_automation.errors import UsageError
-from repo_automation.settings import Settings
+from repo_automation.redaction import Secrets, gather
+from repo_automation.settings import SECRET_VARIABLES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,16 @@ class RunContext:
     event: Mapping[str, Any] = field(default_factory=dict)
     pull_request: PullRequest | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds GITHUB_TOKEN and the like
+    secrets: Secrets = field(default_factory=Secrets)  # the run's: what a sink writes is redacted with them
+
+    def __post_init__(self) -> None:
+        self.secrets.add(*gather(self.env, SECRET_VARIABLES, [self.settings, self.config]))
+
+    def __repr__(self) -> str:
+        """The fields but env, every secret the run knows (a password in a configured URL) as ***."""
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return self.secrets.redact(f"{type(self).__name__}({shown})")
 
     @property
     def dry_run(self) -> bool:
@@ -85,7 +95,7 @@ def pull_request_from_event(event: Mapping[str, Any]) -> PullRequest | None:
 
 
 def build_context(settings: Settings, config: Config, env: Mapping[str, str],
-                  *, now: datetime | None = None) -> RunContext:
+                  *, now: datetime | None = None, secrets: Secrets | None = None) -> RunContext:
     event = read_event(env.get("GITHUB_EVENT_PATH"))
     repository = settings.github_repository
     if not repository:
@@ -104,4 +114,5 @@ def build_context(settings: Settings, config: Config, env: Mapping[str, str],
         pull_request=pull_request_from_event(event),
         now=now or datetime.now(UTC),
         env=dict(env),
+        secrets=secrets if secrets is not None else Secrets(),
     )

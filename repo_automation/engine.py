@@ -12,6 +12,7 @@ from repo_automation import config as config_mod
 from repo_automation.context import RunContext, build_context
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
+from repo_automation.redaction import gather, run_secrets
 from repo_automation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,36 +25,10 @@ def load_config(settings: Settings) -> config_mod.Config:
 
 
 def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:
-    """Secrets only the configuration can name: the application database URL (and its password)."""
-    from urllib.parse import unquote, urlsplit
-
+    """Secrets only the configuration can name: the application database URL (and its password), and the
+    password of any URL the configuration holds (a Prometheus endpoint, a package index)."""
     var = cfg.get("tracking", "data_sources", "database", "url_env", default="APP_DATABASE_URL")
-    url = env.get(str(var), "") if var else ""
-    out = [url] if url else []
-    try:
-        password = urlsplit(url).password if url else None
-    except ValueError:
-        password = None
-    if password:
-        out.extend(p for p in {password, unquote(password)} if p not in out)
-    return out
-
-
-def mask(values: list[str], env: Mapping[str, str]) -> None:
-    """Mask secrets found after start-up: in our log (the masking filter) and, on a runner, with ::add-mask::."""
-    import sys
-
-    from repo_automation import runner
-    from repo_automation.redaction import MaskingFilter
-
-    for handler in logging.getLogger("repo_automation").handlers:
-        for filt in handler.filters:
-            if isinstance(filt, MaskingFilter):
-                for v in values:
-                    filt.add(v)
-    if runner.is_actions(env):
-        for line in runner.mask_lines(values):
-            print(line, file=sys.stdout, flush=True)
+    return gather(env, [str(var)] if var else [], [cfg])
 
 
 def preflight(settings: Settings) -> None:
@@ -74,8 +49,9 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
 
     preflight(settings)
     cfg = load_config(settings)
-    mask(config_secrets(cfg, env), env)
-    ctx: RunContext = build_context(settings, cfg, env)
+    secrets = run_secrets()
+    secrets.add(*config_secrets(cfg, env))  # logs mask them from here on; a runner is told to (::add-mask::)
+    ctx: RunContext = build_context(settings, cfg, env, secrets=secrets)
     stages = wiring.build_stages(ctx)  # raises UsageError/ConfigError before anything runs
     log.info("repo-automation %s on %s (%s)%s", settings.command, ctx.repository or settings.workspace,
              ctx.event_name or "local", " — dry run" if settings.dry_run else "")

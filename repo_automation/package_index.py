@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from repo_automation.errors import SourceFailed
+from repo_automation.redaction import redact_url
 
 if TYPE_CHECKING:
     import requests
@@ -102,9 +103,9 @@ class PackageIndex:
         try:
             page = client.get_project_page(project, timeout=self.timeout_s)
         except NoSuchProjectError as e:
-            raise UnknownProject(f"{project}: not found on the package index {self.index_url}") from e
+            raise UnknownProject(f"{project}: not found on the package index {redact_url(self.index_url)}") from e
         except (requests.RequestException, UnsupportedRepoVersionError, ValueError) as e:
-            raise SourceFailed(f"{project}: the package index {self.index_url} did not answer usefully "
+            raise SourceFailed(f"{project}: the package index {redact_url(self.index_url)} did not answer usefully "
                                f"({type(e).__name__}: {e})") from e
         files: dict[str, list[bool]] = {}
         for pkg in page.packages:

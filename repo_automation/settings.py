@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from repo_automation.errors import UsageError
-from repo_automation.redaction import Secret
+from repo_automation.redaction import Secret, redact_url
 
 FORMATS = ("markdown", "json", "both")
 COMMANDS = ("run", "metrics", "maintain", "rollup")
@@ -74,20 +74,11 @@ class Settings:
         """A path relative to the workspace (absolute paths are kept)."""
         return path if path.is_absolute() else self.workspace / path
 
-    def secrets(self) -> list[str]:
-        """Every secret value, for ::add-mask:: and the log filter."""
-        out = []
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, Secret) and v:
-                out.append(v.reveal())
-        if "://" in self.history_db:  # a PostgreSQL URL may carry a password
-            from urllib.parse import unquote, urlsplit
-
-            password = urlsplit(self.history_db).password
-            if password:
-                out.extend({password, unquote(password)})
-        return out
+    def __repr__(self) -> str:
+        """The fields as a dataclass shows them, but a password inside a URL (history-db) as ***."""
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        shown = ", ".join(f"{name}={(redact_url(v) if isinstance(v, str) else v)!r}" for name, v in values)
+        return f"{type(self).__name__}({shown})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +168,12 @@ def convert(spec: FieldSpec, raw: str) -> Any:
 def input_env_name(input_name: str) -> str:
     """The runner's mapping: INPUT_ + upper-case, spaces to '_', hyphens kept."""
     return "INPUT_" + input_name.replace(" ", "_").upper()
+
+
+SECRET_VARIABLES: tuple[str, ...] = tuple(dict.fromkeys(
+    name for spec in FIELDS if spec.kind == "secret"
+    for name in ((input_env_name(spec.input),) if spec.input else ()) + spec.env))
+"""Every environment variable that may hold a secret setting: its action input and its variables."""
 
 
 def _raw_value(spec: FieldSpec, env: Mapping[str, str]) -> str | None:

@@ -30,7 +30,7 @@ from repo_automation.catalogue import info, is_app_metric, known_metrics
 from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
-from repo_automation.redaction import Secret
+from repo_automation.redaction import Secret, Secrets, with_passwords
 from repo_automation.stages import Collector
 
 log = logging.getLogger(__name__)
@@ -176,9 +176,5 @@ class DatabaseCollector(Collector):
             raise QueryError(f"{type(e).__name__}: {first}") from e
 
     def _redact(self, text: str) -> str:
-        if not self._url:
-            return text
-        url = self._url.reveal()
-        password = urlsplit(url).password
-        text = text.replace(url, "***")
-        return text.replace(password, "***") if password and len(password) >= 4 else text
+        """The text without the URL or its password (they are this collector's own secrets)."""
+        return Secrets(with_passwords(self._url.reveal())).redact(text) if self._url else text

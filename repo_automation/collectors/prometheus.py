@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
+from repo_automation.redaction import redact_url
 from repo_automation.stages import Collector
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class PrometheusCollector(Collector):
         if empty:
             log.info("prometheus: no data for %s", ", ".join(empty))
         if not metrics:
-            raise SourceSkipped(f"Prometheus at {self.endpoint} has no data for {', '.join(empty)}")
+            raise SourceSkipped(f"Prometheus at {redact_url(self.endpoint)} has no data for {', '.join(empty)}")
         return metrics
 
     def _query(self, promql: str, ctx: RunContext) -> float | None:
@@ -154,7 +155,7 @@ class PrometheusCollector(Collector):
             resp = self._session.get(url, params={"query": promql, "time": f"{ctx.now.timestamp():.3f}"},
                                      timeout=self.timeout_s)
         except requests.RequestException as e:
-            raise SourceFailed(f"cannot reach Prometheus at {self.endpoint}: {e}") from e
+            raise SourceFailed(f"cannot reach Prometheus at {redact_url(self.endpoint)}: {e}") from e
         try:
             body = resp.json()
         except ValueError:
@@ -162,6 +163,7 @@ class PrometheusCollector(Collector):
         if resp.status_code in (400, 422) and isinstance(body, Mapping):
             raise ValueError(f"{body.get('errorType', 'error')}: {body.get('error', '')}")
         if resp.status_code != 200 or not isinstance(body, Mapping) or body.get("status") != "success":
-            raise SourceFailed(f"Prometheus at {self.endpoint} answered HTTP {resp.status_code} to {url}: "
+            raise SourceFailed(f"Prometheus at {redact_url(self.endpoint)} answered HTTP {resp.status_code} "
+                               f"to {redact_url(url)}: "
                                f"{(resp.text or '')[:200]}")
         return parse_result(body)

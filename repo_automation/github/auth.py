@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from repo_automation.errors import SourceFailed, UsageError
-from repo_automation.redaction import MaskingFilter, Secret
+from repo_automation.redaction import Secret, register
 
 if TYPE_CHECKING:
     from repo_automation.settings import Settings
@@ -122,17 +122,9 @@ class AppAuth(Auth):
                 expires = datetime.fromisoformat(raw_exp.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 log.debug("unparsable expires_at %r; assuming one hour", raw_exp)
-        mask_in_logs(token)
+        register(token)  # the run's secret from now on: masked in the log and, on a runner, ::add-mask::
         log.info("GitHub App %s: installation %s token obtained for %s", self.app_id, inst_id, self.repository)
         return token, expires
-
-
-def mask_in_logs(value: str) -> None:
-    """A secret learnt at run time (an installation token) joins the masking filters the CLI installed."""
-    for handler in logging.getLogger("repo_automation").handlers:
-        for f in handler.filters:
-            if isinstance(f, MaskingFilter):
-                f.add(value)
 
 
 def check_settings(settings: Settings) -> None:

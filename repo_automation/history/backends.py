@@ -17,7 +17,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from repo_automation.history.store import TABLE, Dialect, HistoryError, HistoryStore, redact
+from repo_automation.history.store import TABLE, Dialect, HistoryError, HistoryStore
+from repo_automation.redaction import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def sqlite_path(target: str, workspace: Path) -> Path:
     elif _URL.match(raw):
         scheme = raw.split("://", 1)[0]
         raise HistoryError(
-            f"history-db: unsupported URL scheme {scheme!r} in {redact(raw)}: give a SQLite file path "
+            f"history-db: unsupported URL scheme {scheme!r} in {redact_url(raw)}: give a SQLite file path "
             "(e.g. .repo-automation/history.sqlite) or a postgresql://user@host:5432/database URL")
     path = Path(raw).expanduser()
     return path if path.is_absolute() else workspace / path
@@ -82,7 +83,7 @@ def sqlite_path(target: str, workspace: Path) -> Path:
 def describe(target: str, workspace: Path) -> str:
     """Where the history lives, fit for a report (no password)."""
     if is_postgres(target):
-        return redact(target.strip())
+        return redact_url(target.strip())
     return str(sqlite_path(target, workspace))
 
 
@@ -137,7 +138,7 @@ def _prepared(store: HistoryStore, *, readonly: bool) -> HistoryStore:
 
 
 def _open_postgres(url: str, *, readonly: bool) -> HistoryStore:
-    shown = redact(url)
+    shown = redact_url(url)
     try:
         import psycopg
     except ImportError as e:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from repo_automation.domain import Metric
 from repo_automation.errors import RepoAutomationError
@@ -87,16 +86,6 @@ class Dialect:
         if isinstance(raw, datetime):
             return raw.astimezone(UTC)
         return datetime.fromisoformat(str(raw)).astimezone(UTC)
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***, fit for logs and reports."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
 class HistoryStore:

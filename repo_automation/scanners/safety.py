@@ -17,13 +17,14 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
+from repo_automation.redaction import Secret
 from repo_automation.scanners.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, run_tool
@@ -114,12 +115,11 @@ def parse_report(text: str, manifest: str, lines: Sequence[str] = ()) -> list[Fi
 @dataclass(kw_only=True)
 class SafetyScanner(ToolScanner):
     name: ClassVar[str] = "safety"
-    api_key: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log
+    api_key: Secret | None = None
 
     @classmethod
     def from_context(cls, ctx: RunContext, **kwargs: Any) -> SafetyScanner:
-        key = ctx.settings.safety_api_key
-        return cls(api_key=key.reveal() if key else None, **kwargs)
+        return cls(api_key=ctx.settings.safety_api_key, **kwargs)
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
         return [p for p in paths if is_manifest(p) and not p.endswith("pyproject.toml") and not is_pylock(p)
@@ -140,7 +140,7 @@ class SafetyScanner(ToolScanner):
 
     def _check(self, ctx: RunContext, exe: str, root: Path, manifest: str) -> list[Finding]:
         timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
-        env = {**os.environ, "SAFETY_API_KEY": self.api_key or ""}
+        env = {**os.environ, "SAFETY_API_KEY": self.api_key.reveal() if self.api_key else ""}
         with tempfile.TemporaryDirectory(prefix="ra-safety-") as tmp:
             out = Path(tmp) / "safety.json"
             argv = [exe, "check", "-r", manifest, "--output", "json", "--save-json", str(out)]

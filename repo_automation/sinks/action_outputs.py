@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,8 +18,9 @@ from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.redaction import redact
 from repo_automation.report import views
-from repo_automation.sinks.files import Judge, display_path, policy_from_context, redact, report_paths
+from repo_automation.sinks.files import RENDERED_FORMS, Judge, display_path, policy_from_context, report_paths
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class ActionOutputsWriter(Sink):
 
     def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
                  fmt: str, workspace: Path, stream: TextIO, config: Config | None = None,
-                 secrets: Sequence[str] = (), policy: Judge | None = None) -> None:
+                 secrets: Collection[str] = (), policy: Judge | None = None) -> None:
         self.active = active
         self.output_file = output_file
         self.summary_file = summary_file
@@ -94,7 +95,7 @@ class ActionOutputsWriter(Sink):
         self.workspace = workspace
         self.stream = stream
         self.config = config
-        self.secrets = list(secrets)
+        self.secrets = secrets
         self.policy = policy
 
     @classmethod
@@ -105,7 +106,7 @@ class ActionOutputsWriter(Sink):
                    summary_file=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
                    output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
                    stream=stream or sys.stdout, config=ctx.config,
-                   secrets=s.secrets(), policy=policy_from_context(ctx))
+                   secrets=ctx.secrets, policy=policy_from_context(ctx))
 
     def _written_files(self, report: RunReport) -> dict[str, str]:
         """Report files that exist now (written by the reports writer), relative to the workspace."""
@@ -129,11 +130,12 @@ class ActionOutputsWriter(Sink):
                 text = markdown.job_summary(
                     report, report_files=list(files.values()), policy=policy,
                     rules_not_evaluated=self._not_evaluated(report))
-                n = runner.write_summary(self.summary_file, redact(text, self.secrets))
+                n = runner.write_summary(self.summary_file, redact(text, self.secrets, forms=RENDERED_FORMS))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))
             if self.output_file is not None:
-                values = {k: redact(v, self.secrets) for k, v in outputs(report, files, policy).items()}
+                values = {k: redact(v, self.secrets, forms=RENDERED_FORMS)
+                          for k, v in outputs(report, files, policy).items()}
                 runner.write_outputs(self.output_file, values)
                 actions.append(Action(sink=self.name, description=f"set {len(values)} step outputs",
                                       performed=True, target="$GITHUB_OUTPUT"))
@@ -141,7 +143,7 @@ class ActionOutputsWriter(Sink):
             raise SourceFailed(f"cannot write the runner's files: {e}") from e
         lines = annotation_lines(report.findings)
         for line in lines:
-            self.stream.write(redact(line, self.secrets) + "\n")
+            self.stream.write(redact(line, self.secrets, forms=RENDERED_FORMS) + "\n")
         self.stream.flush()
         if lines:
             actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s)", performed=True))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,10 @@ from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed
+from repo_automation.redaction import redact
 from repo_automation.report import views
+from repo_automation.report.escape import escape_markdown
+from repo_automation.runner import escape_data, escape_property
 from repo_automation.settings import Settings
 from repo_automation.stages import Sink
 
@@ -91,21 +94,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """Replace every secret with ***, in each form it could take here (as is, inside a JSON string, escaped
-    for Markdown or for a workflow command): a last line of defence should a stage ever put a token into a
-    reason or a message."""
-    import json
-
-    from repo_automation.redaction import MaskingFilter
-    from repo_automation.report.escape import escape_markdown
-    from repo_automation.runner import escape_data, escape_property
-
-    if not secrets:
-        return text
-    variants = {form(s) for s in secrets for form in (
-        str, lambda v: json.dumps(v, ensure_ascii=False)[1:-1], escape_markdown, escape_data, escape_property)}
-    return MaskingFilter(sorted(variants, key=len, reverse=True)).redact(text)
+# A secret as a report or the runner's files could hold it, besides as it is and inside a JSON string: a last
+# line of defence should a stage ever put a token into a reason or a message.
+RENDERED_FORMS: tuple[Callable[[str], str], ...] = (escape_markdown, escape_data, escape_property)
 
 
 def display_path(path: Path, workspace: Path) -> str:
@@ -122,20 +113,20 @@ class ReportFilesWriter(Sink):
     name = "reports"
 
     def __init__(self, *, output_dir: Path, fmt: str, workspace: Path,
-                 config: Config | None = None, secrets: Sequence[str] = (),
+                 config: Config | None = None, secrets: Collection[str] = (),
                  policy: Judge | None = None) -> None:
         self.output_dir = output_dir
         self.fmt = fmt
         self.workspace = workspace
         self.config = config
-        self.secrets = list(secrets)
+        self.secrets = secrets
         self.policy = policy
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> ReportFilesWriter:
         s = ctx.settings
         return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   config=ctx.config, secrets=s.secrets(),
+                   config=ctx.config, secrets=ctx.secrets,
                    policy=policy_from_context(ctx))
 
     def render(self, report: RunReport) -> list[tuple[Path, str, str]]:
@@ -155,7 +146,7 @@ class ReportFilesWriter(Sink):
         if paths.automation is not None:
             text = markdown.automation_report(report, policy=policy)
             out.append((paths.automation, text, "automation report (Markdown)"))
-        return [(path, redact(text, self.secrets), what) for path, text, what in out]
+        return [(path, redact(text, self.secrets, forms=RENDERED_FORMS), what) for path, text, what in out]
 
     def _not_evaluated(self, report: RunReport) -> list[dict[str, Any]]:
         return views.alert_rules_not_evaluated(self.config, report) if self.config is not None else []

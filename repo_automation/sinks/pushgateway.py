@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Metric, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
+from repo_automation.redaction import redact_url
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -86,14 +87,6 @@ def session_handler(session: requests.Session) -> Callable[..., Callable[[], Non
     return handler
 
 
-def without_credentials(url: str) -> str:
-    """The URL as it may be shown: a `user:password@` part is dropped."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
-
-
 class PushgatewaySink(Sink):
     name: ClassVar[str] = "pushgateway"
 
@@ -102,11 +95,11 @@ class PushgatewaySink(Sink):
         self.url = (url or "").rstrip("/")
         if self.url and (urlsplit(self.url).scheme not in ("http", "https") or not urlsplit(self.url).netloc):
             raise UsageError("pushgateway-url (PUSHGATEWAY_URL) is not an http(s) URL: "
-                             f"{without_credentials(self.url)!r}")
+                             f"{redact_url(self.url)!r}")
         if not job.strip():
             raise UsageError("integrations.pushgateway.job must not be empty")
         self.job = job
-        self.shown = without_credentials(self.url)
+        self.shown = redact_url(self.url)
         self._session = session
         self.timeout_s = timeout_s
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Alert, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
-from repo_automation.redaction import Secret
+from repo_automation.redaction import Secret, redact
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class SlackSink(Sink):
     name: ClassVar[str] = "slack"
 
     def __init__(self, *, webhook_url: Secret | None, enabled: bool, session: requests.Session | None = None,
-                 channels: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
+                 channels: Mapping[str, str] | None = None, secrets: Collection[str] = (),
                  timeout_s: float = TIMEOUT_S) -> None:
         if webhook_url and urlsplit(webhook_url.reveal()).scheme not in ("http", "https"):
             raise UsageError("slack-webhook-url (SLACK_WEBHOOK_URL) is not an http(s) URL")
@@ -212,7 +212,7 @@ class SlackSink(Sink):
         self.enabled = enabled
         self._session = session
         self.channels = {k: v for k, v in (channels or {}).items() if v}
-        self._secrets = [s for s in secrets if len(s) >= 4]
+        self._secrets = secrets
         self.timeout_s = timeout_s
 
     @classmethod
@@ -221,7 +221,7 @@ class SlackSink(Sink):
         cfg = ctx.config.get("integrations", "slack", default={}) or {}
         return cls(webhook_url=ctx.settings.slack_webhook_url,
                    enabled=ctx.settings.notify_slack or bool(cfg.get("enabled")),
-                   channels=dict(cfg.get("channels") or {}), secrets=ctx.settings.secrets())
+                   channels=dict(cfg.get("channels") or {}), secrets=ctx.secrets)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.enabled:
@@ -274,9 +274,8 @@ class SlackSink(Sink):
         """None when Slack accepted the message, else Slack's reason."""
         import requests
 
-        body = json.dumps(m.payload, ensure_ascii=False)
-        for s in self._secrets:  # defence in depth: no secret leaves in a payload (as is or JSON-escaped)
-            body = body.replace(s, "***").replace(json.dumps(s, ensure_ascii=False)[1:-1], "***")
+        # defence in depth: no secret leaves in a payload (as is or JSON-escaped)
+        body = redact(json.dumps(m.payload, ensure_ascii=False), self._secrets)
         assert self._url is not None
         try:
             resp = session.post(self._url.reveal(), data=body.encode("utf-8"), timeout=self.timeout_s,

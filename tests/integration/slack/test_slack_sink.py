@@ -58,7 +58,7 @@ def sink(slack: FakeSlack, ctx: RunContext, **kw: Any) -> SlackSink:
     cfg = ctx.config.get("integrations", "slack")
     kw.setdefault("session", make_session(methods=("POST",), retries=3, backoff_factor=0.01, retry_after_max_s=1))
     return SlackSink(webhook_url=Secret(slack.webhook_url), enabled=True, channels=cfg["channels"],
-                     secrets=ctx.settings.secrets(), **kw)
+                     secrets=ctx.secrets, **kw)
 
 
 def test_alerts_are_routed_by_their_channels_and_the_health_goes_to_metrics(tmp_path: Path,
