@@ -25,6 +25,13 @@ class Severity(enum.StrEnum):
         return {"critical": 4, "high": 3, "medium": 2, "low": 1, "unknown": 0}[self.value]
 
 
+class AlertLevel(enum.StrEnum):
+    """The alert levels of `alerts` in the configuration."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+
+
 class Status(enum.StrEnum):
     """Outcome of one source (collector, scanner, gate, sink)."""
 
@@ -105,7 +112,7 @@ class SourceResult:
 class Alert:
     """A fired alert rule."""
 
-    level: str  # critical | warning
+    level: AlertLevel
     condition: str
     channels: tuple[str, ...]
     values: Mapping[str, float]  # metric name -> value that made the condition true

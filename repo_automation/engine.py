@@ -27,8 +27,8 @@ def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:
     """Secrets only the configuration can name: the application database URL (and its password)."""
     from urllib.parse import unquote, urlsplit
 
-    var = cfg.get("tracking", "data_sources", "database", "url_env", default="APP_DATABASE_URL")
-    url = env.get(str(var), "") if var else ""
+    var = cfg.data_sources.database.url_env
+    url = env.get(var, "") if var else ""
     out = [url] if url else []
     try:
         password = urlsplit(url).password if url else None

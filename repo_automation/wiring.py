@@ -42,10 +42,6 @@ def _build(name: str, factory: Callable[[RunContext], Collector], ctx: RunContex
         return skipped()
 
 
-def _enabled(ctx: RunContext, source: str) -> bool:
-    return bool(ctx.config.get("tracking", "data_sources", source, "enabled", default=True))
-
-
 def _collectors(ctx: RunContext) -> list[Collector]:
     from repo_automation.collectors.complexity import ComplexityCollector
     from repo_automation.collectors.coverage import CoverageCollector
@@ -56,21 +52,22 @@ def _collectors(ctx: RunContext) -> list[Collector]:
     from repo_automation.collectors.sonarqube import SonarQubeCollector
 
     command = ctx.settings.command
+    sources = ctx.config.data_sources
     out: list[Collector] = []
     if command in ("run", "metrics"):
-        if _enabled(ctx, "git"):
+        if sources.git.enabled:
             out.append(_build("git", GitCollector.from_context, ctx))
-        if _enabled(ctx, "github"):
+        if sources.github.enabled:
             out.append(_build("github", GitHubCollector.from_context, ctx))
-        if _enabled(ctx, "prometheus"):  # skipped with the reason when no endpoint is configured
+        if sources.prometheus.enabled:  # skipped with the reason when no endpoint is configured
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
-        if _enabled(ctx, "database") and ctx.config.get("tracking", "data_sources", "database", "queries"):
+        if sources.database.enabled and sources.database.queries:
             out.append(_build("database", DatabaseCollector.from_context, ctx))
     quality = not ctx.settings.skip_quality or command == "metrics"
     if quality:
         # Order is precedence where two sources give one metric: the later wins, so this commit's coverage
         # file beats SonarQube's (possibly older) analysis.
-        if _enabled(ctx, "sonarqube"):
+        if sources.sonarqube.enabled:
             out.append(_build("sonarqube", SonarQubeCollector.from_context, ctx))
         out.append(_build("coverage", CoverageCollector.from_context, ctx))
         out.append(_build("complexity", ComplexityCollector.from_context, ctx))

@@ -218,10 +218,9 @@ class SlackSink(Sink):
     @classmethod
     def from_context(cls, ctx: RunContext) -> SlackSink:
         """Production wiring; an unusable webhook URL is a UsageError before anything runs."""
-        cfg = ctx.config.get("integrations", "slack", default={}) or {}
-        return cls(webhook_url=ctx.settings.slack_webhook_url,
-                   enabled=ctx.settings.notify_slack or bool(cfg.get("enabled")),
-                   channels=dict(cfg.get("channels") or {}), secrets=ctx.settings.secrets())
+        cfg = ctx.config.slack
+        return cls(webhook_url=ctx.settings.slack_webhook_url, enabled=ctx.settings.notify_slack or cfg.enabled,
+                   channels=dict(cfg.channels), secrets=ctx.settings.secrets())
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.enabled:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
@@ -23,6 +23,7 @@ from repo_automation.stages import Sink
 if TYPE_CHECKING:
     from github import Github
 
+    from repo_automation.config.sections import DependencyUpdates
     from repo_automation.github.client import GitHubClient
     from repo_automation.maintenance.deps_plan import Update
     from repo_automation.package_index import PackageIndex, Release
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PULLS_PER_RUN = 10
-SECTION = ("automation", "dependency_updates")
 
 
 def read_manifests(workspace: Path, paths: Sequence[str]) -> Manifests:
@@ -62,7 +62,7 @@ class DependencyUpdateSink(Sink):
     name: ClassVar[str] = "dependency-updates"
 
     def __init__(self, *, client: GitHubClient | None, repository: str | None, index: PackageIndex | None,
-                 section: Mapping[str, Any], manifests: Sequence[str] = (), github: Github | None = None,
+                 section: DependencyUpdates, manifests: Sequence[str] = (), github: Github | None = None,
                  skip_reason: str | None = None) -> None:
         """`client` reads (conditional GETs), `github` (PyGithub; client.rest by default) writes, `index`
         lists versions; `manifests` are repo-relative paths (empty: found in the workspace at delivery)."""
@@ -80,13 +80,13 @@ class DependencyUpdateSink(Sink):
         from repo_automation.package_index import PackageIndex
         from repo_automation.sinks.github.base import connect
 
-        section = ctx.config.get(*SECTION, default={}) or {}
+        section = ctx.config.dependency_updates
         if ctx.settings.skip_deps:
             return cls(client=None, repository=None, index=None, section=section, skip_reason="skip-deps is set")
-        if not section.get("enabled", True):
+        if not section.enabled:
             return cls(client=None, repository=None, index=None, section=section,
                        skip_reason="automation.dependency_updates.enabled is false")
-        configured = list(section.get("requirements_files") or [])
+        configured = list(section.requirements_files)
         manifests = find_manifests(ctx.workspace, configured) if configured else []
         github_client, why = connect(ctx, client)
         return cls(client=github_client, repository=ctx.repository, index=PackageIndex.from_context(ctx),

@@ -49,8 +49,8 @@ class DocsSink(Sink):
         """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
         from repo_automation.sinks.github.base import connect
 
-        badges = bool(ctx.config.get("automation", "docs", "badges", default=True))
-        changelog = bool(ctx.config.get("automation", "docs", "changelog", default=False))
+        badges = ctx.config.docs.badges
+        changelog = ctx.config.docs.changelog
         if ctx.settings.skip_docs:
             return cls(client=None, repository=None, skip_reason="skip-docs is set")
         if not badges and not changelog:

@@ -175,9 +175,9 @@ def desired_issues(report: RunReport, ctx: RunContext) -> IssuePlanInput:
     link = run_link(ctx.env)
     pointer = f"the full report is in the workflow run's artifacts ({link})" if link else \
         "the full report is in the workflow run's artifacts"
-    findings_on = bool(ctx.config.get("automation", "security_scanning", "auto_create_issues", default=True))
-    gates_on = bool(ctx.config.get("automation", "code_quality", "auto_create_issues", default=False))
-    configured = ctx.config.get("automation", "security_scanning", "issue_labels", default=["security"])
+    findings_on = ctx.config.security_scanning.auto_create_issues
+    gates_on = ctx.config.code_quality.auto_create_issues
+    configured = ctx.config.security_scanning.issue_labels
     labels = tuple(dict.fromkeys([OWNED_LABEL, *configured]))
     out: list[DesiredIssue] = [_alert_issue(a, pointer) for a in report.alerts]
     if findings_on:

@@ -44,9 +44,8 @@ class TriageRule:
 
 
 def rules_from_config(config: Config) -> list[TriageRule]:
-    raw: Sequence[dict[str, Any]] = config.get("automation", "issue_triage", "rules", default=[]) or []
-    return [TriageRule(labels=tuple(r.get("labels", ())), keywords=tuple(r.get("keywords", ())),
-                       paths=tuple(r.get("paths", ())), assignees=tuple(r.get("assignees", ()))) for r in raw]
+    return [TriageRule(labels=r.labels, keywords=r.keywords, paths=r.paths, assignees=r.assignees)
+            for r in config.issue_triage.rules]
 
 
 def mentioned_paths(text: str) -> list[str]:
@@ -82,7 +81,7 @@ class TriageSink(GitHubSink):
     @classmethod
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None) -> TriageSink:
         """Production wiring; pass the run's shared GitHubClient so API usage is counted once."""
-        if not ctx.config.get("automation", "issue_triage", "enabled", default=False):
+        if not ctx.config.issue_triage.enabled:
             return cls(client=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
         if not rules_from_config(ctx.config):
             return cls(client=None, repository=None, skip_reason="issue triage has no rules")
