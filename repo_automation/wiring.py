@@ -18,6 +18,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.pipeline import HistoryReader, Stages
+from repo_automation.settings import Command
 from repo_automation.stages import Collector, Gate, Scanner, Sink
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def _collectors(ctx: RunContext) -> list[Collector]:
     command = ctx.settings.command
     sources = ctx.config.data_sources
     out: list[Collector] = []
-    if command in ("run", "metrics"):
+    if command.measures:
         if sources.git.enabled:
             out.append(_build("git", GitCollector.from_context, ctx))
         if sources.github.enabled:
@@ -63,7 +64,7 @@ def _collectors(ctx: RunContext) -> list[Collector]:
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
         if sources.database.enabled and sources.database.queries:
             out.append(_build("database", DatabaseCollector.from_context, ctx))
-    quality = not ctx.settings.skip_quality or command == "metrics"
+    quality = not ctx.settings.skip_quality or command is Command.METRICS
     if quality:
         # Order is precedence where two sources give one metric: the later wins, so this commit's coverage
         # file beats SonarQube's (possibly older) analysis.
@@ -77,7 +78,7 @@ def _collectors(ctx: RunContext) -> list[Collector]:
 def _scanners(ctx: RunContext) -> list[Scanner]:
     from repo_automation.scanners import build_scanners
 
-    if ctx.settings.command == "metrics":
+    if not ctx.settings.command.maintains:
         return []
     return build_scanners(ctx)
 
@@ -85,7 +86,7 @@ def _scanners(ctx: RunContext) -> list[Scanner]:
 def _gates(ctx: RunContext) -> list[Gate]:
     from repo_automation.gates import build_gates
 
-    if ctx.settings.command == "metrics":
+    if not ctx.settings.command.maintains:
         return []
     return build_gates(ctx)
 
@@ -113,7 +114,7 @@ def _sinks(ctx: RunContext) -> list[Sink]:
     client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
     github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
     upkeep: list[Sink] = []
-    if ctx.settings.command in ("run", "maintain"):
+    if ctx.settings.command.maintains:
         upkeep = [DependencyUpdateSink.from_context(ctx, client=client), DocsSink.from_context(ctx, client=client)]
     return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
             PushgatewaySink.from_context(ctx)]

@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.domain import Finding, Severity, SourceResult, Status
+from repo_automation.domain import Finding, FindingState, Severity, SourceKind, SourceResult, Status
 from repo_automation.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from repo_automation.config.sections import DataSource, DataSources, SecurityScanning
     from repo_automation.context import RunContext
 
-OPEN_STATES = frozenset({"active", "new", "existing"})
-BLOCKING_STATES = frozenset({"active", "new"})
+OPEN_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW, FindingState.EXISTING})
+BLOCKING_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW})
 _KEY = "$.automation.security_scanning"
 
 
@@ -99,14 +99,14 @@ def _apply_one(f: Finding, ignores: Sequence[IgnoreEntry], baseline: frozenset[s
     matching = [e for e in ignores if e.matches(f)]
     live = [e for e in matching if not e.expired(today)]
     if live:
-        changes["state"] = "ignored"
+        changes["state"] = FindingState.IGNORED
         note = _join(note, f"ignored ({live[0].id}): {live[0].reason}")
     else:
         for e in matching:  # every one of them expired: say so, and keep the finding open
             assert e.expires is not None
             note = _join(note, f"ignore of {e.id} expired on {e.expires.isoformat()} (was: {e.reason})")
         if f.fingerprint in baseline:
-            changes["state"] = "baseline"
+            changes["state"] = FindingState.BASELINE
             note = _join(note, "in the baseline")
     if note != f.note:
         changes["note"] = note
@@ -176,11 +176,11 @@ def _required_source_problems(name: str, source: DataSource, sources: DataSource
     return []
 
 
-def required_sources(config: Config) -> dict[str, set[str]]:
+def required_sources(config: Config) -> dict[SourceKind, set[str]]:
     """Names of the required sources by kind: scanners from required_tools, collectors from their data source."""
     return {
-        "scanner": set(config.security_scanning.required_tools),
-        "collector": {name for name, s in config.data_sources.named().items() if s.required},
+        SourceKind.SCANNER: set(config.security_scanning.required_tools),
+        SourceKind.COLLECTOR: {name for name, s in config.data_sources.named().items() if s.required},
     }
 
 

@@ -18,14 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Alert, Finding, GateResult, RunReport, Status
+from repo_automation.domain import Alert, Finding, FindingState, GateResult, RunReport, SourceKind, Status
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
 from repo_automation.sinks.github.issues import OWNED_LABEL, DesiredIssue
 
 MAX_BODY = 65_536
 MAX_TITLE = 256
-ISSUE_STATES = frozenset({"active", "new", "existing"})
+ISSUE_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW, FindingState.EXISTING})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URL = re.compile(r"https://[^\s<>\"'`()\[\]]+")
 FOOTER = ("_Managed by repo-automation: updated on each run, closed when the problem is gone, reopened if it "
@@ -156,13 +156,13 @@ def _gate_issue(gate: GateResult, pointer: str) -> DesiredIssue:
 
 def _protected(report: RunReport, ctx: RunContext, findings_on: bool, gates_on: bool) -> tuple[str, ...]:
     out: list[str] = []
-    scanners = [s for s in report.sources if s.kind == "scanner"]
+    scanners = [s for s in report.sources if s.kind is SourceKind.SCANNER]
     if not findings_on or not scanners:
         out += ["dep:", "code:", "finding:"]
     for s in scanners:
         if s.status is Status.FAILED:  # skipped is a steady state; failed is a hole in this run's data
             out += ["dep:", make_fingerprint("code", s.name) + ":", make_fingerprint("finding", s.name) + ":"]
-    if any(s.kind == "collector" and s.status is Status.FAILED for s in report.sources):
+    if any(s.kind is SourceKind.COLLECTOR and s.status is Status.FAILED for s in report.sources):
         out.append("alert:")
     if not gates_on:
         out.append("gate:")

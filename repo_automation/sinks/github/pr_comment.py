@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, RunReport
+from repo_automation.domain import Action, FindingState, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
 from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
@@ -110,7 +110,8 @@ def _finding_and_gate_lines(report: RunReport) -> list[str]:
 
     lines: list[str] = []
     states = [f.state for f in report.findings]
-    counts = {s: states.count(s) for s in ("new", "fixed", "existing", "active") if states.count(s)}
+    shown = (FindingState.NEW, FindingState.FIXED, FindingState.EXISTING, FindingState.ACTIVE)
+    counts = {s: states.count(s) for s in shown if states.count(s)}
     if counts:
         lines += ["", "Findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     failed = [g for g in report.gates if g.passed is False]
