@@ -35,10 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from repo_automation import config as config_mod  # noqa: E402
 from repo_automation.pipeline import Stages, measure  # noqa: E402
 from repo_automation.scanners import build_scanners, make_scanner, scan_notices  # noqa: E402
 from repo_automation.scanners.discover import manifests, python_files  # noqa: E402
-from repo_automation.scanners.interface import ScanOptions, find_tool  # noqa: E402
+from repo_automation.scanners.interface import find_tool  # noqa: E402
 from repo_automation.scanners.pip_audit import requirement_lines  # noqa: E402
 from tests.fakeosv import load_records  # noqa: E402
 from tests.helpers import make_context  # noqa: E402
@@ -133,7 +134,7 @@ def timed(fn):  # type: ignore[no-untyped-def]
 
 def bare_tools(project: Path, osv: OSVProcess, tools: list[str], semgrep_rules: Path | None) -> float:
     """The tools alone, run directly with the arguments the adapters use (pip-audit once per manifest)."""
-    exclude = ScanOptions().exclude
+    exclude = config_mod.defaults().security_scanning.exclude
     files = python_files(project, None, (), exclude)
     total = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,7 +184,7 @@ def main() -> None:
         cfg = {"automation": {"security_scanning": {"tools": tools, "osv_url": osv.query_url,
                                                     "semgrep_config": ["semgrep-rules.yml"]}}}
         ctx = make_context(project, config=cfg)
-        opts = ScanOptions.from_context(ctx)
+        opts = ctx.config.security_scanning
 
         bare = seq = 0.0
         for tool in tools:

@@ -17,6 +17,7 @@ from typing import Any
 
 from repo_automation import __version__
 from repo_automation.errors import RepoAutomationError
+from repo_automation.settings import Command, ReportFormat
 
 log = logging.getLogger("repo_automation")
 
@@ -45,7 +46,7 @@ def _base(p: argparse.ArgumentParser) -> None:
 
 
 def _report_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["markdown", "json", "both"], default=None, help="report format (default: both)")
+    p.add_argument("--format", choices=list(ReportFormat), default=None, help="report format (default: both)")
     p.add_argument("--output-dir", type=Path, default=None, help="where reports are written (default: reports)")
     p.add_argument("--store-db", action="store_true", default=None, help="store this run in the metrics history")
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
@@ -98,7 +99,7 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
     keys = ("config_path", "verbose", "log_file", "format", "output_dir", "store_db", "history_db", "dry_run",
             "skip_deps", "skip_security", "skip_quality", "skip_docs", "create_issues", "notify_slack")
     out = {k: getattr(ns, k) for k in keys if getattr(ns, k, None) is not None}
-    if ns.subcommand in ("run", "metrics", "maintain", "rollup"):
+    if ns.subcommand in list(Command):
         out["command"] = ns.subcommand
     return out
 

@@ -25,6 +25,34 @@ class Severity(enum.StrEnum):
         return {"critical": 4, "high": 3, "medium": 2, "low": 1, "unknown": 0}[self.value]
 
 
+class AlertLevel(enum.StrEnum):
+    """The alert levels of `alerts` in the configuration."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+
+
+class FindingState(enum.StrEnum):
+    """Where a finding stands: PR mode splits active into new / existing / fixed; policy ignores or baselines."""
+
+    ACTIVE = "active"
+    NEW = "new"
+    EXISTING = "existing"
+    FIXED = "fixed"
+    IGNORED = "ignored"
+    BASELINE = "baseline"
+
+
+class SourceKind(enum.StrEnum):
+    """What kind of stage a SourceResult reports on."""
+
+    COLLECTOR = "collector"
+    SCANNER = "scanner"
+    GATE = "gate"
+    SINK = "sink"
+    HISTORY = "history"
+
+
 class Status(enum.StrEnum):
     """Outcome of one source (collector, scanner, gate, sink)."""
 
@@ -73,8 +101,11 @@ class Finding:
     fixed_versions: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()  # advisory id first, then aliases (CVE-…, GHSA-…, PYSEC-…)
     help_uri: str | None = None
-    state: str = "active"  # active | new | existing | fixed | ignored | baseline (PR mode and policy)
+    state: FindingState = FindingState.ACTIVE  # PR mode and policy change it
     note: str | None = None  # why it is ignored, expired-ignore notice, …
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", FindingState(self.state))  # "new" given as text is the member
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,22 +125,28 @@ class SourceResult:
     """How one stage went: status, why, and how long it took."""
 
     name: str
-    kind: str  # collector | scanner | gate | sink
+    kind: SourceKind
     status: Status
     reason: str = ""
     duration_s: float = 0.0
     nothing_to_do: bool = False  # skipped because its scope was empty (errors.NothingToScan), not a gap
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", SourceKind(self.kind))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Alert:
     """A fired alert rule."""
 
-    level: str  # critical | warning
+    level: AlertLevel
     condition: str
     channels: tuple[str, ...]
     values: Mapping[str, float]  # metric name -> value that made the condition true
     escalation_time_minutes: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", AlertLevel(self.level))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,7 @@ def load_config(settings: Settings) -> config_mod.Config:
 def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:
     """Secrets only the configuration can name: the application database URL (and its password), and the
     password of any URL the configuration holds (a Prometheus endpoint, a package index)."""
-    var = cfg.get("tracking", "data_sources", "database", "url_env", default="APP_DATABASE_URL")
+    var = cfg.data_sources.database.url_env
     return gather(env, [str(var)] if var else [], [cfg])
 
 

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INDEX = "https://pypi.org/simple"
-
 
 class UnknownProject(SourceFailed):
     """The index has no page for the project (HTTP 404)."""
@@ -90,8 +88,7 @@ class PackageIndex:
 
         session = requests.Session()
         session.headers["User-Agent"] = f"repo-automation/{__version__}"
-        url = ctx.config.get("automation", "dependency_updates", "index_url", default=DEFAULT_INDEX)
-        return cls(index_url=str(url), session=session)
+        return cls(index_url=ctx.config.dependency_updates.index_url, session=session)
 
     def releases(self, project: str) -> list[Release]:
         """Every version the index lists for `project` (a version is yanked only when all its files are)."""

@@ -24,6 +24,7 @@ from repo_automation.domain import (
     History,
     Metric,
     RunReport,
+    SourceKind,
     SourceResult,
     Status,
 )
@@ -49,7 +50,7 @@ class Stages:
     closers: Sequence[Callable[[], None]] = ()  # what the stages share, closed once at the end of the run
 
 
-def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
+def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
     start = time.monotonic()
     idle = False
     try:
@@ -71,11 +72,11 @@ def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[
 
 def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:
     """Run every collector and scanner concurrently, each within the source time limit."""
-    jobs: list[tuple[str, str, Callable[[], Sequence[Metric] | Sequence[Finding]]]] = []
+    jobs: list[tuple[SourceKind, str, Callable[[], Sequence[Metric] | Sequence[Finding]]]] = []
     for c in stages.collectors:
-        jobs.append(("collector", c.name, functools.partial(c.collect, ctx)))
+        jobs.append((SourceKind.COLLECTOR, c.name, functools.partial(c.collect, ctx)))
     for s in stages.scanners:
-        jobs.append(("scanner", s.name, functools.partial(s.scan, ctx)))
+        jobs.append((SourceKind.SCANNER, s.name, functools.partial(s.scan, ctx)))
     metrics: list[Metric] = []
     findings: list[Finding] = []
     results: list[SourceResult] = []
@@ -94,7 +95,7 @@ def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding
                 continue
             items, result = fut.result()
             results.append(result)
-            if kind == "collector":
+            if kind is SourceKind.COLLECTOR:
                 metrics.extend(items)  # type: ignore[arg-type]
             else:
                 findings.extend(items)  # type: ignore[arg-type]
@@ -113,7 +114,7 @@ def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunCon
     out: list[GateResult] = []
     results: list[SourceResult] = []
     for g in gates:
-        items, res = _run_one("gate", g.name, functools.partial(_gate_once, g, by_name, ctx))
+        items, res = _run_one(SourceKind.GATE, g.name, functools.partial(_gate_once, g, by_name, ctx))
         out.extend(items)
         results.append(res)
     return out, results
@@ -125,7 +126,7 @@ HistoryReader = Callable[[Sequence[Metric], Health], History]
 def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Health
                   ) -> tuple[History, list[SourceResult]]:
     """The history comparison; a store that cannot be read is a failed source, not a crash."""
-    items, result = _run_one("history", "history", lambda: [reader(metrics, health)])
+    items, result = _run_one(SourceKind.HISTORY, "history", lambda: [reader(metrics, health)])
     return (items[0] if items else History()), [result]
 
 
@@ -139,7 +140,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     stage_notices = [n for st in (*stages.collectors, *stages.scanners) for n in getattr(st, "notices", ())]
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
-    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind == "scanner"])
+    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER])
     gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx)
     health = score(metrics, ctx.config)
     outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
@@ -168,13 +169,13 @@ def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
     actions: list[Action] = []
     sink_results: list[SourceResult] = []
     for sink in [*stages.sinks]:
-        items, res = _run_one("sink", sink.name, functools.partial(sink.deliver, report, ctx))
+        items, res = _run_one(SourceKind.SINK, sink.name, functools.partial(sink.deliver, report, ctx))
         actions.extend(items)
         sink_results.append(res)
     final = dataclasses.replace(report, actions=tuple(actions), sources=(*report.sources, *sink_results))
     writer_actions: list[Action] = []
     for writer in stages.writers:
-        items, res = _run_one("sink", writer.name, functools.partial(writer.deliver, final, ctx))
+        items, res = _run_one(SourceKind.SINK, writer.name, functools.partial(writer.deliver, final, ctx))
         writer_actions.extend(items)
         if res.status is Status.FAILED:
             log.error("writer %s failed: %s", writer.name, res.reason)

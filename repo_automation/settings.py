@@ -6,25 +6,87 @@ FIELDS so the CLI, the action's inputs and the docs cannot drift apart.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from repo_automation.errors import UsageError
 from repo_automation.redaction import Secret, redact_url
 
-FORMATS = ("markdown", "json", "both")
-COMMANDS = ("run", "metrics", "maintain", "rollup")
+
+class ReportFormat(enum.StrEnum):
+    MARKDOWN = "markdown"
+    JSON = "json"
+    BOTH = "both"
+
+    @property
+    def markdown(self) -> bool:
+        """The Markdown reports (health and automation) are written."""
+        match self:
+            case ReportFormat.MARKDOWN | ReportFormat.BOTH:
+                return True
+            case ReportFormat.JSON:
+                return False
+            case _:
+                assert_never(self)
+
+    @property
+    def json(self) -> bool:
+        """The JSON report is written."""
+        match self:
+            case ReportFormat.JSON | ReportFormat.BOTH:
+                return True
+            case ReportFormat.MARKDOWN:
+                return False
+            case _:
+                assert_never(self)
+
+
+class Command(enum.StrEnum):
+    RUN = "run"
+    METRICS = "metrics"
+    MAINTAIN = "maintain"
+    ROLLUP = "rollup"
+
+    @property
+    def measures(self) -> bool:
+        """The run collects metrics (git, GitHub, Prometheus, the database)."""
+        match self:
+            case Command.RUN | Command.METRICS:
+                return True
+            case Command.MAINTAIN | Command.ROLLUP:
+                return False
+            case _:
+                assert_never(self)
+
+    @property
+    def maintains(self) -> bool:
+        """The run scans, gates and keeps the repository up (dependency updates, docs)."""
+        match self:
+            case Command.RUN | Command.MAINTAIN:
+                return True
+            case Command.METRICS | Command.ROLLUP:
+                return False
+            case _:
+                assert_never(self)
+
+
+def _choice(kind: type[enum.StrEnum], name: str, value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise UsageError(f"{name} must be one of {', '.join(kind)}, got {value!r}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    command: str = "run"
+    command: Command = Command.RUN
     workspace: Path = field(default_factory=Path.cwd)
     config_path: Path = Path(".github/project-metrics.json")
     output_dir: Path = Path("reports")
-    format: str = "both"
+    format: ReportFormat = ReportFormat.BOTH
     dry_run: bool = False
     store_db: bool = False
     history_db: str = ".repo-automation/history.sqlite"  # a path (SQLite) or postgresql:// URL
@@ -54,10 +116,8 @@ class Settings:
     pushgateway_url: str | None = None
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
-        if self.command not in COMMANDS:
-            raise UsageError(f"command must be one of {', '.join(COMMANDS)}, got {self.command!r}")
+        object.__setattr__(self, "format", _choice(ReportFormat, "format", self.format))
+        object.__setattr__(self, "command", _choice(Command, "command", self.command))
         if not self.source_timeout_s > 0:
             raise UsageError(f"source-timeout must be a positive number of seconds, got {self.source_timeout_s!r}")
 

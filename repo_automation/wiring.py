@@ -18,6 +18,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.pipeline import HistoryReader, Stages
+from repo_automation.settings import Command
 from repo_automation.stages import Collector, Gate, Scanner, Sink
 
 if TYPE_CHECKING:
@@ -45,10 +46,6 @@ def _build(name: str, factory: Callable[[RunContext], Collector], ctx: RunContex
         return skipped()
 
 
-def _enabled(ctx: RunContext, source: str) -> bool:
-    return bool(ctx.config.get("tracking", "data_sources", source, "enabled", default=True))
-
-
 def _collectors(ctx: RunContext, github: GitHubClient | None, unavailable: str | None) -> list[Collector]:
     from repo_automation.collectors.complexity import ComplexityCollector
     from repo_automation.collectors.coverage import CoverageCollector
@@ -59,21 +56,22 @@ def _collectors(ctx: RunContext, github: GitHubClient | None, unavailable: str |
     from repo_automation.collectors.sonarqube import SonarQubeCollector
 
     command = ctx.settings.command
+    sources = ctx.config.data_sources
     out: list[Collector] = []
-    if command in ("run", "metrics"):
-        if _enabled(ctx, "git"):
+    if command.measures:
+        if sources.git.enabled:
             out.append(_build("git", GitCollector.from_context, ctx))
-        if _enabled(ctx, "github"):
+        if sources.github.enabled:
             out.append(GitHubCollector.from_context(ctx, client=github, unavailable=unavailable))
-        if _enabled(ctx, "prometheus"):  # skipped with the reason when no endpoint is configured
+        if sources.prometheus.enabled:  # skipped with the reason when no endpoint is configured
             out.append(_build("prometheus", PrometheusCollector.from_context, ctx))
-        if _enabled(ctx, "database") and ctx.config.get("tracking", "data_sources", "database", "queries"):
+        if sources.database.enabled and sources.database.queries:
             out.append(_build("database", DatabaseCollector.from_context, ctx))
-    quality = not ctx.settings.skip_quality or command == "metrics"
+    quality = not ctx.settings.skip_quality or command is Command.METRICS
     if quality:
         # Order is precedence where two sources give one metric: the later wins, so this commit's coverage
         # file beats SonarQube's (possibly older) analysis.
-        if _enabled(ctx, "sonarqube"):
+        if sources.sonarqube.enabled:
             out.append(_build("sonarqube", SonarQubeCollector.from_context, ctx))
         out.append(_build("coverage", CoverageCollector.from_context, ctx))
         out.append(_build("complexity", ComplexityCollector.from_context, ctx))
@@ -83,7 +81,7 @@ def _collectors(ctx: RunContext, github: GitHubClient | None, unavailable: str |
 def _scanners(ctx: RunContext) -> list[Scanner]:
     from repo_automation.scanners import build_scanners
 
-    if ctx.settings.command == "metrics":
+    if not ctx.settings.command.maintains:
         return []
     return build_scanners(ctx)
 
@@ -91,7 +89,7 @@ def _scanners(ctx: RunContext) -> list[Scanner]:
 def _gates(ctx: RunContext) -> list[Gate]:
     from repo_automation.gates import build_gates
 
-    if ctx.settings.command == "metrics":
+    if not ctx.settings.command.maintains:
         return []
     return build_gates(ctx)
 
@@ -119,7 +117,7 @@ def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None
     github = [s.from_context(ctx, client=client, unavailable=unavailable)
               for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
     upkeep: list[Sink] = []
-    if ctx.settings.command in ("run", "maintain"):
+    if ctx.settings.command.maintains:
         upkeep = [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
                   DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
     return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),

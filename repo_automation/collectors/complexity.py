@@ -36,8 +36,6 @@ from repo_automation.stages import Collector
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXCLUDE = (".venv", "venv", "node_modules", ".git", "build", "dist")
-DEFAULT_QUALITY_EXCLUDE = ("tests", "test")
 TOP_OFFENDERS = 10
 LONG_STATEMENT_LINES = 100
 
@@ -73,18 +71,16 @@ class FileResult:
 class ComplexityCollector(Collector):
     name = "complexity"
 
-    def __init__(self, *, workspace: Path, exclude: Sequence[str] = DEFAULT_EXCLUDE + DEFAULT_QUALITY_EXCLUDE,
-                 threshold: int = 10) -> None:
+    def __init__(self, *, workspace: Path, exclude: Sequence[str], threshold: int) -> None:
         self._workspace = workspace
         self._exclude = tuple(exclude)
         self._threshold = threshold
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> ComplexityCollector:
-        scan = ctx.config.get("automation", "security_scanning", "exclude", default=list(DEFAULT_EXCLUDE))
-        quality = ctx.config.get("automation", "code_quality", "exclude", default=list(DEFAULT_QUALITY_EXCLUDE))
-        threshold = ctx.config.get("automation", "code_quality", "quality_gates", "complexity_threshold", default=10)
-        return cls(workspace=ctx.workspace, exclude=[*scan, *quality], threshold=int(threshold))
+        quality = ctx.config.code_quality
+        return cls(workspace=ctx.workspace, exclude=[*ctx.config.security_scanning.exclude, *quality.exclude],
+                   threshold=quality.quality_gates.complexity_threshold)
 
     def collect(self, ctx: RunContext) -> list[Metric]:
         functions: list[FunctionComplexity] = []

@@ -28,7 +28,6 @@ from repo_automation.stages import Collector
 log = logging.getLogger(__name__)
 
 METRIC = "code_quality.coverage"
-DEFAULT_PATHS = ("coverage.xml", "coverage.json")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,14 +44,13 @@ class CoverageReading:
 class CoverageCollector(Collector):
     name = "coverage"
 
-    def __init__(self, *, workspace: Path, paths: Sequence[str] = DEFAULT_PATHS) -> None:
+    def __init__(self, *, workspace: Path, paths: Sequence[str]) -> None:
         self._workspace = workspace
         self._paths = tuple(paths)
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> CoverageCollector:
-        paths = ctx.config.get("tracking", "data_sources", "coverage", "paths", default=list(DEFAULT_PATHS))
-        return cls(workspace=ctx.workspace, paths=paths)
+        return cls(workspace=ctx.workspace, paths=ctx.config.data_sources.coverage.paths)
 
     def collect(self, ctx: RunContext) -> list[Metric]:
         path = self._first_existing()

@@ -1,7 +1,7 @@
 """Application metrics from the application's own PostgreSQL database: one read-only SQL query per metric.
 
 Config `tracking.data_sources.database`: `url_env` names the environment variable holding the connection URL
-(default `APP_DATABASE_URL`; `postgresql://user:password@host:port/db`), `queries` maps a metric name to SQL
+(its default is in the schema; `postgresql://user:password@host:port/db`), `queries` maps a metric name to SQL
 that returns one number (one row, one column). Not set, or no queries: skipped, saying why.
 
 Metric names: a catalogue name (`reliability.error_rate`, `performance.request_rate`, …) or a name of the free
@@ -85,8 +85,8 @@ def as_number(rows: Sequence[Sequence[Any]]) -> float | None:
 class DatabaseCollector(Collector):
     name: ClassVar[str] = "database"
 
-    def __init__(self, *, url: Secret | None, queries: Mapping[str, str], url_env: str = "APP_DATABASE_URL",
-                 enabled: bool = True, statement_timeout_s: float = STATEMENT_TIMEOUT_S,
+    def __init__(self, *, url: Secret | None, queries: Mapping[str, str], url_env: str,
+                 enabled: bool, statement_timeout_s: float = STATEMENT_TIMEOUT_S,
                  connect: Connect | None = None) -> None:
         check_names(queries)
         if url:
@@ -102,11 +102,11 @@ class DatabaseCollector(Collector):
     @classmethod
     def from_context(cls, ctx: RunContext) -> DatabaseCollector:
         """Production wiring; unknown metric names (ConfigError) or a non-PostgreSQL URL (UsageError) stop the run."""
-        cfg = ctx.config.get("tracking", "data_sources", "database", default={}) or {}
-        url_env = str(cfg.get("url_env") or "APP_DATABASE_URL")
+        cfg = ctx.config.data_sources.database
+        url_env = cfg.url_env
         raw = ctx.env.get(url_env)
-        return cls(url=Secret(raw) if raw else None, queries=dict(cfg.get("queries") or {}), url_env=url_env,
-                   enabled=bool(cfg.get("enabled", True)))
+        return cls(url=Secret(raw) if raw else None, queries=dict(cfg.queries), url_env=url_env,
+                   enabled=cfg.enabled)
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
         self.notices = []

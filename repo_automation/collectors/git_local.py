@@ -185,7 +185,7 @@ class GitCollector(Collector):
 
     name: ClassVar[str] = "git"
 
-    def __init__(self, *, workspace: Path, weeks: int = 12, enabled: bool = True,
+    def __init__(self, *, workspace: Path, weeks: int, enabled: bool,
                  runner: GitRunner = run_git, timeout_s: float = 120.0) -> None:
         self.workspace = workspace
         self.weeks = weeks
@@ -195,11 +195,11 @@ class GitCollector(Collector):
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> GitCollector:
-        git_cfg = ctx.config.get("tracking", "data_sources", "git", default={}) or {}
+        git_cfg = ctx.config.data_sources.git
         return cls(
             workspace=ctx.workspace,
-            weeks=int(git_cfg.get("weeks", 12)),
-            enabled=bool(git_cfg.get("enabled", True)),
+            weeks=git_cfg.weeks,
+            enabled=git_cfg.enabled,
             timeout_s=min(120.0, ctx.settings.source_timeout_s),
         )
 

@@ -266,7 +266,7 @@ class GitHubCollector(Collector):
         return cls(client=client, unavailable=None if client else unavailable)
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
-        if not ctx.config.get("tracking", "data_sources", "github", "enabled", default=True):
+        if not ctx.config.data_sources.github.enabled:
             raise SourceSkipped("disabled in the configuration (tracking.data_sources.github.enabled)")
         if self.client is None and self.unavailable:
             raise SourceSkipped(self.unavailable)
@@ -279,7 +279,7 @@ class GitHubCollector(Collector):
         finally:
             client.cache.flush()
             client.log_usage()
-        keep = ctx.config.get("tracking", "data_sources", "github", "metrics", default=[]) or []
+        keep = ctx.config.data_sources.github.metrics
         return [m for m in metrics if not keep or m.name in keep]
 
     def _collect(self, client: GitHubClient, repository: str, ctx: RunContext) -> list[Metric]:
@@ -311,7 +311,7 @@ class GitHubCollector(Collector):
         branch = (repo.get("defaultBranchRef") or {}).get("name")
         if not branch:
             return out
-        workflow = str(ctx.config.get("tracking", "data_sources", "github", "build_workflow", default="") or "")
+        workflow = ctx.config.data_sources.github.build_workflow
         path = f"/repos/{repository}/actions/" + (f"workflows/{workflow}/runs" if workflow else "runs")
         try:  # `created=>=DATE` would bound the window on GitHub, but its OpenAPI description forbids it
             body = client.get_json(path, {"branch": branch, "status": "completed", "per_page": 100,

@@ -103,7 +103,7 @@ class PrometheusCollector(Collector):
     name: ClassVar[str] = "prometheus"
 
     def __init__(self, *, endpoint: str | None, session: requests.Session, queries: Mapping[str, str],
-                 enabled: bool = True, timeout_s: float = TIMEOUT_S) -> None:
+                 enabled: bool, timeout_s: float = TIMEOUT_S) -> None:
         self.endpoint = (endpoint or "").rstrip("/")
         self._session = session
         self.queries = dict(queries)
@@ -115,10 +115,9 @@ class PrometheusCollector(Collector):
         """Production wiring; raises ConfigError for an unknown metric name in the config."""
         from repo_automation.sessions import make_session
 
-        cfg = ctx.config.get("tracking", "data_sources", "prometheus", default={}) or {}
-        queries = plan_queries(list(cfg.get("metrics") or []), dict(cfg.get("queries") or {}))
-        return cls(endpoint=cfg.get("endpoint"), session=make_session(), queries=queries,
-                   enabled=bool(cfg.get("enabled", True)))
+        cfg = ctx.config.data_sources.prometheus
+        queries = plan_queries(list(cfg.metrics), dict(cfg.queries))
+        return cls(endpoint=cfg.endpoint, session=make_session(), queries=queries, enabled=cfg.enabled)
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
         if not self.enabled:

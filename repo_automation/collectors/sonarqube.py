@@ -60,7 +60,7 @@ class SonarQubeCollector(Collector):
 
     def __init__(self, *, host: str | None, project_key: str | None, session: requests.Session,
                  token: Secret | None = None, organization: str | None = None,
-                 extra_metrics: Sequence[str] = (), enabled: bool = True, timeout: float = TIMEOUT_S) -> None:
+                 extra_metrics: Sequence[str], enabled: bool, timeout: float = TIMEOUT_S) -> None:
         self._host = (host or "").rstrip("/")
         self._key = project_key or ""
         self._session = session
@@ -72,10 +72,10 @@ class SonarQubeCollector(Collector):
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> SonarQubeCollector:
-        cfg = ctx.config.get("tracking", "data_sources", "sonarqube", default={}) or {}
-        return cls(host=cfg.get("host"), project_key=cfg.get("project_key"), session=make_session(),
-                   token=ctx.settings.sonar_token, organization=cfg.get("organization"),
-                   extra_metrics=cfg.get("metrics", []), enabled=bool(cfg.get("enabled", True)))
+        cfg = ctx.config.data_sources.sonarqube
+        return cls(host=cfg.host, project_key=cfg.project_key, session=make_session(),
+                   token=ctx.settings.sonar_token, organization=cfg.organization,
+                   extra_metrics=cfg.metrics, enabled=cfg.enabled)
 
     def collect(self, ctx: RunContext) -> list[Metric]:
         if not self._enabled:

@@ -8,14 +8,32 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from repo_automation.config import sections
+from repo_automation.config.sections import (
+    AlertRules,
+    CodeQuality,
+    DataSources,
+    DependencyUpdates,
+    Docs,
+    Document,
+    IssueTriage,
+    Pushgateway,
+    Scoring,
+    SecurityScanning,
+    Slack,
+)
+from repo_automation.domain import AlertLevel
 from repo_automation.errors import ConfigError
+
+if TYPE_CHECKING:
+    from repo_automation.core.rules import Rule
 
 
 @cache
@@ -25,21 +43,31 @@ def schema() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
-    """The validated configuration with every default filled in."""
+    """The validated configuration: typed sections whose every default comes from the schema."""
 
-    data: Mapping[str, Any]
-    path: Path | None = None
-    conditions: Mapping[str, Any] = field(default_factory=dict)  # level -> parsed conditions
+    path: Path | None
+    data_sources: DataSources
+    scoring: Scoring
+    alerts: Mapping[AlertLevel, AlertRules]
+    dependency_updates: DependencyUpdates
+    security_scanning: SecurityScanning
+    code_quality: CodeQuality
+    issue_triage: IssueTriage
+    docs: Docs
+    slack: Slack
+    pushgateway: Pushgateway
+    conditions: Mapping[AlertLevel, Sequence[Rule]]  # level -> parsed conditions
 
-    def get(self, *keys: str, default: Any = None) -> Any:
-        node: Any = self.data
-        for k in keys:
-            if not isinstance(node, Mapping) or k not in node:
-                return default
-            node = node[k]
-        return node
+    @classmethod
+    def from_document(cls, doc: Document, *, path: Path | None,
+                      conditions: Mapping[AlertLevel, Sequence[Rule]]) -> Config:
+        auto, integrations = doc.automation, doc.integrations
+        return cls(path=path, data_sources=doc.tracking.data_sources, scoring=doc.scoring, alerts=doc.alerts,
+                   dependency_updates=auto.dependency_updates, security_scanning=auto.security_scanning,
+                   code_quality=auto.code_quality, issue_triage=auto.issue_triage, docs=auto.docs,
+                   slack=integrations.slack, pushgateway=integrations.pushgateway, conditions=conditions)
 
 
 def json_path(parts: Any) -> str:
@@ -92,27 +120,39 @@ def _message(err: Any) -> str:
     return str(err.message)
 
 
+def document(data: Any, path: Path | None = None) -> Document:
+    """Raw data (already parsed JSON) validated against the schema, its defaults filled in, as typed sections."""
+    problems = validate(data)
+    if problems:
+        where = str(path) if path else "configuration"
+        raise ConfigError(f"{where} is not valid ({len(problems)} problem(s)):", problems)
+    return sections.from_document(Document, apply_defaults(data, schema()))
+
+
 def from_data(data: Any, path: Path | None = None) -> Config:
     """Validate raw data (already parsed JSON) and build the Config, alert conditions included."""
     where = str(path) if path else "configuration"
-    problems = validate(data)
-    if problems:
-        raise ConfigError(f"{where} is not valid ({len(problems)} problem(s)):", problems)
-    full = apply_defaults(data, schema())
+    doc = document(data, path)
     from repo_automation.core.rules import parse_alert_rules
 
-    conditions, rule_problems = parse_alert_rules(full.get("alerts", {}))
+    conditions, rule_problems = parse_alert_rules(doc.alerts)
     if rule_problems:
         raise ConfigError(f"{where} has invalid alert conditions:", rule_problems)
     from repo_automation.core.scoring import config_problems
 
-    if scoring_problems := config_problems(full):
+    if scoring_problems := config_problems(doc.scoring):
         raise ConfigError(f"{where} has invalid scoring settings:", scoring_problems)
     from repo_automation.core.policy import required_problems
 
-    if policy_problems := required_problems(full):
+    if policy_problems := required_problems(doc.automation.security_scanning, doc.tracking.data_sources):
         raise ConfigError(f"{where} has invalid required sources:", policy_problems)
-    return Config(data=full, path=path, conditions=conditions)
+    return Config.from_document(doc, path=path, conditions=conditions)
+
+
+@cache
+def defaults() -> Config:
+    """The configuration of a repository without a configuration file: the schema's defaults."""
+    return from_data({}, None)
 
 
 def load(path: Path, *, required: bool = False) -> Config:
@@ -120,7 +160,7 @@ def load(path: Path, *, required: bool = False) -> Config:
     if not path.exists():
         if required:
             raise ConfigError(f"configuration file not found: {path}")
-        return from_data({}, None)
+        return defaults()
     if path.is_dir():
         raise ConfigError(f"configuration path is a folder, not a file: {path}")
     try:

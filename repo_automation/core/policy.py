@@ -23,20 +23,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.domain import Finding, Severity, SourceResult, Status
+from repo_automation.domain import Finding, FindingState, Severity, SourceKind, SourceResult, Status
 from repo_automation.errors import ConfigError
 
 if TYPE_CHECKING:
     from repo_automation.config import Config
+    from repo_automation.config.sections import DataSource, DataSources, SecurityScanning
     from repo_automation.context import RunContext
 
-OPEN_STATES = frozenset({"active", "new", "existing"})
-BLOCKING_STATES = frozenset({"active", "new"})
+OPEN_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW, FindingState.EXISTING})
+BLOCKING_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW})
 _KEY = "$.automation.security_scanning"
 
 
@@ -57,15 +58,15 @@ def _join(note: str | None, extra: str) -> str:
     return f"{note}; {extra}" if note else extra
 
 
-def ignore_entries(section: Mapping[str, Any]) -> list[IgnoreEntry]:
+def ignore_entries(section: SecurityScanning) -> list[IgnoreEntry]:
     out = []
-    for i, raw in enumerate(section.get("ignore") or []):
-        expires = raw.get("expires")
+    for i, raw in enumerate(section.ignore):
+        expires = raw.expires
         try:
             when = date.fromisoformat(expires) if expires else None
         except ValueError:
             raise ConfigError(f"{_KEY}.ignore[{i}].expires: {expires!r} is not a date (YYYY-MM-DD)") from None
-        out.append(IgnoreEntry(id=str(raw["id"]), reason=str(raw["reason"]), expires=when))
+        out.append(IgnoreEntry(id=raw.id, reason=raw.reason, expires=when))
     return out
 
 
@@ -98,14 +99,14 @@ def _apply_one(f: Finding, ignores: Sequence[IgnoreEntry], baseline: frozenset[s
     matching = [e for e in ignores if e.matches(f)]
     live = [e for e in matching if not e.expired(today)]
     if live:
-        changes["state"] = "ignored"
+        changes["state"] = FindingState.IGNORED
         note = _join(note, f"ignored ({live[0].id}): {live[0].reason}")
     else:
         for e in matching:  # every one of them expired: say so, and keep the finding open
             assert e.expires is not None
             note = _join(note, f"ignore of {e.id} expired on {e.expires.isoformat()} (was: {e.reason})")
         if f.fingerprint in baseline:
-            changes["state"] = "baseline"
+            changes["state"] = FindingState.BASELINE
             note = _join(note, "in the baseline")
     if note != f.note:
         changes["note"] = note
@@ -114,28 +115,28 @@ def _apply_one(f: Finding, ignores: Sequence[IgnoreEntry], baseline: frozenset[s
 
 def check_policy(ctx: RunContext) -> None:
     """Raise ConfigError now for a bad ignore date or baseline file, before any stage runs."""
-    section = ctx.config.get("automation", "security_scanning", default={}) or {}
+    section = ctx.config.security_scanning
     ignore_entries(section)
-    if section.get("baseline"):
-        load_baseline(ctx.settings.resolve(Path(section["baseline"])))
+    if section.baseline:
+        load_baseline(ctx.settings.resolve(Path(section.baseline)))
 
 
 def apply_finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
     """The findings with ignores, the baseline and the unknown-severity policy applied (order kept)."""
-    section = ctx.config.get("automation", "security_scanning", default={}) or {}
+    section = ctx.config.security_scanning
     ignores = ignore_entries(section)
-    baseline_path = section.get("baseline") or ""
+    baseline_path = section.baseline
     baseline = load_baseline(ctx.settings.resolve(Path(baseline_path))) if baseline_path else frozenset()
-    unknown_as = Severity(section.get("unknown_severity", "high"))
+    unknown_as = section.unknown_severity
     today = ctx.now.date()
     return [_apply_one(f, ignores, baseline, today, unknown_as) for f in findings]
 
 
 def blocking_threshold(config: Config) -> Severity | None:
     """The lowest severity that fails the run, or None when neither fail_on_* is enabled."""
-    if config.get("automation", "security_scanning", "fail_on_high", default=True):
+    if config.security_scanning.fail_on_high:
         return Severity.HIGH
-    if config.get("automation", "security_scanning", "fail_on_critical", default=True):
+    if config.security_scanning.fail_on_critical:
         return Severity.CRITICAL
     return None
 
@@ -145,7 +146,7 @@ def blocking_findings(findings: Sequence[Finding], config: Config) -> list[Findi
     threshold = blocking_threshold(config)
     if threshold is None:
         return []
-    unknown_as = Severity(config.get("automation", "security_scanning", "unknown_severity", default="high"))
+    unknown_as = config.security_scanning.unknown_severity
     out = []
     for f in findings:
         severity = unknown_as if f.severity is Severity.UNKNOWN else f.severity
@@ -154,35 +155,32 @@ def blocking_findings(findings: Sequence[Finding], config: Config) -> list[Findi
     return out
 
 
-def required_problems(full: Mapping[str, Any]) -> list[str]:
+def required_problems(sec: SecurityScanning, sources: DataSources) -> list[str]:
     """Configuration problems of the `required` settings: what is required must also be something that runs."""
-    sec = (full.get("automation") or {}).get("security_scanning") or {}
-    tools = set(sec.get("tools") or ())
+    tools = set(sec.tools)
     problems = [f"$.automation.security_scanning.required_tools[{i}]: {tool!r} is required but not listed in "
-                f"automation.security_scanning.tools" for i, tool in enumerate(sec.get("required_tools") or ())
+                f"automation.security_scanning.tools" for i, tool in enumerate(sec.required_tools)
                 if tool not in tools]
-    sources = (full.get("tracking") or {}).get("data_sources") or {}
-    for name, source in sorted(sources.items()):
-        if isinstance(source, Mapping) and source.get("required"):
-            problems += _required_source_problems(name, source)
+    for name, source in sorted(sources.named().items()):
+        if source.required:
+            problems += _required_source_problems(name, source, sources)
     return problems
 
 
-def _required_source_problems(name: str, source: Mapping[str, Any]) -> list[str]:
+def _required_source_problems(name: str, source: DataSource, sources: DataSources) -> list[str]:
     where = f"$.tracking.data_sources.{name}.required"
-    if source.get("enabled") is False:
+    if source.disabled:
         return [f"{where}: {name} is required but disabled (enabled: false)"]
-    if name == "database" and not source.get("queries"):
+    if source is sources.database and not sources.database.queries:
         return [f"{where}: the database is required but has no queries to run"]
     return []
 
 
-def required_sources(config: Config) -> dict[str, set[str]]:
+def required_sources(config: Config) -> dict[SourceKind, set[str]]:
     """Names of the required sources by kind: scanners from required_tools, collectors from their data source."""
-    sources = config.get("tracking", "data_sources", default={}) or {}
     return {
-        "scanner": set(config.get("automation", "security_scanning", "required_tools", default=()) or ()),
-        "collector": {name for name, s in sources.items() if isinstance(s, Mapping) and s.get("required")},
+        SourceKind.SCANNER: set(config.security_scanning.required_tools),
+        SourceKind.COLLECTOR: {name for name, s in config.data_sources.named().items() if s.required},
     }
 
 

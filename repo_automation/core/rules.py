@@ -18,16 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from repo_automation.catalogue import is_app_metric, known_metrics
-from repo_automation.domain import Alert
+from repo_automation.domain import Alert, AlertLevel
 
 if TYPE_CHECKING:
     from repo_automation.config import Config
+    from repo_automation.config.sections import AlertRules
 
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
-LEVELS = ("critical", "warning")
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
@@ -226,19 +226,15 @@ def parse_condition(text: str, known: frozenset[str] | None = None) -> Rule:
     return Rule(text=text, expr=_Parser(text, known if known is not None else known_metrics()).parse())
 
 
-def parse_alert_rules(alerts: Mapping[str, Any]) -> tuple[dict[str, list[Rule]], list[str]]:
+def parse_alert_rules(alerts: Mapping[AlertLevel, AlertRules]) -> tuple[dict[AlertLevel, list[Rule]], list[str]]:
     """Every level's conditions parsed, and every problem as '$.alerts.LEVEL.conditions[i]: …'."""
     known = known_metrics()
-    rules: dict[str, list[Rule]] = {}
+    rules: dict[AlertLevel, list[Rule]] = {}
     problems: list[str] = []
     for level, spec in alerts.items():
-        conditions = spec.get("conditions", []) if isinstance(spec, Mapping) else []
         rules[level] = []
-        for i, text in enumerate(conditions):
+        for i, text in enumerate(spec.conditions):
             where = f"$.alerts.{level}.conditions[{i}]"
-            if not isinstance(text, str):
-                problems.append(f"{where}: must be a string, got {type(text).__name__}")
-                continue
             try:
                 rules[level].append(parse_condition(text, known))
             except ConditionError as e:
@@ -250,7 +246,7 @@ def parse_alert_rules(alerts: Mapping[str, Any]) -> tuple[dict[str, list[Rule]],
 class Inconclusive:
     """A rule that could not be evaluated because metrics it reads are missing."""
 
-    level: str
+    level: AlertLevel
     condition: str
     missing: tuple[str, ...]
 
@@ -330,9 +326,9 @@ def evaluate_rules(config: Config, values: Mapping[str, float]) -> RuleOutcome:
     fired: list[Alert] = []
     inconclusive: list[Inconclusive] = []
     for level, rules in config.conditions.items():
-        spec = config.get("alerts", level, default={}) or {}
-        channels = tuple(spec.get("notification_channels", ()))
-        escalation = spec.get("escalation_time_minutes")
+        spec = config.alerts[level]
+        channels = spec.notification_channels
+        escalation = spec.escalation_time_minutes
         for rule in rules:
             truth, witnesses = evaluate(rule.expr, values)
             if truth is None:

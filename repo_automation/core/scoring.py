@@ -25,9 +25,9 @@ from repo_automation.domain import CategoryScore, Health, Metric
 
 if TYPE_CHECKING:
     from repo_automation.config import Config
+    from repo_automation.config.sections import Scoring
 
 GRADE_LETTERS = ("A", "B", "C", "D")
-DEFAULT_GRADES: Mapping[str, float] = {"A": 90.0, "B": 80.0, "C": 70.0, "D": 60.0}
 
 
 def clamp(x: float) -> float:
@@ -92,19 +92,19 @@ def partial_evidence(inputs: Mapping[str, float], metadata: Mapping[str, Mapping
 def grade(overall: float, thresholds: Mapping[str, float]) -> str:
     """The first letter (A, B, C, D) whose lowest score `overall` reaches; below all of them, F."""
     for letter in GRADE_LETTERS:
-        if overall >= thresholds.get(letter, DEFAULT_GRADES[letter]):
+        if overall >= thresholds[letter]:
             return letter
     return "F"
 
 
 def weights_from(config: Config) -> dict[str, float]:
-    configured = config.get("scoring", "weights", default={}) or {}
-    return {f.category: float(configured.get(f.category, 1.0)) for f in FORMULAS}
+    configured = config.scoring.weights
+    return {f.category: configured[f.category] for f in FORMULAS}
 
 
 def grades_from(config: Config) -> dict[str, float]:
-    configured = config.get("scoring", "grades", default={}) or {}
-    return {letter: float(configured.get(letter, DEFAULT_GRADES[letter])) for letter in GRADE_LETTERS}
+    configured = config.scoring.grades
+    return {letter: configured[letter] for letter in GRADE_LETTERS}
 
 
 def score(metrics: Sequence[Metric], config: Config) -> Health:
@@ -122,17 +122,16 @@ def score(metrics: Sequence[Metric], config: Config) -> Health:
                   weights=weights)
 
 
-def config_problems(data: Mapping[str, Any]) -> list[str]:
+def config_problems(scoring: Scoring) -> list[str]:
     """Scoring settings the schema cannot check: grades must not rise from A to D; some weight must count."""
-    scoring = data.get("scoring") or {}
-    grades = scoring.get("grades") or {}
-    values = [(letter, float(grades.get(letter, DEFAULT_GRADES[letter]))) for letter in GRADE_LETTERS]
+    grades = scoring.grades
+    values = [(letter, grades[letter]) for letter in GRADE_LETTERS]
     problems = []
     for (hi, hi_v), (lo, lo_v) in pairwise(values):
         if lo_v > hi_v:
             problems.append(f"$.scoring.grades.{lo}: {lo_v:g} is above grade {hi}'s {hi_v:g}; "
                             f"thresholds must not rise from A to D")
-    weights = scoring.get("weights") or {}
-    if all(float(weights.get(f.category, 1.0)) == 0 for f in FORMULAS):
+    weights = scoring.weights
+    if all(weights[f.category] == 0 for f in FORMULAS):
         problems.append("$.scoring.weights: every weight is 0, so no overall score could be computed")
     return problems

@@ -37,7 +37,7 @@ def decide(report: RunReport, config: Config) -> Verdict:
         if gate.passed is False:
             reasons.append(f"gate {gate.name} failed: {gate.message}")
     for alert in report.alerts:
-        if config.get("alerts", alert.level, "blocking", default=False):
+        if config.alerts[alert.level].blocking:
             reasons.append(f"{alert.level} alert fired: {alert.condition}")
     blocking = blocking_findings(report.findings, config)
     if blocking:

@@ -30,14 +30,14 @@ __all__ = [
 
 def build_gates(ctx: RunContext) -> list[Gate]:
     """Every code-quality gate, unless `--skip-quality` or `automation.code_quality.enabled: false`."""
-    if ctx.settings.skip_quality or not ctx.config.get("automation", "code_quality", "enabled", default=True):
+    quality = ctx.config.code_quality
+    if ctx.settings.skip_quality or not quality.enabled:
         return []
-    thresholds = ctx.config.get("automation", "code_quality", "quality_gates", default={})
-    suggestions = bool(ctx.config.get("automation", "code_quality", "improvement_suggestions", default=True))
+    thresholds = quality.quality_gates
     return [
-        CoverageGate(minimum=float(thresholds.get("coverage_minimum", 80))),
-        ComplexityGate(threshold=int(thresholds.get("complexity_threshold", 10)), list_offenders=suggestions),
-        MaintainabilityRatingGate(worst=str(thresholds.get("maintainability_rating", "A"))),
-        ReliabilityRatingGate(worst=str(thresholds.get("reliability_rating", "A"))),
-        SecurityRatingGate(worst=str(thresholds.get("security_rating", "A"))),
+        CoverageGate(minimum=thresholds.coverage_minimum),
+        ComplexityGate(threshold=thresholds.complexity_threshold, list_offenders=quality.improvement_suggestions),
+        MaintainabilityRatingGate(worst=thresholds.maintainability_rating),
+        ReliabilityRatingGate(worst=thresholds.reliability_rating),
+        SecurityRatingGate(worst=thresholds.security_rating),
     ]

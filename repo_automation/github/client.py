@@ -159,7 +159,7 @@ class GitHubClient(GitHubWrites):
         if not ctx.repository:
             raise SourceSkipped("no repository: set GITHUB_REPOSITORY or the repository input")
         settings = ctx.settings
-        configured = ctx.config.get("tracking", "data_sources", "github", "api_endpoint")
+        configured = ctx.config.data_sources.github.api_endpoint
         if settings.github_api_url == DEFAULT_API_URL and isinstance(configured, str) and configured:
             # GITHUB_API_URL wins when set; otherwise the configuration's endpoint (GraphQL derived from it)
             settings = dataclasses.replace(settings, github_api_url=configured.rstrip("/"))

@@ -25,6 +25,8 @@ from repo_automation.report.escape import escape_code, escape_markdown
 if TYPE_CHECKING:
     from packaging.version import Version
 
+    from repo_automation.config.sections import DependencyUpdates
+
 DEPS_BRANCH = BRANCH_PREFIX + "deps/"
 
 
@@ -36,18 +38,15 @@ class Level(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MergePolicy:
-    patch: bool = True
-    minor: bool = False
-    major: bool = False
-    security: bool = True
+    patch: bool
+    minor: bool
+    major: bool
+    security: bool
 
     @classmethod
-    def from_config(cls, section: Mapping[str, object]) -> MergePolicy:
-        auto = section.get("auto_merge") or {}
-        sec = section.get("security_updates") or {}
-        assert isinstance(auto, Mapping) and isinstance(sec, Mapping)
-        return cls(patch=bool(auto.get("patch", True)), minor=bool(auto.get("minor", False)),
-                   major=bool(auto.get("major", False)), security=bool(sec.get("auto_merge", True)))
+    def from_config(cls, section: DependencyUpdates) -> MergePolicy:
+        auto = section.auto_merge
+        return cls(patch=auto.patch, minor=auto.minor, major=auto.major, security=section.security_updates.auto_merge)
 
     def allows(self, level: Level, security: bool) -> tuple[bool, str]:
         if security:

@@ -1,7 +1,7 @@
 """Security scanners: one small adapter per tool, all producing the one Finding model.
 
-`build_scanners(ctx)` gives the adapters for config `automation.security_scanning.tools` (default bandit,
-pip-audit, safety), each one pipeline stage, run concurrently by the pipeline. After the pipeline ran,
+`build_scanners(ctx)` gives the adapters for config `automation.security_scanning.tools`, each one pipeline
+stage, run concurrently by the pipeline. After the pipeline ran,
 `merge_findings(findings)` folds what several tools said about one advisory into one finding, and
 `scan_notices(scanners)` lists what the scanners want the report to say (partial skips, fallbacks).
 """
@@ -13,19 +13,19 @@ from typing import TYPE_CHECKING, overload
 
 from repo_automation.context import RunContext
 from repo_automation.scanners.dedup import merge_findings
-from repo_automation.scanners.interface import PullRequestScope, ScanOptions, ToolScanner
+from repo_automation.scanners.interface import PullRequestScope, ToolScanner
 
 if TYPE_CHECKING:
+    from repo_automation.config.sections import SecurityScanning
     from repo_automation.stages import Scanner
 
 TOOLS = ("bandit", "pip-audit", "safety", "semgrep", "trivy")
-DEFAULT_TOOLS = ("bandit", "pip-audit", "safety")
 
-__all__ = ["DEFAULT_TOOLS", "TOOLS", "LiveNotices", "PullRequestScope", "ScanOptions", "ToolScanner", "build_scanners",
+__all__ = ["TOOLS", "LiveNotices", "PullRequestScope", "ToolScanner", "build_scanners",
            "make_scanner", "merge_findings", "scan_notices"]
 
 
-def make_scanner(tool: str, ctx: RunContext, *, options: ScanOptions, paths: Sequence[str] | None = None,
+def make_scanner(tool: str, ctx: RunContext, *, options: SecurityScanning, paths: Sequence[str] | None = None,
                  pr_scope: PullRequestScope | None = None, executable: str | None = None) -> ToolScanner:
     """One adapter by its config name."""
     from repo_automation.scanners.bandit import BanditScanner
@@ -58,15 +58,14 @@ def build_scanners(ctx: RunContext, *, paths: Sequence[str] | None = None) -> li
     """
     from repo_automation.scanners.prmode import pull_request_scope
 
-    sec = ctx.config.get("automation", "security_scanning", default={}) or {}
-    if ctx.settings.skip_security or not sec.get("enabled", True):
+    sec = ctx.config.security_scanning
+    if ctx.settings.skip_security or not sec.enabled:
         return []
-    options = ScanOptions.from_context(ctx)
-    scope, fallback = pull_request_scope(ctx, enabled=options.pr_mode) if paths is None else (None, None)
-    tools = [t for t in sec.get("tools", DEFAULT_TOOLS) if t in TOOLS]
+    scope, fallback = pull_request_scope(ctx, enabled=sec.pr_mode) if paths is None else (None, None)
+    tools = [t for t in sec.tools if t in TOOLS]
     scanners: list[Scanner] = []
     for tool in tools:
-        scanner = make_scanner(tool, ctx, options=options, paths=paths, pr_scope=scope)
+        scanner = make_scanner(tool, ctx, options=sec, paths=paths, pr_scope=scope)
         if fallback and not scanners:
             scanner.notices.append(fallback)
         scanners.append(scanner)

@@ -106,7 +106,7 @@ class BanditScanner(ToolScanner):
         if not files:
             raise NothingToScan("no Python files to scan")
         exe = self.tool()
-        deadline = time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        deadline = time.monotonic() + min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         # bandit uses one core: a large tree is split into one batch per core, run at once; every batch
@@ -136,7 +136,7 @@ class BanditScanner(ToolScanner):
         if not (head_files and base_files and self._one_run_fits(argv_files)):
             return super().scan_pair(ctx, base_root, paths)
         report = self._run(ctx, self.tool(), ctx.workspace, argv_files,
-                           time.monotonic() + min(self.options.timeout_s, ctx.settings.source_timeout_s))
+                           time.monotonic() + min(self.options.timeout_seconds, ctx.settings.source_timeout_s))
         if scanned(report, ctx.workspace) != set(argv_files):
             log.info("bandit left out files of one tree; scanning head and base separately")
             return super().scan_pair(ctx, base_root, paths)
@@ -158,7 +158,7 @@ class BanditScanner(ToolScanner):
     def _run(self, ctx: RunContext, exe: str, root: Path, files: Sequence[str], deadline: float) -> dict[str, Any]:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
-            limit = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+            limit = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
             raise SourceFailed(f"bandit timed out after {limit:g}s")
         with tempfile.TemporaryDirectory(prefix="ra-bandit-") as tmp:
             out = Path(tmp) / "bandit.json"

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from typing import assert_never
 
-from repo_automation.domain import Finding, Severity
+from repo_automation.domain import Finding, FindingState, Severity
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.normalise import worst
-
-_STATE_ORDER = {"new": 0, "active": 1, "existing": 2, "fixed": 3}
 
 
 def _note(tools: Sequence[str], group: Sequence[Finding]) -> str | None:
@@ -33,8 +32,23 @@ def _worst_known(group: Sequence[Finding]) -> Severity:
     return worst(known) if known else Severity.UNKNOWN
 
 
-def _most_urgent_state(group: Sequence[Finding]) -> str:
-    return min((f.state for f in group), key=lambda s: _STATE_ORDER.get(s, 1))
+def _urgency(state: FindingState) -> int:
+    """New beats active beats existing beats fixed (policy's ignored/baseline come later, ranked as active)."""
+    match state:
+        case FindingState.NEW:
+            return 0
+        case FindingState.ACTIVE | FindingState.IGNORED | FindingState.BASELINE:
+            return 1
+        case FindingState.EXISTING:
+            return 2
+        case FindingState.FIXED:
+            return 3
+        case _:
+            assert_never(state)
+
+
+def _most_urgent_state(group: Sequence[Finding]) -> FindingState:
+    return min((f.state for f in group), key=_urgency)
 
 
 def _union(values: Iterable[str]) -> tuple[str, ...]:

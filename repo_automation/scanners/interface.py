@@ -23,43 +23,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from repo_automation.config.sections import SecurityScanning
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.stages import Scanner
 
 log = logging.getLogger(__name__)
-
-DEFAULT_EXCLUDE = (".venv", "venv", "node_modules", ".git", "build", "dist")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScanOptions:
-    """automation.security_scanning, read once."""
-
-    timeout_s: float = 600.0
-    paths: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
-    vulnerability_service: str = "osv"
-    osv_url: str | None = None
-    semgrep_config: tuple[str, ...] = ()
-    trivy_args: tuple[str, ...] = ()
-    pr_mode: bool = True
-
-    @classmethod
-    def from_context(cls, ctx: RunContext) -> ScanOptions:
-        sec = ctx.config.get("automation", "security_scanning", default={}) or {}
-        return cls(
-            timeout_s=float(sec.get("timeout_seconds", 600)),
-            paths=tuple(sec.get("paths", ())),
-            exclude=tuple(sec.get("exclude", DEFAULT_EXCLUDE)),
-            vulnerability_service=str(sec.get("vulnerability_service", "osv")),
-            osv_url=sec.get("osv_url") or None,
-            semgrep_config=tuple(sec.get("semgrep_config", ())),
-            trivy_args=tuple(sec.get("trivy_args", ())),
-            pr_mode=bool(sec.get("pr_mode", True)),
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ToolResult:
@@ -166,7 +136,7 @@ class ToolScanner(Scanner):
     """Base of the adapters: options, PR mode and the notices a run collects (partial skips, tool errors)."""
 
     name: ClassVar[str]
-    options: ScanOptions = field(default_factory=ScanOptions)
+    options: SecurityScanning  # automation.security_scanning
     executable: str | None = None  # None: find the tool on PATH when scanning
     paths: tuple[str, ...] | None = None  # restrict to these repo-relative paths (None: options.paths/all)
     pr_scope: PullRequestScope | None = None  # set by build_scanners on pull requests in PR mode

@@ -259,7 +259,7 @@ class PipAuditScanner(ToolScanner):
             argv = [exe, *source, "-f", "json", "-o", str(out), "--progress-spinner", "off", "--aliases", "on",
                     "--desc", "on", "--cache-dir", str(Path(tmp) / "cache"), *self.service_args()]
             env = {**os.environ, **{k: v for k, v in self.env.items() if k.startswith("PIP_AUDIT_")}}
-            timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+            timeout = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
             result = run_tool(argv, cwd=root, timeout=timeout, env=env, label="pip-audit")
             # pip-audit exits 1 when it found vulnerabilities; without a report it failed
             if result.returncode not in (0, 1) or not out.is_file():

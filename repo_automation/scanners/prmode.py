@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Finding
+from repo_automation.domain import Finding, FindingState
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.gitutil import changed_files, run_git
 from repo_automation.scanners.discover import within
@@ -75,8 +75,9 @@ def mark(head: Sequence[Finding], base: Sequence[Finding]) -> list[Finding]:
     """new / existing at head, fixed for base findings that are gone."""
     base_fps = {f.fingerprint for f in base}
     head_fps = {f.fingerprint for f in head}
-    out = [dataclasses.replace(f, state="existing" if f.fingerprint in base_fps else "new") for f in head]
-    out += [dataclasses.replace(f, state="fixed") for f in base if f.fingerprint not in head_fps]
+    out = [dataclasses.replace(f, state=FindingState.EXISTING if f.fingerprint in base_fps else FindingState.NEW)
+           for f in head]
+    out += [dataclasses.replace(f, state=FindingState.FIXED) for f in base if f.fingerprint not in head_fps]
     return out
 
 

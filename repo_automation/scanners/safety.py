@@ -139,7 +139,7 @@ class SafetyScanner(ToolScanner):
         return findings
 
     def _check(self, ctx: RunContext, exe: str, root: Path, manifest: str) -> list[Finding]:
-        timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        timeout = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
         env = {**os.environ, "SAFETY_API_KEY": self.api_key.reveal() if self.api_key else ""}
         with tempfile.TemporaryDirectory(prefix="ra-safety-") as tmp:
             out = Path(tmp) / "safety.json"

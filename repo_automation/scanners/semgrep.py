@@ -88,7 +88,7 @@ class SemgrepScanner(ToolScanner):
         exe = self.tool()
         argv = [exe, "scan", "--json", "--metrics=off", "--disable-version-check", "--no-git-ignore", "--quiet",
                 *[a for c in configs for a in ("--config", str(c))], *files]
-        timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        timeout = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
         result = run_tool(argv, cwd=root, timeout=timeout, label="semgrep")
         if result.returncode not in (0, 1):  # 1: findings with --error; other codes are failures
             raise SourceFailed(f"semgrep failed (exit {result.returncode}): {result.stderr_tail()}")

@@ -93,7 +93,7 @@ class TrivyScanner(ToolScanner):
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         exe = self.tool()
         targets = list(paths) if paths is not None else (list(self.options.paths) or ["."])
-        timeout = min(self.options.timeout_s, ctx.settings.source_timeout_s)
+        timeout = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
         findings: list[Finding] = []
         for target in targets:
             if not (root / target).exists():

@@ -20,6 +20,7 @@ from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import redact
 from repo_automation.report import views
+from repo_automation.settings import ReportFormat
 from repo_automation.sinks.files import RENDERED_FORMS, Judge, display_path, policy_from_context, report_paths
 from repo_automation.stages import Sink
 
@@ -85,7 +86,7 @@ class ActionOutputsWriter(Sink):
     name = "action-outputs"
 
     def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
-                 fmt: str, workspace: Path, stream: TextIO, config: Config | None = None,
+                 fmt: ReportFormat, workspace: Path, stream: TextIO, config: Config | None = None,
                  secrets: Collection[str] = (), policy: Judge | None = None) -> None:
         self.active = active
         self.output_file = output_file

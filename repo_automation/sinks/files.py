@@ -24,7 +24,7 @@ from repo_automation.redaction import redact
 from repo_automation.report import views
 from repo_automation.report.escape import escape_markdown
 from repo_automation.runner import escape_data, escape_property
-from repo_automation.settings import Settings
+from repo_automation.settings import ReportFormat, Settings
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,12 @@ def automation_report_name(generated_at: datetime) -> str:
     return f"automation-report-{views.fmt_date(generated_at)}.md"
 
 
-def report_paths(output_dir: Path, fmt: str, generated_at: datetime) -> ReportPaths:
-    """The report files for a format (markdown | json | both); the automation report goes with markdown."""
-    md = fmt in ("markdown", "both")
+def report_paths(output_dir: Path, fmt: ReportFormat, generated_at: datetime) -> ReportPaths:
+    """The report files for a format; the automation report goes with markdown."""
+    md = fmt.markdown
     return ReportPaths(
         markdown=output_dir / HEALTH_MD if md else None,
-        json=output_dir / HEALTH_JSON if fmt in ("json", "both") else None,
+        json=output_dir / HEALTH_JSON if fmt.json else None,
         automation=output_dir / automation_report_name(generated_at) if md else None,
     )
 
@@ -112,7 +112,7 @@ class ReportFilesWriter(Sink):
 
     name = "reports"
 
-    def __init__(self, *, output_dir: Path, fmt: str, workspace: Path,
+    def __init__(self, *, output_dir: Path, fmt: ReportFormat, workspace: Path,
                  config: Config | None = None, secrets: Collection[str] = (),
                  policy: Judge | None = None) -> None:
         self.output_dir = output_dir

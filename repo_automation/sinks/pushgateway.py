@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIX = "repo_automation_"
-DEFAULT_JOB = "repo_automation"
 TIMEOUT_S = 10.0
 _INVALID = re.compile(r"[^a-zA-Z0-9_:]")
 
@@ -90,7 +89,7 @@ def session_handler(session: requests.Session) -> Callable[..., Callable[[], Non
 class PushgatewaySink(Sink):
     name: ClassVar[str] = "pushgateway"
 
-    def __init__(self, *, url: str | None, job: str = DEFAULT_JOB, session: requests.Session | None = None,
+    def __init__(self, *, url: str | None, job: str, session: requests.Session | None = None,
                  timeout_s: float = TIMEOUT_S) -> None:
         self.url = (url or "").rstrip("/")
         if self.url and (urlsplit(self.url).scheme not in ("http", "https") or not urlsplit(self.url).netloc):
@@ -105,8 +104,8 @@ class PushgatewaySink(Sink):
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> PushgatewaySink:
-        cfg = ctx.config.get("integrations", "pushgateway", default={}) or {}
-        return cls(url=ctx.settings.pushgateway_url or cfg.get("url"), job=str(cfg.get("job") or DEFAULT_JOB))
+        cfg = ctx.config.pushgateway
+        return cls(url=ctx.settings.pushgateway_url or cfg.url, job=cfg.job)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.url:

@@ -30,11 +30,11 @@ import logging
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, assert_never
 from urllib.parse import urlsplit
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Alert, RunReport, Status
+from repo_automation.domain import Action, Alert, AlertLevel, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
 from repo_automation.redaction import Secret, redact
 from repo_automation.stages import Sink
@@ -48,7 +48,16 @@ MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
 TIMEOUT_S = 10.0
-LEVEL_ICON = {"critical": ":red_circle:", "warning": ":warning:"}
+
+
+def level_icon(level: AlertLevel) -> str:
+    match level:
+        case AlertLevel.CRITICAL:
+            return ":red_circle:"
+        case AlertLevel.WARNING:
+            return ":warning:"
+        case _:
+            assert_never(level)
 
 
 def escape(text: object) -> str:
@@ -132,7 +141,7 @@ def alert_payload(alert: Alert, report: RunReport, channel: str, link: str | Non
     facts.append(pointer)
     blocks = [
         _header(f"{alert.level.capitalize()} alert: {report.repository or 'repository'}"),
-        _section(f"{LEVEL_ICON.get(alert.level, '')} *Condition:* `{escape(alert.condition)}`\n*Values:* {values}"),
+        _section(f"{level_icon(alert.level)} *Condition:* `{escape(alert.condition)}`\n*Values:* {values}"),
         _context(" · ".join(facts)),
     ]
     text = f"{alert.level.capitalize()} alert in {repo}: {escape(alert.condition)}"
@@ -218,10 +227,9 @@ class SlackSink(Sink):
     @classmethod
     def from_context(cls, ctx: RunContext) -> SlackSink:
         """Production wiring; an unusable webhook URL is a UsageError before anything runs."""
-        cfg = ctx.config.get("integrations", "slack", default={}) or {}
-        return cls(webhook_url=ctx.settings.slack_webhook_url,
-                   enabled=ctx.settings.notify_slack or bool(cfg.get("enabled")),
-                   channels=dict(cfg.get("channels") or {}), secrets=ctx.secrets)
+        cfg = ctx.config.slack
+        return cls(webhook_url=ctx.settings.slack_webhook_url, enabled=ctx.settings.notify_slack or cfg.enabled,
+                   channels=dict(cfg.channels), secrets=ctx.secrets)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.enabled:

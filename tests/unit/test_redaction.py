@@ -104,7 +104,7 @@ def holders(ctx: RunContext) -> dict[str, object]:
         "HistorySink": HistorySink.from_context(ctx),
         "HistoryStore": HistoryStore(connection=None, dialect=SQLITE, target=describe(HISTORY_URL, ctx.workspace)),
         "PackageIndex": PackageIndex.from_context(ctx),
-        "SafetyScanner": SafetyScanner.from_context(ctx),
+        "SafetyScanner": SafetyScanner.from_context(ctx, options=ctx.config.security_scanning),
         "RedisEtagCache (direct)": RedisEtagCache.from_url(ENV["REDIS_URL"]),
     }
 
@@ -128,7 +128,7 @@ def test_settings_and_context_reprs_stay_useful_but_redacted(tmp_path: Path) -> 
     assert "history_db='postgresql://metrics:***@db.internal:5432/metrics'" in repr(ctx.settings)
     assert "pushgateway_url='https://push:***@push.example:9091'" in repr(ctx.settings)
     assert "github_token=Secret('***')" in repr(ctx.settings)
-    assert "repository='acme/widgets'" in repr(ctx) and "env=" not in repr(ctx)  # env holds GITHUB_TOKEN
+    assert "repository='acme/widgets'" in repr(ctx) and " env=" not in repr(ctx)  # env holds GITHUB_TOKEN
     assert repr(Settings(history_db="relative/history.sqlite")).count("history_db='relative/history.sqlite'") == 1
 
 

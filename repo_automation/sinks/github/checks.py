@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Finding, RunReport, Severity
+from repo_automation.domain import Action, Finding, FindingState, RunReport, Severity
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.report.escape import escape_markdown
@@ -26,7 +26,7 @@ CHECK_NAME = "repo-automation / health"
 STATUS_CONTEXT = "repo-automation/health"
 PER_REQUEST = 50  # GitHub's limit of annotations per create/update request
 MAX_ANNOTATIONS = 1000  # 20 requests at most, whatever the number of findings
-ANNOTATED_STATES = frozenset({"active", "new"})
+ANNOTATED_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW})
 _LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning",
           Severity.LOW: "notice", Severity.UNKNOWN: "notice"}
 

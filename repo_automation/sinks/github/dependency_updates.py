@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from repo_automation.config.sections import DependencyUpdates
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
@@ -34,7 +35,6 @@ from repo_automation.sinks.github.pulls import PullRequestPublisher
 log = logging.getLogger(__name__)
 
 MAX_PULLS_PER_RUN = 10
-SECTION = ("automation", "dependency_updates")
 
 
 def read_manifests(workspace: Path, paths: Sequence[str]) -> Manifests:
@@ -65,7 +65,7 @@ class DependencyUpdateSink(GitHubSink):
     name: ClassVar[str] = "dependency-updates"
 
     def __init__(self, *, client: GitHubClient | None, repository: str | None, index: PackageIndex | None,
-                 section: Mapping[str, Any], manifests: Sequence[str] = (), skip_reason: str | None = None) -> None:
+                 section: DependencyUpdates, manifests: Sequence[str] = (), skip_reason: str | None = None) -> None:
         """`client` reads and writes, `index` lists versions; `manifests` are repo-relative paths (empty: found
         in the workspace at delivery)."""
         super().__init__(client=client, repository=repository, skip_reason=skip_reason)
@@ -78,13 +78,13 @@ class DependencyUpdateSink(GitHubSink):
                      unavailable: str | None = None) -> DependencyUpdateSink:
         """Production wiring: the run's one client, or None and why (`unavailable`). Configured
         requirements_files must exist (ConfigError: exit 2, nothing run)."""
-        section = ctx.config.get(*SECTION, default={}) or {}
+        section = ctx.config.dependency_updates
         if ctx.settings.skip_deps:
             return cls(client=None, repository=None, index=None, section=section, skip_reason="skip-deps is set")
-        if not section.get("enabled", True):
+        if not section.enabled:
             return cls(client=None, repository=None, index=None, section=section,
                        skip_reason="automation.dependency_updates.enabled is false")
-        configured = list(section.get("requirements_files") or [])
+        configured = list(section.requirements_files)
         manifests = find_manifests(ctx.workspace, configured) if configured else []
         return cls(client=client, repository=ctx.repository, index=PackageIndex.from_context(ctx),
                    section=section, manifests=manifests, skip_reason=None if client else unavailable)

@@ -50,8 +50,8 @@ class DocsSink(GitHubSink):
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
                      unavailable: str | None = None) -> DocsSink:
         """Production wiring: the run's one client, or None and why (`unavailable`)."""
-        badges = bool(ctx.config.get("automation", "docs", "badges", default=True))
-        changelog = bool(ctx.config.get("automation", "docs", "changelog", default=False))
+        badges = ctx.config.docs.badges
+        changelog = ctx.config.docs.changelog
         if ctx.settings.skip_docs:
             return cls(client=None, repository=None, skip_reason="skip-docs is set")
         if not badges and not changelog:

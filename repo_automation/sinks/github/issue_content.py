@@ -18,14 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Alert, Finding, GateResult, RunReport, Status
+from repo_automation.domain import Alert, Finding, FindingState, GateResult, RunReport, SourceKind, Status
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
 
 OWNED_LABEL = "repo-automation"
 MAX_BODY = 65_536
 MAX_TITLE = 256
-ISSUE_STATES = frozenset({"active", "new", "existing"})
+ISSUE_STATES = frozenset({FindingState.ACTIVE, FindingState.NEW, FindingState.EXISTING})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URL = re.compile(r"https://[^\s<>\"'`()\[\]]+")
 FOOTER = ("_Managed by repo-automation: updated on each run, closed when the problem is gone, reopened if it "
@@ -164,13 +164,13 @@ def _gate_issue(gate: GateResult, pointer: str) -> DesiredIssue:
 
 def _protected(report: RunReport, ctx: RunContext, findings_on: bool, gates_on: bool) -> tuple[str, ...]:
     out: list[str] = []
-    scanners = [s for s in report.sources if s.kind == "scanner"]
+    scanners = [s for s in report.sources if s.kind is SourceKind.SCANNER]
     if not findings_on or not scanners:
         out += ["dep:", "code:", "finding:"]
     for s in scanners:
         if s.status is Status.FAILED:  # skipped is a steady state; failed is a hole in this run's data
             out += ["dep:", make_fingerprint("code", s.name) + ":", make_fingerprint("finding", s.name) + ":"]
-    if any(s.kind == "collector" and s.status is Status.FAILED for s in report.sources):
+    if any(s.kind is SourceKind.COLLECTOR and s.status is Status.FAILED for s in report.sources):
         out.append("alert:")
     if not gates_on:
         out.append("gate:")
@@ -183,9 +183,9 @@ def desired_issues(report: RunReport, ctx: RunContext) -> IssuePlanInput:
     link = run_link(ctx.env)
     pointer = f"the full report is in the workflow run's artifacts ({link})" if link else \
         "the full report is in the workflow run's artifacts"
-    findings_on = bool(ctx.config.get("automation", "security_scanning", "auto_create_issues", default=True))
-    gates_on = bool(ctx.config.get("automation", "code_quality", "auto_create_issues", default=False))
-    configured = ctx.config.get("automation", "security_scanning", "issue_labels", default=["security"])
+    findings_on = ctx.config.security_scanning.auto_create_issues
+    gates_on = ctx.config.code_quality.auto_create_issues
+    configured = ctx.config.security_scanning.issue_labels
     labels = tuple(dict.fromkeys([OWNED_LABEL, *configured]))
     out: list[DesiredIssue] = [_alert_issue(a, pointer) for a in report.alerts]
     if findings_on:

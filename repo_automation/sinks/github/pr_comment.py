@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, RunReport
+from repo_automation.domain import Action, FindingState, RunReport
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
@@ -97,7 +97,8 @@ def _finding_and_gate_lines(report: RunReport) -> list[str]:
     """Finding counts by PR state (new, fixed, existing, active), then one line per failed gate."""
     lines: list[str] = []
     states = [f.state for f in report.findings]
-    counts = {s: states.count(s) for s in ("new", "fixed", "existing", "active") if states.count(s)}
+    shown = (FindingState.NEW, FindingState.FIXED, FindingState.EXISTING, FindingState.ACTIVE)
+    counts = {s: states.count(s) for s in shown if states.count(s)}
     if counts:
         lines += ["", "Findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     failed = [g for g in report.gates if g.passed is False]

@@ -39,9 +39,8 @@ class TriageRule:
 
 
 def rules_from_config(config: Config) -> list[TriageRule]:
-    raw: Sequence[dict[str, Any]] = config.get("automation", "issue_triage", "rules", default=[]) or []
-    return [TriageRule(labels=tuple(r.get("labels", ())), keywords=tuple(r.get("keywords", ())),
-                       paths=tuple(r.get("paths", ())), assignees=tuple(r.get("assignees", ()))) for r in raw]
+    return [TriageRule(labels=r.labels, keywords=r.keywords, paths=r.paths, assignees=r.assignees)
+            for r in config.issue_triage.rules]
 
 
 def mentioned_paths(text: str) -> list[str]:
@@ -78,7 +77,7 @@ class TriageSink(GitHubSink):
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
                      unavailable: str | None = None) -> TriageSink:
         """Production wiring: the run's one client, or None and why (`unavailable`)."""
-        if not ctx.config.get("automation", "issue_triage", "enabled", default=False):
+        if not ctx.config.issue_triage.enabled:
             return cls(client=None, repository=None, skip_reason="issue triage is off (automation.issue_triage)")
         if not rules_from_config(ctx.config):
             return cls(client=None, repository=None, skip_reason="issue triage has no rules")

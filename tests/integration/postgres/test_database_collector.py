@@ -44,6 +44,8 @@ def orders(schema: str) -> int:
 
 
 def collector(queries: dict[str, str], **kw: Any) -> DatabaseCollector:
+    source = config_mod.defaults().data_sources.database
+    kw = {"url_env": source.url_env, "enabled": source.enabled, **kw}
     return DatabaseCollector(url=Secret(kw.pop("url", URL)), queries=queries, **kw)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from repo_automation import config as config_mod
 from repo_automation.domain import Action, Finding
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
 from repo_automation.package_index import PackageIndex
@@ -53,7 +54,8 @@ def _seeded(server: FakeGitHub, files: dict[str, str] = FILES) -> Any:
 def _sink(ghc: Any, index_url: str, section: dict[str, Any] | None = None) -> DependencyUpdateSink:
     import requests
 
-    return DependencyUpdateSink(client=ghc, repository=REPO, section=section or {},
+    typed = config_mod.document({"automation": {"dependency_updates": section or {}}}).automation.dependency_updates
+    return DependencyUpdateSink(client=ghc, repository=REPO, section=typed,
                                 index=PackageIndex(index_url=index_url, session=requests.Session(), timeout_s=5))
 
 

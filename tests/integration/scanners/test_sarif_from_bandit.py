@@ -9,7 +9,6 @@ from pathlib import Path
 from repo_automation.domain import Health, RunReport, Status
 from repo_automation.pipeline import Stages, deliver, measure
 from repo_automation.scanners import make_scanner
-from repo_automation.scanners.interface import ScanOptions
 from repo_automation.sinks.sarif import SarifWriter
 from tests.helpers import FIXED_NOW, make_context
 from tests.unit.report.sarif_checks import github_problems, schema_problems
@@ -21,7 +20,7 @@ def test_bandit_findings_become_valid_sarif(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     shutil.copytree(FIXTURE, ws)
     ctx = make_context(ws, output_dir=Path("reports"))
-    scanner = make_scanner("bandit", ctx, options=ScanOptions.from_context(ctx))
+    scanner = make_scanner("bandit", ctx, options=ctx.config.security_scanning)
     _, findings, sources = measure(Stages(scanners=[scanner]), ctx)
     assert sources[0].status is Status.OK, sources[0].reason
     assert findings, "the fixture has known bandit issues"

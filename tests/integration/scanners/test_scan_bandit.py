@@ -8,7 +8,6 @@ from pathlib import Path
 
 from repo_automation.domain import Severity
 from repo_automation.scanners.bandit import BanditScanner
-from repo_automation.scanners.interface import ScanOptions
 from tests.integration.scanners.scanning import context, tool_path
 
 
@@ -23,7 +22,7 @@ def bandit_directly(project: Path) -> list[dict]:
 
 def test_every_issue_bandit_prints_is_one_finding(project: Path) -> None:
     ctx = context(project)
-    findings = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    findings = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     direct = bandit_directly(project)
     assert len(direct) == 11  # the fixture's known issues
     ours = sorted((f.rule_id, f.location.path, f.location.start_line) for f in findings if f.location)
@@ -34,7 +33,7 @@ def test_every_issue_bandit_prints_is_one_finding(project: Path) -> None:
 
 def test_findings_are_normalised(project: Path) -> None:
     ctx = context(project)
-    findings = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    findings = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     shell = [f for f in findings if f.rule_id == "B602"]
     assert len(shell) == 2
     f = shell[0]
@@ -48,29 +47,29 @@ def test_findings_are_normalised(project: Path) -> None:
 
 def test_repo_config_nosec_and_exclude_are_honoured(project: Path) -> None:
     ctx = context(project)
-    findings = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    findings = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     rules = {f.rule_id for f in findings}
     assert "B101" not in rules  # skipped by [tool.bandit] in the fixture's pyproject.toml
     assert not [f for f in findings if f.location and f.location.start_line == 25]  # the `# nosec` line
     assert not [f for f in findings if f.location and f.location.path.startswith("venv/")]  # default exclude
     # without the repository's [tool.bandit], the assert is reported: the config really is read
     (project / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n', encoding="utf-8")
-    again = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    again = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     assert "B101" in {f.rule_id for f in again}
 
 
 def test_paths_and_exclude_from_config(project: Path) -> None:
     ctx = context(project, paths=["app"], exclude=["web.py"])
-    findings = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    findings = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     assert findings and {f.location.path for f in findings if f.location} == {"app/shell.py"}
 
 
 def test_fingerprint_survives_moved_code(project: Path) -> None:
     ctx = context(project)
-    before = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    before = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     shell = project / "app" / "shell.py"
     shell.write_text("# a new header line\n\n\n" + shell.read_text(encoding="utf-8"), encoding="utf-8")
-    after = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
+    after = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
     assert {f.fingerprint for f in before} == {f.fingerprint for f in after}
     moved = {f.fingerprint: f.location.start_line for f in after if f.location}
     assert all(moved[f.fingerprint] == f.location.start_line + 3 for f in before
@@ -81,9 +80,9 @@ def test_a_long_file_list_is_split_without_losing_or_doubling_findings(project: 
     from repo_automation.scanners.bandit import chunks
 
     ctx = context(project)
-    whole = BanditScanner(options=ScanOptions.from_context(ctx)).scan(ctx)
-    split = BanditScanner(options=ScanOptions.from_context(ctx), max_args_chars=20).scan(ctx)  # a file per run
+    whole = BanditScanner(options=ctx.config.security_scanning).scan(ctx)
+    split = BanditScanner(options=ctx.config.security_scanning, max_args_chars=20).scan(ctx)  # a file per run
     assert sorted(f.fingerprint for f in split) == sorted(f.fingerprint for f in whole)
-    parallel = BanditScanner(options=ScanOptions.from_context(ctx), workers=2).scan(ctx)  # two at once
+    parallel = BanditScanner(options=ctx.config.security_scanning, workers=2).scan(ctx)  # two at once
     assert sorted(f.fingerprint for f in parallel) == sorted(f.fingerprint for f in whole)
     assert chunks(["a.py", "b.py", "c.py"], 10) == [["a.py", "b.py"], ["c.py"]]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from repo_automation.domain import Status
 from repo_automation.pipeline import Stages, measure
 from repo_automation.scanners import build_scanners, make_scanner, scan_notices
-from repo_automation.scanners.interface import ScanOptions
 from tests.fakeosv import FakeOSV
 from tests.integration.scanners.scanning import context, fake_tool
 
@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 
 def test_broken_tools_fail_alone_and_the_rest_completes(project: Path, osv: FakeOSV, tmp_path: Path) -> None:
     ctx = context(project, osv, timeout_seconds=2, tools=["bandit", "pip-audit", "safety", "semgrep", "trivy"])
-    opts = ScanOptions.from_context(ctx)
+    opts = ctx.config.security_scanning
     bin_dir = tmp_path / "bin"
     scanners = [
         make_scanner("bandit", ctx, options=opts,
@@ -24,13 +24,14 @@ def test_broken_tools_fail_alone_and_the_rest_completes(project: Path, osv: Fake
                                           'for a; do case "$prev" in -o) echo "<html>oops" > "$a";; esac; '
                                           'prev="$a"; done; exit 1')),
         # the real one, against the local OSV server, with time enough on a busy machine
-        make_scanner("pip-audit", ctx, options=ScanOptions(osv_url=osv.query_url, timeout_s=120)),
+        make_scanner("pip-audit", ctx, options=dataclasses.replace(opts, osv_url=osv.query_url, timeout_seconds=120)),
         make_scanner("semgrep", ctx, options=opts,
                      executable=fake_tool(bin_dir, "semgrep-crash", 'echo "Segmentation fault" >&2; exit 139')),
         make_scanner("trivy", ctx, options=opts, executable=fake_tool(bin_dir, "trivy-hang", "sleep 30")),
         make_scanner("safety", ctx, options=opts, executable=str(tmp_path / "missing" / "safety")),
     ]
-    scanners[2].options = ScanOptions(semgrep_config=("app",), timeout_s=2)  # rules exist; the tool crashes
+    # rules exist; the tool crashes
+    scanners[2].options = dataclasses.replace(opts, semgrep_config=("app",), timeout_seconds=2)
     findings, _metrics_unused, results = _measure(scanners, ctx)
     by_name = {r.name: r for r in results}
     assert by_name["pip-audit"].status is Status.OK and len(findings) == 10
@@ -49,7 +50,7 @@ def _measure(scanners, ctx):  # type: ignore[no-untyped-def]
 
 def test_missing_binaries_are_skipped_with_the_tool_named(project: Path, tmp_path: Path) -> None:
     ctx = context(project, None, semgrep_config=["app"])
-    opts = ScanOptions.from_context(ctx)
+    opts = ctx.config.security_scanning
     for tool in ("bandit", "semgrep", "trivy"):
         scanner = make_scanner(tool, ctx, options=opts, executable=str(tmp_path / "nowhere" / tool))
         _, _, (result,) = measure(Stages(scanners=[scanner]), ctx)
@@ -64,7 +65,7 @@ def test_safety_with_a_key_runs_check_with_the_key_in_the_environment(project: P
                     f'while [ $# -gt 0 ]; do if [ "$1" = "--save-json" ]; then cp "{recorded}" "$2"; fi; shift; done\n'
                     'echo "+==== deprecated, use scan ====+"; exit 64')
     ctx = context(project, None, env={"SAFETY_API_KEY": "sk-test-1234"})
-    scanner = make_scanner("safety", ctx, options=ScanOptions.from_context(ctx), executable=exe)
+    scanner = make_scanner("safety", ctx, options=ctx.config.security_scanning, executable=exe)
     findings = scanner.scan(ctx)
     assert sorted(f.package for f in findings) == ["jinja2", "requests"]
     key, _, argv = seen.read_text(encoding="utf-8").strip().partition(" ")

@@ -10,7 +10,6 @@ import pytest
 
 from repo_automation.domain import Severity
 from repo_automation.errors import SourceFailed
-from repo_automation.scanners.interface import ScanOptions
 from repo_automation.scanners.osv import USER_AGENT
 from repo_automation.scanners.pip_audit import PipAuditScanner
 from tests.fakeosv import FakeOSV
@@ -30,7 +29,7 @@ def pip_audit_directly(project: Path, osv: FakeOSV, requirements: str) -> list[t
 
 
 def scanner(ctx, **kw) -> PipAuditScanner:  # type: ignore[no-untyped-def]
-    return PipAuditScanner(options=ScanOptions.from_context(ctx), env=dict(ctx.env), **kw)
+    return PipAuditScanner(options=ctx.config.security_scanning, env=dict(ctx.env), **kw)
 
 
 def test_every_vulnerability_pip_audit_prints_is_one_finding(project: Path, osv: FakeOSV) -> None:

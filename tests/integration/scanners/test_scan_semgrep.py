@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 from repo_automation.domain import Severity
-from repo_automation.scanners.interface import ScanOptions
 from repo_automation.scanners.semgrep import SemgrepScanner
 from tests.integration.scanners.scanning import context, external_tool
 
@@ -20,7 +19,7 @@ def semgrep_binary() -> str:
 def test_every_result_semgrep_prints_is_one_finding(project: Path) -> None:
     exe = semgrep_binary()
     ctx = context(project, None, semgrep_config=["semgrep/rules.yml"], paths=["app"])
-    findings = SemgrepScanner(options=ScanOptions.from_context(ctx), executable=exe).scan(ctx)
+    findings = SemgrepScanner(options=ctx.config.security_scanning, executable=exe).scan(ctx)
     proc = subprocess.run([exe, "scan", "--json", "--metrics=off", "--disable-version-check", "--no-git-ignore",
                            "--config", "semgrep/rules.yml", "app/__init__.py", "app/shell.py", "app/web.py"],
                           cwd=project, capture_output=True, text=True, timeout=300, check=False)

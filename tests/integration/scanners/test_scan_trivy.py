@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from repo_automation.domain import Finding, Severity
-from repo_automation.scanners.interface import ScanOptions
 from repo_automation.scanners.trivy import TrivyScanner
 from tests.integration.scanners.scanning import context, external_tool
 
@@ -44,7 +43,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def scan(root: Path) -> list[Finding]:
     ctx = context(root, None, tools=["trivy"], trivy_args=ARGS)
-    return list(TrivyScanner(options=ScanOptions.from_context(ctx), executable=trivy_binary()).scan(ctx))
+    return list(TrivyScanner(options=ctx.config.security_scanning, executable=trivy_binary()).scan(ctx))
 
 
 def trivy_directly(root: Path) -> list[tuple[str, str, int | None]]:

@@ -55,9 +55,9 @@ def run_report(ctx: RunContext, values: Mapping[str, float] = VALUES,
 
 
 def sink(slack: FakeSlack, ctx: RunContext, **kw: Any) -> SlackSink:
-    cfg = ctx.config.get("integrations", "slack")
+    cfg = ctx.config.slack
     kw.setdefault("session", make_session(methods=("POST",), retries=3, backoff_factor=0.01, retry_after_max_s=1))
-    return SlackSink(webhook_url=Secret(slack.webhook_url), enabled=True, channels=cfg["channels"],
+    return SlackSink(webhook_url=Secret(slack.webhook_url), enabled=True, channels=cfg.channels,
                      secrets=ctx.secrets, **kw)
 
 

@@ -150,7 +150,7 @@ def test_gate_status_failure_keeps_the_measures(tmp_path: Path, sonar: FakeSonar
 
     ctx = _ctx(tmp_path, sonar.url)
     collector = SonarQubeCollector(host=sonar.url, project_key="acme_widgets", session=NoGate(),
-                                   token=Secret(TOKEN))
+                                   token=Secret(TOKEN), extra_metrics=(), enabled=True)
     metrics = {m.name: m for m in collector.collect(ctx)}
     assert metrics["code_quality.ncloc"].value == 15234
     assert metrics["code_quality.ncloc"].metadata["quality_gate"] is None

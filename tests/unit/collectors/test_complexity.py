@@ -155,5 +155,5 @@ def test_in_a_checkout_only_what_the_repository_holds_is_measured(tmp_path: Path
                                                        encoding="utf-8")
     (tmp_path / ".gitignore").write_text("envs/\n", encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, timeout=60)
-    collector = ComplexityCollector(workspace=tmp_path, exclude=[])
+    collector = ComplexityCollector(workspace=tmp_path, exclude=[], threshold=10)
     assert [p.relative_to(tmp_path).as_posix() for p in collector.python_files()] == ["app.py"]

@@ -152,7 +152,7 @@ def test_git_calls_do_not_grow_with_history(history_repo: Repo, tmp_path: Path) 
         return run_git(args, cwd, timeout=timeout, errors=errors)
 
     ctx = make_context(history_repo.path)
-    GitCollector(workspace=history_repo.path, runner=counting).collect(ctx)
+    GitCollector(workspace=history_repo.path, weeks=12, enabled=True, runner=counting).collect(ctx)
     assert len(calls) == 3
     assert [c[0] for c in calls] == ["rev-parse", "log", "for-each-ref"]
 
@@ -223,7 +223,7 @@ def test_dubious_ownership_names_the_safe_directory_fix(history_repo: Repo) -> N
     try:
         ctx = make_context(history_repo.path)
         with pytest.raises(SourceFailed, match=r"git config --global --add safe.directory .*repo"):
-            GitCollector(workspace=history_repo.path, runner=isolated).collect(ctx)
+            GitCollector(workspace=history_repo.path, weeks=12, enabled=True, runner=isolated).collect(ctx)
     finally:
         os.chown(history_repo.path, os.getuid(), os.getgid())
 

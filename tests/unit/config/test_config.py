@@ -10,6 +10,7 @@ import pytest
 from repo_automation import config as config_mod
 from repo_automation.catalogue import known_metrics
 from repo_automation.cli import main
+from repo_automation.domain import AlertLevel, Severity
 from repo_automation.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "data" / "configs"
@@ -64,9 +65,9 @@ def test_admin_guide_example_validates_as_is() -> None:
     assert named <= known_metrics()
     assert len(named) == 6
     # defaults are filled in around what the file sets
-    assert cfg.get("alerts", "critical", "escalation_time_minutes") == 15
-    assert cfg.get("automation", "security_scanning", "unknown_severity") == "high"
-    assert cfg.get("scoring", "grades", "A") == 90
+    assert cfg.alerts[AlertLevel.CRITICAL].escalation_time_minutes == 15
+    assert cfg.security_scanning.unknown_severity is Severity.HIGH
+    assert cfg.scoring.grades["A"] == 90
 
 
 def test_every_broken_file_is_listed() -> None:
@@ -103,7 +104,7 @@ def test_missing_file_required_or_not(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         config_mod.load(tmp_path / "absent.json", required=True)
     cfg = config_mod.load(tmp_path / "absent.json")
-    assert cfg.path is None and cfg.get("automation", "security_scanning", "fail_on_high") is True
+    assert cfg.path is None and cfg.security_scanning.fail_on_high is True
 
 
 def test_cli_validate_config_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from repo_automation import config as config_mod
 from repo_automation.core.rules import (
     And,
     Comparison,
@@ -101,10 +102,11 @@ def test_no_python_is_evaluated() -> None:
 
 
 def test_parse_alert_rules_reports_json_paths() -> None:
-    rules, problems = parse_alert_rules({
+    alerts = config_mod.document({"alerts": {
         "critical": {"conditions": ["security.critical_vulnerabilities > 0", "reliability.uptim < 99"]},
         "warning": {"conditions": ["code_quality.coverage < 80"]},
-    })
+    }}).alerts
+    rules, problems = parse_alert_rules(alerts)
     assert [r.text for r in rules["critical"]] == ["security.critical_vulnerabilities > 0"]
     assert [r.text for r in rules["warning"]] == ["code_quality.coverage < 80"]
     assert len(problems) == 1

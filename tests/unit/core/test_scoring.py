@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from repo_automation import config as config_mod
+from repo_automation.config.sections import Scoring
 from repo_automation.core.scoring import config_problems, grade, score
 from repo_automation.domain import Metric
 from tests.helpers import make_context
@@ -108,7 +110,7 @@ def test_zero_weight_on_the_only_conclusive_category(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("overall", "letter"), [(100.0, "A"), (90.0, "A"), (89.99, "B"), (80.0, "B"), (70.0, "C"),
                                                  (60.0, "D"), (59.99, "F"), (0.0, "F")])
 def test_default_grades(overall: float, letter: str) -> None:
-    assert grade(overall, {}) == letter
+    assert grade(overall, config_mod.defaults().scoring.grades) == letter
 
 
 def test_configured_grades(tmp_path: Path) -> None:
@@ -117,12 +119,16 @@ def test_configured_grades(tmp_path: Path) -> None:
     assert h.overall == 94.0 and h.grade == "B"
 
 
+def _scoring(raw: dict[str, Any]) -> Scoring:
+    return config_mod.document({"scoring": raw}).scoring
+
+
 def test_config_problems() -> None:
-    assert config_problems({}) == []
-    assert config_problems({"scoring": {"grades": {"B": 95}}}) == [
+    assert config_problems(_scoring({})) == []
+    assert config_problems(_scoring({"grades": {"B": 95}})) == [
         "$.scoring.grades.B: 95 is above grade A's 90; thresholds must not rise from A to D"]
     weights = {"code_quality": 0, "reliability": 0, "performance": 0, "security": 0}
-    assert config_problems({"scoring": {"weights": weights}}) == [
+    assert config_problems(_scoring({"weights": weights})) == [
         "$.scoring.weights: every weight is 0, so no overall score could be computed"]
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from repo_automation import config as config_mod
 from repo_automation.domain import Finding, Severity
 from repo_automation.errors import ConfigError
 from repo_automation.maintenance.deps_plan import Level, MergePolicy, change_for, level_of, plan_updates
@@ -102,13 +103,14 @@ def test_security_update_targets_the_lowest_fix_and_is_marked() -> None:
                    package="Jinja2", version="2.11.2", fixed_versions=("2.11.3",), ids=("PYSEC-2021-66",))
     [update] = plan_updates(pins, releases, [vuln])
     assert (update.target, update.level, update.advisories) == ("2.11.3", Level.PATCH, ("PYSEC-2021-66",))
-    change = change_for(update, MergePolicy(patch=False, security=True))
+    change = change_for(update, MergePolicy(patch=False, minor=False, major=False, security=True))
     assert change.merge and change.title.endswith("(security)")
     assert change.branch == "repo-automation/deps/jinja2-2.11.3"
     ignored = Finding(**{**{s: getattr(vuln, s) for s in vuln.__slots__}, "state": "ignored"})
     [plain] = plan_updates(pins, releases, [ignored])
     assert (plain.target, plain.advisories) == ("3.1.4", ())
-    assert not change_for(plain, MergePolicy()).merge  # a major update: left for review by default
+    by_default = MergePolicy.from_config(config_mod.defaults().dependency_updates)
+    assert not change_for(plain, by_default).merge  # a major update: left for review by default
 
 
 def test_merge_method_is_one_the_repository_allows() -> None:
