@@ -70,7 +70,6 @@ def preflight(settings: Settings) -> None:
 
 def run(settings: Settings, env: Mapping[str, str]) -> int:
     from repo_automation import pipeline, wiring
-    from repo_automation.core.verdict import decide
 
     preflight(settings)
     cfg = load_config(settings)
@@ -84,7 +83,8 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
         final = pipeline.deliver(report, stages, ctx)
     finally:
         wiring.release(ctx)
-    verdict = decide(final, cfg)
+    verdict = final.verdict
+    assert verdict is not None  # build_report decides it
     for src in final.sources:
         if src.status is not Status.OK:
             log.info("%s %s: %s (%s)", src.kind, src.name, src.status.value, src.reason)
@@ -94,9 +94,7 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
         log.info("health inconclusive: no category had its inputs")
     for reason in verdict.reasons:
         log.warning("policy: %s", reason)
-    if not settings.fail_on_policy:
-        return 0
-    return verdict.exit_code
+    return verdict.exit_code  # 0 when the policy held or fail-on-policy is off
 
 
 def rollup(settings: Settings, env: Mapping[str, str]) -> int:

@@ -15,7 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from repo_automation.catalogue import derive_metrics
 from repo_automation.context import RunContext
+from repo_automation.core.rules import evaluate_rules
+from repo_automation.core.scoring import score
+from repo_automation.core.verdict import decide
 from repo_automation.domain import (
     Action,
     Finding,
@@ -129,11 +133,8 @@ def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Heal
 
 
 def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | None = None) -> RunReport:
-    """Everything up to the immutable RunReport: measure, gate, score, evaluate rules. No side effects."""
-    from repo_automation.catalogue import derive_metrics
-    from repo_automation.core.rules import evaluate_rules
-    from repo_automation.core.scoring import score
-
+    """Everything up to the immutable RunReport: measure, gate, score, evaluate rules, decide the verdict.
+    No side effects."""
     metrics, findings, sources = measure(stages, ctx)
     stage_notices = [n for st in (*stages.collectors, *stages.scanners) for n in getattr(st, "notices", ())]
     if stages.finding_policy is not None:
@@ -143,7 +144,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     health = score(metrics, ctx.config)
     outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
     hist, history_sources = _read_history(history, metrics, health) if history is not None else (History(), [])
-    return RunReport(
+    report = RunReport(
         schema_version=REPORT_SCHEMA_VERSION,
         repository=ctx.repository,
         generated_at=ctx.now,
@@ -156,10 +157,12 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
         findings=tuple(findings),
         gates=tuple(gates),
         alerts=outcome.fired,
+        rules_not_evaluated=outcome.inconclusive,
         sources=(*sources, *gate_sources, *history_sources),
         history=hist,
-        notices=(*stages.notices, *stage_notices),  # rules not evaluated are shown by the renderers
+        notices=(*stages.notices, *stage_notices),
     )
+    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
 
 
 def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:

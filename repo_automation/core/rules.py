@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from repo_automation.catalogue import is_app_metric, known_metrics
-from repo_automation.domain import Alert
+from repo_automation.domain import Alert, UnevaluatedRule
 
 if TYPE_CHECKING:
     from repo_automation.config import Config
@@ -247,27 +247,9 @@ def parse_alert_rules(alerts: Mapping[str, Any]) -> tuple[dict[str, list[Rule]],
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Inconclusive:
-    """A rule that could not be evaluated because metrics it reads are missing."""
-
-    level: str
-    condition: str
-    missing: tuple[str, ...]
-
-    @property
-    def message(self) -> str:
-        return f"not evaluated: {', '.join(self.missing)} missing"
-
-    @property
-    def notice(self) -> str:
-        """One line for RunReport.notices, e.g. `critical alert not evaluated: reliability.uptime missing (…)`."""
-        return f"{self.level} alert {self.message} ({self.condition})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RuleOutcome:
     fired: tuple[Alert, ...]
-    inconclusive: tuple[Inconclusive, ...]
+    inconclusive: tuple[UnevaluatedRule, ...]
 
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -328,7 +310,7 @@ def _combine_or(results: list[tuple[bool | None, dict[str, float]]]) -> tuple[bo
 def evaluate_rules(config: Config, values: Mapping[str, float]) -> RuleOutcome:
     """Every configured rule against the metric values: which fired and which could not be evaluated."""
     fired: list[Alert] = []
-    inconclusive: list[Inconclusive] = []
+    inconclusive: list[UnevaluatedRule] = []
     for level, rules in config.conditions.items():
         spec = config.get("alerts", level, default={}) or {}
         channels = tuple(spec.get("notification_channels", ()))
@@ -337,7 +319,7 @@ def evaluate_rules(config: Config, values: Mapping[str, float]) -> RuleOutcome:
             truth, witnesses = evaluate(rule.expr, values)
             if truth is None:
                 missing = tuple(n for n in rule.metrics if n not in values)
-                inconclusive.append(Inconclusive(level=level, condition=rule.text, missing=missing))
+                inconclusive.append(UnevaluatedRule(level=level, condition=rule.text, missing=missing))
             elif truth:
                 fired.append(Alert(level=level, condition=rule.text, channels=channels, values=witnesses,
                                    escalation_time_minutes=escalation))

@@ -43,7 +43,7 @@ def render_comment(report: RunReport, ctx: RunContext) -> str:
     """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
     from repo_automation.sinks.github.issue_content import run_link
 
-    lines = _verdict_lines(report, ctx)
+    lines = _verdict_lines(report)
     lines += _overall_lines(report)
     lines += _category_lines(report)
     lines += _moved_metric_lines(report)
@@ -54,11 +54,11 @@ def render_comment(report: RunReport, ctx: RunContext) -> str:
     return with_marker(body[: MAX_COMMENT - 200], FINGERPRINT)
 
 
-def _verdict_lines(report: RunReport, ctx: RunContext) -> list[str]:
+def _verdict_lines(report: RunReport) -> list[str]:
     """The heading, the check's conclusion with its icon, and the reasons for it."""
     from repo_automation.report.escape import escape_markdown
 
-    conclusion, reasons = conclusion_for(report, ctx)
+    conclusion, reasons = conclusion_for(report)
     icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
     lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
     lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
