@@ -139,9 +139,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None,
                       settings.secrets())
         if ns.subcommand == "validate-config":
-            from repo_automation import config as config_mod
+            from repo_automation.engine import read_config
 
-            cfg = config_mod.load(settings.resolve(settings.config_path), required=True)
+            cfg = read_config(settings.resolve(settings.config_path), required=True)
             print(f"{cfg.path}: valid")
             return EXIT_OK
         from repo_automation.engine import rollup, run

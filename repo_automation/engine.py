@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 from repo_automation import config as config_mod
 from repo_automation.context import RunContext, build_context
+from repo_automation.core.checks import check_config
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
 from repo_automation.settings import Settings
@@ -17,10 +19,16 @@ from repo_automation.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def read_config(path: Path, *, required: bool) -> config_mod.Config:
+    """The configuration file checked by the schema (config.load) and by the core (alert conditions, scoring,
+    required sources): ConfigError, exit status 2, before anything runs."""
+    return check_config(config_mod.load(path, required=required))
+
+
 def load_config(settings: Settings) -> config_mod.Config:
     """The default path may be absent (defaults apply); a path the user named must exist."""
     required = settings.config_path != Settings().config_path
-    return config_mod.load(settings.resolve(settings.config_path), required=required)
+    return read_config(settings.resolve(settings.config_path), required=required)
 
 
 def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from repo_automation.catalogue import derive_metrics
 from repo_automation.context import RunContext
+from repo_automation.core.derive import derive_metrics
 from repo_automation.core.rules import evaluate_rules
 from repo_automation.core.scoring import score
 from repo_automation.core.verdict import decide

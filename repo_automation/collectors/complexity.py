@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from repo_automation.context import RunContext
+from repo_automation.core.derive import mi_rating
 from repo_automation.domain import Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.stages import Collector
@@ -40,20 +41,6 @@ DEFAULT_EXCLUDE = (".venv", "venv", "node_modules", ".git", "build", "dist")
 DEFAULT_QUALITY_EXCLUDE = ("tests", "test")
 TOP_OFFENDERS = 10
 LONG_STATEMENT_LINES = 100
-
-# Lower bounds of each rating: A (1) from 20, B (2) from 15, C (3) from 10, D (4) from 5, E (5) below.
-# A is radon's own rank A (MI >= 20, "very maintainable"); radon's B (10-19) splits into B/C and its C
-# (0-9) into D/E, so each letter is one 5-point band of the range radon flags as a problem.
-MI_RATING_BOUNDS = ((20.0, 1), (15.0, 2), (10.0, 3), (5.0, 4))
-
-
-def mi_rating(index: float) -> int:
-    """A maintainability index (0-100) as a rating number A=1 … E=5 (bands in MI_RATING_BOUNDS)."""
-    for bound, rating in MI_RATING_BOUNDS:
-        if index >= bound:
-            return rating
-    return 5
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FunctionComplexity:

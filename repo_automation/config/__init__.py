@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -31,7 +31,6 @@ class Config:
 
     data: Mapping[str, Any]
     path: Path | None = None
-    conditions: Mapping[str, Any] = field(default_factory=dict)  # level -> parsed conditions
 
     def get(self, *keys: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -93,26 +92,15 @@ def _message(err: Any) -> str:
 
 
 def from_data(data: Any, path: Path | None = None) -> Config:
-    """Validate raw data (already parsed JSON) and build the Config, alert conditions included."""
+    """Validate raw data (already parsed JSON) against the schema and build the Config, defaults filled in.
+
+    What only the core can check (alert conditions, scoring, required sources) is `core.checks.check_config`,
+    which the engine runs right after loading."""
     where = str(path) if path else "configuration"
     problems = validate(data)
     if problems:
         raise ConfigError(f"{where} is not valid ({len(problems)} problem(s)):", problems)
-    full = apply_defaults(data, schema())
-    from repo_automation.core.rules import parse_alert_rules
-
-    conditions, rule_problems = parse_alert_rules(full.get("alerts", {}))
-    if rule_problems:
-        raise ConfigError(f"{where} has invalid alert conditions:", rule_problems)
-    from repo_automation.core.scoring import config_problems
-
-    if scoring_problems := config_problems(full):
-        raise ConfigError(f"{where} has invalid scoring settings:", scoring_problems)
-    from repo_automation.core.policy import required_problems
-
-    if policy_problems := required_problems(full):
-        raise ConfigError(f"{where} has invalid required sources:", policy_problems)
-    return Config(data=full, path=path, conditions=conditions)
+    return Config(data=apply_defaults(data, schema()), path=path)
 
 
 def load(path: Path, *, required: bool = False) -> Config:

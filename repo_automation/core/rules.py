@@ -1,4 +1,4 @@
-"""Alert rules: a small grammar of our own (never eval), parsed once when the config loads.
+"""Alert rules: a small grammar of our own (never eval), checked when the config loads (core.checks).
 
     condition  := or_expr
     or_expr    := and_expr ("or" and_expr)*
@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from repo_automation.catalogue import is_app_metric, known_metrics
+from repo_automation.config import Config
 from repo_automation.domain import Alert, UnevaluatedRule
-
-if TYPE_CHECKING:
-    from repo_automation.config import Config
+from repo_automation.errors import ConfigError
 
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 LEVELS = ("critical", "warning")
@@ -307,11 +306,20 @@ def _combine_or(results: list[tuple[bool | None, dict[str, float]]]) -> tuple[bo
     return (None if None in truths else False), {}
 
 
+def alert_rules(config: Config) -> dict[str, list[Rule]]:
+    """Every level's parsed conditions; ConfigError when one does not parse (`core.checks.check_config`
+    reports that when the configuration loads, so a run never gets here with a bad condition)."""
+    rules, problems = parse_alert_rules(config.get("alerts", default={}) or {})
+    if problems:
+        raise ConfigError("invalid alert conditions:", problems)
+    return rules
+
+
 def evaluate_rules(config: Config, values: Mapping[str, float]) -> RuleOutcome:
     """Every configured rule against the metric values: which fired and which could not be evaluated."""
     fired: list[Alert] = []
     inconclusive: list[UnevaluatedRule] = []
-    for level, rules in config.conditions.items():
+    for level, rules in alert_rules(config).items():
         spec = config.get("alerts", level, default={}) or {}
         channels = tuple(spec.get("notification_channels", ()))
         escalation = spec.get("escalation_time_minutes")

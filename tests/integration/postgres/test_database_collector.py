@@ -11,6 +11,7 @@ import pytest
 
 from repo_automation import config as config_mod
 from repo_automation.collectors.database import DatabaseCollector
+from repo_automation.core.checks import check_config
 from repo_automation.core.rules import evaluate_rules
 from repo_automation.domain import Status
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
@@ -163,7 +164,8 @@ def test_app_metrics_can_fire_alerts_and_failures_reach_the_report(tmp_path: Pat
     assert any(n.startswith("database query app.broken: UndefinedTable: relation") for n in report.notices)
     assert evaluate_rules(ctx.config, {"app.open_orders": 1.0}).fired == ()
     with pytest.raises(ConfigError) as err:
-        config_mod.from_data({"alerts": {"warning": {"conditions": ["apps.open_orders > 2", "app.Open > 2"]}}})
+        check_config(config_mod.from_data({"alerts": {"warning": {"conditions": ["apps.open_orders > 2",
+                                                                                 "app.Open > 2"]}}}))
     assert [p.split(": ", 1)[1].split(" (")[0].split(";")[0] for p in err.value.problems] == [
         "column 1: unknown metric 'apps.open_orders'", "column 1: unknown metric 'app.Open'"]
 
