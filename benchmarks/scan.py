@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from repo_automation.discover import manifests, python_files  # noqa: E402
 from repo_automation.pipeline import Stages, measure  # noqa: E402
 from repo_automation.scanners import build_scanners, make_scanner, scan_notices  # noqa: E402
-from repo_automation.scanners.discover import manifests, python_files  # noqa: E402
 from repo_automation.scanners.interface import ScanOptions, find_tool  # noqa: E402
 from repo_automation.scanners.pip_audit import requirement_lines  # noqa: E402
 from tests.fakeosv import load_records  # noqa: E402

@@ -1,7 +1,7 @@
 """Cyclomatic complexity and maintainability index of the repository's Python code, with radon.
 
 Which files: every `*.py` the repository holds (in a git checkout: tracked, or untracked and not ignored —
-the same files the scanners see, scanners.discover.walk), except
+the same files the scanners see, `repo_automation.discover.walk`), except
 - hidden folders (`.git`, `.venv`, `.tox`, `.mypy_cache`, …),
 - anything matching `automation.security_scanning.exclude` (vendored and generated code: `.venv`, `venv`,
   `node_modules`, `build`, `dist` by default), and
@@ -22,6 +22,7 @@ A file that does not parse (syntax error, bad encoding) is skipped and counted i
 
 from __future__ import annotations
 
+import ast
 import logging
 import tokenize
 from collections.abc import Iterator, Sequence
@@ -31,6 +32,7 @@ from typing import Any
 
 from repo_automation.context import RunContext
 from repo_automation.core.derive import mi_rating
+from repo_automation.discover import walk
 from repo_automation.domain import Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.stages import Collector
@@ -129,8 +131,6 @@ class ComplexityCollector(Collector):
     def python_files(self) -> Iterator[Path]:
         """Every Python file that is measured, in a stable order: the files the scanners would look at (in a
         checkout, what git tracks or would track), minus hidden folders and the excludes."""
-        from repo_automation.scanners.discover import walk
-
         for rel in walk(self._workspace, [], self._exclude):
             parts = PurePosixPath(rel).parts
             if rel.endswith(".py") and not any(p.startswith(".") for p in parts[:-1]):
@@ -145,8 +145,6 @@ def analyse_file(path: Path, rel: str) -> FileResult | None:
     database) gets no index: radon's raw line counter is quadratic in the length of a statement, and an
     index of a data table says nothing about maintainability.
     """
-    import ast
-
     from radon.metrics import h_visit_ast, mi_compute  # lazily: radon is heavy for --help
     from radon.raw import analyze
     from radon.visitors import ComplexityVisitor
@@ -176,8 +174,6 @@ def analyse_file(path: Path, rel: str) -> FileResult | None:
 
 def _longest_statement(tree: Any) -> int:
     """Lines spanned by the longest simple (non-compound) statement."""
-    import ast
-
     longest = 0
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and not hasattr(node, "body") and node.end_lineno is not None:

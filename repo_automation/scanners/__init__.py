@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, overload
 
 from repo_automation.context import RunContext
 from repo_automation.scanners.dedup import merge_findings
-from repo_automation.scanners.interface import PullRequestScope, ScanOptions, ToolScanner
+from repo_automation.scanners.interface import ScanOptions, ToolScanner
+from repo_automation.scanners.prmode import PullRequestScope, pull_request_scope
 
 if TYPE_CHECKING:
     from repo_automation.stages import Scanner
@@ -56,8 +57,6 @@ def build_scanners(ctx: RunContext, *, paths: Sequence[str] | None = None) -> li
     each adapter scans only its changed files, at head and at the merge base, and marks findings
     new / existing / fixed.
     """
-    from repo_automation.scanners.prmode import pull_request_scope
-
     sec = ctx.config.get("automation", "security_scanning", default={}) or {}
     if ctx.settings.skip_security or not sec.get("enabled", True):
         return []

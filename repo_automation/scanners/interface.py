@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import within
 from repo_automation.domain import Finding
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.scanners.prmode import PullRequestScope, Side, scan_pull_request
 from repo_automation.stages import Scanner
 
 log = logging.getLogger(__name__)
@@ -136,9 +138,6 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
     proc.communicate()
 
 
-Side = list[Finding] | SourceSkipped  # PR mode: one side's findings, or why it had nothing to scan
-
-
 def _or_skip(scan: Callable[[], list[Finding]]) -> Side:
     try:
         return scan()
@@ -151,14 +150,6 @@ def at_once(name: str, head: Callable[[], list[Finding]], base: Callable[[], lis
     with cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"pr-{name}") as pool:
         head_job, base_job = pool.submit(_or_skip, head), pool.submit(_or_skip, base)
         return head_job.result(), base_job.result()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PullRequestScope:
-    """PR mode: compare the head's changed files with the same files at the merge base."""
-
-    base: str  # merge-base commit
-    changed: tuple[str, ...]  # repo-relative paths changed by the pull request
 
 
 @dataclass(kw_only=True)
@@ -180,9 +171,9 @@ class ToolScanner(Scanner):
 
     def scan(self, ctx: RunContext) -> Sequence[Finding]:
         if self.pr_scope is not None:
-            from repo_automation.scanners.prmode import scan_pull_request
-
-            return scan_pull_request(self, ctx, self.pr_scope)
+            relevant = [p for p in self.relevant(self.pr_scope.changed) if within(p, self.options.paths)]
+            return scan_pull_request(ctx, self.pr_scope, name=self.name, paths=relevant,
+                                     scan_pair=partial(self.scan_pair, ctx))
         return self.scan_tree(ctx, ctx.workspace, self.paths)
 
     def relevant(self, paths: Sequence[str]) -> list[str]:

@@ -30,7 +30,6 @@ import re
 import shutil
 import tempfile
 import threading
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -38,16 +37,25 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed
-from repo_automation.scanners.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
-from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
+from repo_automation.scanners.interface import ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
-from repo_automation.scanners.pindiff import Job, Requirements, parse_requirements, plan, requirement_text, unpinned
+from repo_automation.scanners.pindiff import (
+    PIN,
+    Job,
+    Requirements,
+    parse_requirements,
+    plan,
+    pyproject_pins,
+    requirement_text,
+    unpinned,
+)
+from repo_automation.scanners.prmode import Side
 
 _LOCK_NAME = re.compile(r"""^\s*name\s*=\s*["']([A-Za-z0-9][A-Za-z0-9._-]*)["']\s*$""")  # pylock [[packages]]
-_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,22 +91,6 @@ def parse_audit(text: str) -> AuditResult:
     return AuditResult(vulns=vulns, skipped=skipped, audited=audited)
 
 
-def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
-    """(pinned requirement lines, unpinned requirement strings) of a pyproject's [project] tables."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as e:
-        raise SourceFailed(f"{path.name} cannot be read: {e}") from e
-    project = data.get("project")
-    if not isinstance(project, dict):
-        project = {}
-    reqs = [r for r in project.get("dependencies", []) if isinstance(r, str)]
-    for extra in (project.get("optional-dependencies") or {}).values():
-        reqs += [r for r in extra if isinstance(r, str)]
-    pinned = [r for r in reqs if _PIN.match(r)]
-    return pinned, [r for r in reqs if not _PIN.match(r)]
-
-
 def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str] | None, list[str]]:
     """(lines to audit, or None for the file as it is; requirements that are not pinned, named as skipped).
 
@@ -108,7 +100,7 @@ def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list
     if path.name == "pyproject.toml":
         if selection is None:
             return pyproject_pins(path)
-        return [r for r in selection if _PIN.match(r)], [r for r in selection if not _PIN.match(r)]
+        return [r for r in selection if PIN.match(r)], [r for r in selection if not PIN.match(r)]
     reqs = _read_requirements(path, selection)
     split = _pins_only(reqs) if reqs is not None else None
     if split is None:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import is_excluded, read_lines, walk
 from repo_automation.domain import Finding, Location
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
-from repo_automation.scanners.discover import is_excluded, read_lines, walk
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
 from repo_automation.scanners.interface import ToolScanner, load_json_report, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word

@@ -37,6 +37,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, Alert, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
 from repo_automation.redaction import Secret
+from repo_automation.runner import run_link
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -229,8 +230,6 @@ class SlackSink(Sink):
             raise SourceSkipped(f"Slack is off (notify-slack / integrations.slack.enabled){pending}")
         if not self._url:
             raise SourceSkipped("Slack is on but no webhook is set (SLACK_WEBHOOK_URL / slack-webhook-url)")
-        from repo_automation.sinks.github.issue_content import run_link
-
         messages, elsewhere = plan_messages(report, self.channels, run_link(ctx.env))
         actions = [Action(sink=self.name, performed=False, description=f"{what} not delivered: no such channel is "
                           "configured (this tool delivers alerts to Slack only)") for what in elsewhere]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import connect
 from repo_automation.stages import Sink
 
@@ -134,8 +135,6 @@ class CheckRunSink(Sink):
         from github import GithubException, RateLimitExceededException
         from github.GithubObject import NotSet
 
-        from repo_automation.sinks.github.issue_content import run_link
-
         try:
             run = repo.create_check_run(name=CHECK_NAME, head_sha=sha, status="completed", conclusion=conclusion,
                                         output={**output, "annotations": batches[0]},
@@ -158,8 +157,6 @@ class CheckRunSink(Sink):
     def _status(self, repo: Repository, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext
                 ) -> Action:
         from github import GithubException
-
-        from repo_automation.sinks.github.issue_content import run_link
 
         state = "failure" if conclusion == "failure" else "success"
         text = "; ".join(reasons) if reasons else "policy satisfied"

@@ -21,29 +21,21 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
+from repo_automation.sinks.github.issue_content import OWNED_LABEL, DesiredIssue, IssuePlanInput, desired_issues
 
 if TYPE_CHECKING:
     from github.Repository import Repository
 
     from repo_automation.github.client import GitHubClient
-    from repo_automation.sinks.github.issue_content import IssuePlanInput
 
 log = logging.getLogger(__name__)
 
-OWNED_LABEL = "repo-automation"
 # GitHub's secondary limits allow about 80 content-creating requests a minute and 500 an hour: a first run on a
 # repository with hundreds of findings creates the worst 30 issues and leaves the rest to the next runs.
 CREATES_PER_RUN = 30
 LABEL_COLORS = {"security": "d73a4a", OWNED_LABEL: "5319e7"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DesiredIssue:
-    fingerprint: str
-    title: str
-    body: str  # already escaped and marked (issue_content.py)
-    labels: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,8 +158,6 @@ def _other_branch(ctx: RunContext) -> str | None:
 
 def _plan(wanted: IssuePlanInput, existing: Sequence[ExistingIssue], ctx: RunContext) -> list[IssueOp]:
     """The sync plan, with closing and reopening comments that name the run's commit and link it."""
-    from repo_automation.sinks.github.issue_content import run_link
-
     link = run_link(ctx.env)
     at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
     more = f" ([run]({link}))" if link else ""
@@ -203,8 +193,6 @@ class IssueSink(GitHubSink):
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         self._require_default_branch_run(ctx)
         assert self.github is not None and self.repository is not None
-        from repo_automation.sinks.github.issue_content import desired_issues
-
         wanted = desired_issues(report, ctx)
         repo = self.github.withLazy(True).get_repo(self.repository)
         ops, actions = _cap_creates(_plan(wanted, self._list(), ctx))

@@ -16,6 +16,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
+from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink, connect, http_error, list_json
 from repo_automation.sinks.github.checks import conclusion_for, pr_skip_reason
 
@@ -41,8 +42,6 @@ def _previous_overall(report: RunReport) -> float | None:
 
 def render_comment(report: RunReport, ctx: RunContext) -> str:
     """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
-    from repo_automation.sinks.github.issue_content import run_link
-
     lines = _verdict_lines(report)
     lines += _overall_lines(report)
     lines += _category_lines(report)
