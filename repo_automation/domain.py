@@ -99,6 +99,7 @@ class SourceResult:
     reason: str = ""
     duration_s: float = 0.0
     nothing_to_do: bool = False  # skipped because its scope was empty (errors.NothingToScan), not a gap
+    notices: tuple[str, ...] = ()  # what it told the reader (stages.Noted); the report lists them in `notices`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,7 +32,7 @@ from repo_automation.domain import (
     Status,
 )
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
-from repo_automation.stages import Collector, Gate, Scanner, Sink
+from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ class Stages:
 def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
     start = time.monotonic()
     idle = False
+    notices: tuple[str, ...] = ()
     try:
-        items = list(fn())
+        returned = fn()
+        items, notices = list(returned), notices_of(returned)
         status, reason = Status.OK, ""
     except SourceSkipped as e:
         items, status, reason, idle = [], Status.SKIPPED, str(e), isinstance(e, NothingToScan)
@@ -69,7 +71,7 @@ def _run_one(kind: str, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[
     if status is not Status.OK:
         log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
     return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3),
-                               nothing_to_do=idle)
+                               nothing_to_do=idle, notices=notices)
 
 
 def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:
@@ -136,7 +138,6 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     """Everything up to the immutable RunReport: measure, gate, score, evaluate rules, decide the verdict.
     No side effects."""
     metrics, findings, sources = measure(stages, ctx)
-    stage_notices = [n for st in (*stages.collectors, *stages.scanners) for n in getattr(st, "notices", ())]
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
     metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind == "scanner"])
@@ -160,7 +161,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
         rules_not_evaluated=outcome.inconclusive,
         sources=(*sources, *gate_sources, *history_sources),
         history=hist,
-        notices=(*stages.notices, *stage_notices),
+        notices=(*stages.notices, *(n for s in sources for n in s.notices)),
     )
     return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
 

@@ -77,12 +77,13 @@ def _collectors(ctx: RunContext) -> list[Collector]:
     return out
 
 
-def _scanners(ctx: RunContext) -> list[Scanner]:
-    from repo_automation.scanners import build_scanners
+def _scanners(ctx: RunContext) -> tuple[list[Scanner], tuple[str, ...]]:
+    """The scanners and what choosing them tells the report (PR mode's fallback to a full scan)."""
+    from repo_automation.scanners import scanner_plan
 
     if ctx.settings.command == "metrics":
-        return []
-    return build_scanners(ctx)
+        return [], ()
+    return scanner_plan(ctx)
 
 
 def _gates(ctx: RunContext) -> list[Gate]:
@@ -144,14 +145,16 @@ def build_stages(ctx: RunContext) -> Stages:
 
     check_policy(ctx)
     preflight(ctx)
+    collectors = _collectors(ctx)
+    scanners, scan_notices = _scanners(ctx)
     return Stages(
-        collectors=_collectors(ctx),
-        scanners=_scanners(ctx),
+        collectors=collectors,
+        scanners=scanners,
         gates=_gates(ctx),
         sinks=_sinks(ctx),
         writers=_writers(ctx),
         finding_policy=_finding_policy,
-        notices=_notices(ctx),
+        notices=(*_notices(ctx), *scan_notices),
     )
 
 

@@ -27,6 +27,7 @@ from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_f
 from repo_automation.scanners.interface import ToolScanner, load_json_report, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
 from repo_automation.scanners.prmode import Side
+from repo_automation.stages import Noted
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,7 @@ class BanditScanner(ToolScanner):
                 results += report.get("results") or []
                 errors += report.get("errors") or []
         findings, unscanned = parse_report(json.dumps({"results": results, "errors": errors}), root)
-        for err in unscanned:
-            self.note(f"could not scan {err}")
-        return findings
+        return Noted(findings, [self.notice(f"could not scan {err}") for err in unscanned])
 
     def scan_pair(self, ctx: RunContext, base_root: Path, paths: Sequence[str]) -> tuple[Side, Side]:
         """PR mode: one bandit process for the head's and the base's files, split by tree after.
@@ -152,9 +151,7 @@ class BanditScanner(ToolScanner):
         side = {key: [r for r in report.get(key) or [] if isinstance(r, dict) and mine(str(r.get("filename", "")))]
                 for key in ("results", "errors")}
         findings, unscanned = parse_report(json.dumps(side), root)
-        for err in unscanned:
-            self.note(f"could not scan {err}")
-        return findings
+        return Noted(findings, [self.notice(f"could not scan {err}") for err in unscanned])
 
     def _run(self, ctx: RunContext, exe: str, root: Path, files: Sequence[str], deadline: float) -> dict[str, Any]:
         timeout = deadline - time.monotonic()

@@ -154,14 +154,14 @@ def at_once(name: str, head: Callable[[], list[Finding]], base: Callable[[], lis
 
 @dataclass(kw_only=True)
 class ToolScanner(Scanner):
-    """Base of the adapters: options, PR mode and the notices a run collects (partial skips, tool errors)."""
+    """Base of the adapters: options and PR mode. A scan returns its notices (partial skips, tool errors)
+    with its findings (stages.Noted)."""
 
     name: ClassVar[str]
     options: ScanOptions = field(default_factory=ScanOptions)
     executable: str | None = None  # None: find the tool on PATH when scanning
     paths: tuple[str, ...] | None = None  # restrict to these repo-relative paths (None: options.paths/all)
     pr_scope: PullRequestScope | None = None  # set by build_scanners on pull requests in PR mode
-    notices: list[str] = field(default_factory=list)
 
     def tool(self) -> str:
         exe = self.executable or find_tool(self.name)
@@ -186,10 +186,12 @@ class ToolScanner(Scanner):
         return at_once(self.name, partial(self.scan_tree, ctx, ctx.workspace, paths),
                        partial(self.scan_tree, ctx, base_root, paths))
 
-    def note(self, text: str) -> None:
+    def notice(self, text: str) -> str:
+        """`text` as this scanner's notice for the report (logged); return it with the findings (Noted)."""
         log.warning("%s: %s", self.name, text)
-        self.notices.append(f"{self.name}: {text}")
+        return f"{self.name}: {text}"
 
     @abstractmethod
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
-        """Scan `root` (restricted to repo-relative `paths` when given); locations relative to root."""
+        """Scan `root` (restricted to repo-relative `paths` when given); locations relative to root. Notices
+        for the report (a partial skip, a tool's own errors) come back with the findings: `Noted`."""

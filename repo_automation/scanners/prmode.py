@@ -26,6 +26,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Finding
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.gitutil import changed_files, run_git
+from repo_automation.stages import Noted, notices_of
 
 log = logging.getLogger(__name__)
 
@@ -95,4 +96,6 @@ def scan_pull_request(ctx: RunContext, scope: PullRequestScope, *, name: str, pa
         head, base = scan_pair(base_root, paths)
     if isinstance(head, SourceSkipped) and isinstance(base, SourceSkipped):
         raise head  # the head's reason: "not installed", "no API key", "no Python files", …
-    return mark(head if isinstance(head, list) else [], base if isinstance(base, list) else [])
+    sides = [side for side in (head, base) if isinstance(side, list)]
+    return Noted(mark(head if isinstance(head, list) else [], base if isinstance(base, list) else []),
+                 [n for side in sides for n in notices_of(side)])

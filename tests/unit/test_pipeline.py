@@ -15,7 +15,7 @@ from repo_automation.core.rules import evaluate_rules
 from repo_automation.domain import Action, Finding, Metric, RunReport, Severity, Status, Verdict
 from repo_automation.errors import SourceFailed
 from repo_automation.pipeline import Stages, build_report, deliver
-from repo_automation.stages import Collector, Scanner, Sink
+from repo_automation.stages import Collector, Noted, Scanner, Sink
 from tests.helpers import make_context
 
 
@@ -80,6 +80,23 @@ def test_one_run_through_the_core(tmp_path: Path) -> None:
     assert [f.fingerprint for f in blocking_findings(report.findings, ctx.config)] == ["a"]
     assert report.verdict == Verdict(passed=False, reasons=("1 blocking finding(s) (high)",), enforced=True)
     assert (report.verdict.exit_code, report.verdict.conclusion) == (1, "failure")
+
+
+class Noting(Collector):
+    name = "database"
+
+    def collect(self, ctx: RunContext) -> Sequence[Metric]:
+        return Noted([Metric(name="app.orders", value=3.0, source=self.name)], ["database query app.slow: timed out"])
+
+
+def test_notices_come_back_with_what_a_stage_returned(tmp_path: Path) -> None:
+    """A stage says what the reader should know by returning it (stages.Noted), not through an attribute."""
+    ctx = make_context(tmp_path)
+    report = build_report(Stages(collectors=[Noting(), Measured()], notices=["shallow clone"]), ctx)
+    assert report.notices == ("shallow clone", "database query app.slow: timed out")
+    assert {s.name: s.notices for s in report.sources} == {
+        "database": ("database query app.slow: timed out",), "measured": ()}
+    assert report.metric_values["app.orders"] == 3.0
 
 
 class FailingSink(Sink):
