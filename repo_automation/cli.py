@@ -17,6 +17,7 @@ from typing import Any
 
 from repo_automation import __version__
 from repo_automation.errors import RepoAutomationError
+from repo_automation.redaction import MaskingFilter
 
 log = logging.getLogger("repo_automation")
 
@@ -104,8 +105,6 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
 
 
 def setup_logging(verbose: bool, log_file: Path | None, secrets: Sequence[str] = ()) -> None:
-    from repo_automation.redaction import MaskingFilter
-
     root = logging.getLogger("repo_automation")
     for h in list(root.handlers):
         root.removeHandler(h)
@@ -129,22 +128,22 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     environ = dict(os.environ if env is None else env)
     try:
         if ns.subcommand == "schema":
-            from repo_automation.config import schema
+            from repo_automation.config import schema  # lazily: start-up time of --help
 
             print(json.dumps(schema(), indent=2))
             return EXIT_OK
-        from repo_automation import settings as settings_mod
+        from repo_automation import settings as settings_mod  # lazily: start-up time of --help
 
         settings = settings_mod.from_environment(environ, _overrides(ns), workspace=ns.workspace)
         setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None,
                       settings.secrets())
         if ns.subcommand == "validate-config":
-            from repo_automation.engine import read_config
+            from repo_automation.engine import read_config  # lazily: start-up time of --help
 
             cfg = read_config(settings.resolve(settings.config_path), required=True)
             print(f"{cfg.path}: valid")
             return EXIT_OK
-        from repo_automation.engine import rollup, run
+        from repo_automation.engine import rollup, run  # lazily: start-up time of --help
 
         return rollup(settings, environ) if ns.subcommand == "rollup" else run(settings, environ)
     except RepoAutomationError as e:

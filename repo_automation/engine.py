@@ -5,16 +5,25 @@ Everything the user can get wrong is checked before any stage runs, so a bad inp
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from repo_automation import config as config_mod
+from repo_automation import pipeline, runner, wiring
 from repo_automation.context import RunContext, build_context
 from repo_automation.core.checks import check_config
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
+from repo_automation.github.auth import check_settings
+from repo_automation.history import describe, open_store
+from repo_automation.history.rollup import as_json
+from repo_automation.history.rollup import rollup as build_rollup
+from repo_automation.report.markdown import rollup_report
 from repo_automation.settings import Settings
+from repo_automation.sinks.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +80,10 @@ def preflight(settings: Settings) -> None:
     out = settings.resolve(settings.output_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output-dir exists and is not a folder: {out}")
-    from repo_automation.github.auth import check_settings
-
     check_settings(settings)
 
 
 def run(settings: Settings, env: Mapping[str, str]) -> int:
-    from repo_automation import pipeline, wiring
-
     preflight(settings)
     cfg = load_config(settings)
     mask(config_secrets(cfg, env), env)
@@ -110,17 +115,6 @@ def rollup(settings: Settings, env: Mapping[str, str]) -> int:
 
     Reads the store read-only and writes rollup-report.md and rollup-report.json to the output folder (and
     the Markdown to the job summary in Actions). A store that does not exist is a usage error (exit 2)."""
-    import json
-    from datetime import UTC, datetime
-    from pathlib import Path
-
-    from repo_automation import runner
-    from repo_automation.history import describe, open_store
-    from repo_automation.history.rollup import as_json
-    from repo_automation.history.rollup import rollup as build_rollup
-    from repo_automation.report.markdown import rollup_report
-    from repo_automation.sinks.files import write_atomic
-
     where = describe(settings.history_db, settings.workspace)
     with open_store(settings.history_db, settings.workspace, readonly=True) as store:
         if not store.table_exists():

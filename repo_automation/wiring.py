@@ -14,10 +14,35 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from repo_automation.collectors.complexity import ComplexityCollector
+from repo_automation.collectors.coverage import CoverageCollector
+from repo_automation.collectors.database import DatabaseCollector
+from repo_automation.collectors.git_local import GitCollector
+from repo_automation.collectors.github import GitHubCollector
+from repo_automation.collectors.prometheus import PrometheusCollector
+from repo_automation.collectors.sonarqube import SonarQubeCollector
 from repo_automation.context import RunContext
+from repo_automation.core.policy import apply_finding_policy, check_policy
 from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
+from repo_automation.gates import build_gates
+from repo_automation.github.client import GitHubClient
+from repo_automation.history import check_store, open_store, read_history
 from repo_automation.pipeline import HistoryReader, Stages
+from repo_automation.scanners import merge_findings, scanner_plan
+from repo_automation.sinks.action_outputs import ActionOutputsWriter
+from repo_automation.sinks.files import ReportFilesWriter
+from repo_automation.sinks.github.base import connect
+from repo_automation.sinks.github.checks import CheckRunSink, fork_notice
+from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
+from repo_automation.sinks.github.docs_upkeep import DocsSink
+from repo_automation.sinks.github.issues import IssueSink
+from repo_automation.sinks.github.pr_comment import PrCommentSink
+from repo_automation.sinks.github.triage import TriageSink
+from repo_automation.sinks.history import HistorySink
+from repo_automation.sinks.pushgateway import PushgatewaySink
+from repo_automation.sinks.sarif import SarifWriter
+from repo_automation.sinks.slack import SlackSink
 from repo_automation.stages import Collector, Gate, Scanner, Sink
 
 log = logging.getLogger(__name__)
@@ -47,14 +72,6 @@ def _enabled(ctx: RunContext, source: str) -> bool:
 
 
 def _collectors(ctx: RunContext) -> list[Collector]:
-    from repo_automation.collectors.complexity import ComplexityCollector
-    from repo_automation.collectors.coverage import CoverageCollector
-    from repo_automation.collectors.database import DatabaseCollector
-    from repo_automation.collectors.git_local import GitCollector
-    from repo_automation.collectors.github import GitHubCollector
-    from repo_automation.collectors.prometheus import PrometheusCollector
-    from repo_automation.collectors.sonarqube import SonarQubeCollector
-
     command = ctx.settings.command
     out: list[Collector] = []
     if command in ("run", "metrics"):
@@ -79,16 +96,12 @@ def _collectors(ctx: RunContext) -> list[Collector]:
 
 def _scanners(ctx: RunContext) -> tuple[list[Scanner], tuple[str, ...]]:
     """The scanners and what choosing them tells the report (PR mode's fallback to a full scan)."""
-    from repo_automation.scanners import scanner_plan
-
     if ctx.settings.command == "metrics":
         return [], ()
     return scanner_plan(ctx)
 
 
 def _gates(ctx: RunContext) -> list[Gate]:
-    from repo_automation.gates import build_gates
-
     if ctx.settings.command == "metrics":
         return []
     return build_gates(ctx)
@@ -96,24 +109,10 @@ def _gates(ctx: RunContext) -> list[Gate]:
 
 def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
     """Fold what several tools said about one advisory into one finding, then apply ignores/baseline."""
-    from repo_automation.core.policy import apply_finding_policy
-    from repo_automation.scanners import merge_findings
-
     return apply_finding_policy(merge_findings(findings), ctx)
 
 
 def _sinks(ctx: RunContext) -> list[Sink]:
-    from repo_automation.sinks.github.base import connect
-    from repo_automation.sinks.github.checks import CheckRunSink
-    from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
-    from repo_automation.sinks.github.docs_upkeep import DocsSink
-    from repo_automation.sinks.github.issues import IssueSink
-    from repo_automation.sinks.github.pr_comment import PrCommentSink
-    from repo_automation.sinks.github.triage import TriageSink
-    from repo_automation.sinks.history import HistorySink
-    from repo_automation.sinks.pushgateway import PushgatewaySink
-    from repo_automation.sinks.slack import SlackSink
-
     client, _ = connect(ctx)  # None when there is no token/repository: each sink then says why it skipped
     github = [s.from_context(ctx, client=client) for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
     upkeep: list[Sink] = []
@@ -124,25 +123,17 @@ def _sinks(ctx: RunContext) -> list[Sink]:
 
 
 def _notices(ctx: RunContext) -> list[str]:
-    from repo_automation.sinks.github.checks import fork_notice
-
     notice = fork_notice(ctx)
     return [notice] if notice else []
 
 
 def _writers(ctx: RunContext) -> list[Sink]:
-    from repo_automation.sinks.action_outputs import ActionOutputsWriter
-    from repo_automation.sinks.files import ReportFilesWriter
-    from repo_automation.sinks.sarif import SarifWriter
-
     # The outputs writer runs last: it only names files that exist.
     return [ReportFilesWriter.from_context(ctx), SarifWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
 
 
 def build_stages(ctx: RunContext) -> Stages:
     """Every stage of this run. Checks what can be checked before anything runs (nothing is written)."""
-    from repo_automation.core.policy import check_policy
-
     check_policy(ctx)
     preflight(ctx)
     collectors = _collectors(ctx)
@@ -160,8 +151,6 @@ def build_stages(ctx: RunContext) -> Stages:
 
 def history_reader(ctx: RunContext) -> HistoryReader:
     """Compare this run with the stored history (read-only: a store that does not exist yet is empty)."""
-    from repo_automation.history import read_history
-
     def read(metrics: Sequence[Metric], health: Health) -> History:
         return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health,
                             repository=ctx.repository or "")
@@ -171,15 +160,11 @@ def history_reader(ctx: RunContext) -> HistoryReader:
 
 def release(ctx: RunContext) -> None:
     """End of run: close what the stages shared (the GitHub client saves its ETag cache here)."""
-    from repo_automation.github.client import GitHubClient
-
     GitHubClient.release_shared(ctx)
 
 
 def preflight(ctx: RunContext) -> None:
     """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
-    from repo_automation.history import check_store, open_store
-
     if not ctx.settings.store_db:
         return
     if ctx.dry_run:

@@ -137,7 +137,7 @@ class DatabaseCollector(Collector):
 
     def _open(self) -> Any:
         try:
-            import psycopg
+            import psycopg  # lazily: psycopg is the optional [postgres] extra
         except ImportError as e:
             raise SourceFailed("the database collector needs psycopg: install repo-automation[postgres]") from e
 
@@ -154,7 +154,7 @@ class DatabaseCollector(Collector):
 
     def _query(self, conn: Any, sql: str) -> float | None:
         """One query in its own read-only transaction with the statement timeout; QueryError when it fails."""
-        import psycopg
+        import psycopg  # lazily: psycopg is the optional [postgres] extra
 
         try:
             with conn.transaction():

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
+from repo_automation.sessions import make_session
 from repo_automation.stages import Collector
 
 if TYPE_CHECKING:
@@ -112,8 +113,6 @@ class PrometheusCollector(Collector):
     @classmethod
     def from_context(cls, ctx: RunContext) -> PrometheusCollector:
         """Production wiring; raises ConfigError for an unknown metric name in the config."""
-        from repo_automation.sessions import make_session
-
         cfg = ctx.config.get("tracking", "data_sources", "prometheus", default={}) or {}
         queries = plan_queries(list(cfg.get("metrics") or []), dict(cfg.get("queries") or {}))
         return cls(endpoint=cfg.get("endpoint"), session=make_session(), queries=queries,
@@ -147,7 +146,7 @@ class PrometheusCollector(Collector):
         return metrics
 
     def _query(self, promql: str, ctx: RunContext) -> float | None:
-        import requests
+        import requests  # lazily, for start-up time
 
         url = f"{self.endpoint}/api/v1/query"
         try:

@@ -13,9 +13,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from repo_automation.context import RunContext
+from repo_automation.scanners.bandit import BanditScanner
 from repo_automation.scanners.dedup import merge_findings
 from repo_automation.scanners.interface import ScanOptions, ToolScanner
+from repo_automation.scanners.pip_audit import PipAuditScanner
 from repo_automation.scanners.prmode import PullRequestScope, pull_request_scope
+from repo_automation.scanners.safety import SafetyScanner
+from repo_automation.scanners.semgrep import SemgrepScanner
+from repo_automation.scanners.trivy import TrivyScanner
 
 if TYPE_CHECKING:
     from repo_automation.stages import Scanner
@@ -30,12 +35,6 @@ __all__ = ["DEFAULT_TOOLS", "TOOLS", "PullRequestScope", "ScanOptions", "ToolSca
 def make_scanner(tool: str, ctx: RunContext, *, options: ScanOptions, paths: Sequence[str] | None = None,
                  pr_scope: PullRequestScope | None = None, executable: str | None = None) -> ToolScanner:
     """One adapter by its config name."""
-    from repo_automation.scanners.bandit import BanditScanner
-    from repo_automation.scanners.pip_audit import PipAuditScanner
-    from repo_automation.scanners.safety import SafetyScanner
-    from repo_automation.scanners.semgrep import SemgrepScanner
-    from repo_automation.scanners.trivy import TrivyScanner
-
     common = {"options": options, "paths": tuple(paths) if paths is not None else None, "pr_scope": pr_scope,
               "executable": executable}
     if tool == "bandit":

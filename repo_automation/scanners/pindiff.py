@@ -68,7 +68,7 @@ class PinDiff:
 
 
 def entry(text: str) -> Entry:
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import InvalidRequirement, Requirement  # lazily, for start-up time
     from packaging.utils import canonicalize_name
 
     requirement = _PER_REQ_OPTION.split(text, maxsplit=1)[0].strip()

@@ -36,8 +36,10 @@ from urllib.parse import urlsplit
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Alert, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
+from repo_automation.github.fingerprint import make_fingerprint
 from repo_automation.redaction import Secret
 from repo_automation.runner import run_link
+from repo_automation.sessions import make_session
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -118,8 +120,6 @@ def _number(v: float) -> str:
 
 
 def alert_fingerprint(alert: Alert) -> str:
-    from repo_automation.github.fingerprint import make_fingerprint
-
     return make_fingerprint("alert", alert.level, alert.condition)
 
 
@@ -251,8 +251,6 @@ class SlackSink(Sink):
         return [*actions, *sent]
 
     def _send_all(self, messages: Sequence[Message]) -> tuple[list[Action], list[str]]:
-        from repo_automation.sessions import make_session
-
         session = self._session or make_session(methods=("POST",), retries=3, retry_after_max_s=30.0)
         sent: list[Action] = []
         failures: list[str] = []
@@ -271,7 +269,7 @@ class SlackSink(Sink):
 
     def _post(self, session: requests.Session, m: Message) -> str | None:
         """None when Slack accepted the message, else Slack's reason."""
-        import requests
+        import requests  # lazily, for start-up time
 
         body = json.dumps(m.payload, ensure_ascii=False)
         for s in self._secrets:  # defence in depth: no secret leaves in a payload (as is or JSON-escaped)
