@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from repo_automation import config as config_mod  # noqa: E402
+from repo_automation.discover import manifests, python_files  # noqa: E402
 from repo_automation.pipeline import Stages, measure  # noqa: E402
-from repo_automation.scanners import build_scanners, make_scanner, scan_notices  # noqa: E402
-from repo_automation.scanners.discover import manifests, python_files  # noqa: E402
+from repo_automation.scanners import build_scanners, make_scanner  # noqa: E402
 from repo_automation.scanners.interface import find_tool  # noqa: E402
 from repo_automation.scanners.pip_audit import requirement_lines  # noqa: E402
 from tests.fakeosv import load_records  # noqa: E402
@@ -235,7 +235,7 @@ def pr_mode(project: Path, cfg: dict) -> float:  # type: ignore[type-arg]
     new = sum(1 for f in findings if f.state == "new")
     print(f"pr mode: {t:.2f}s, {len(findings)} findings ({new} new), "
           f"{[(r.name, r.status.value, round(r.duration_s, 2), r.reason) for r in results]}", file=sys.stderr)
-    for notice in scan_notices(scanners):
+    for notice in (n for r in results for n in r.notices):
         print(f"pr mode notice: {notice}", file=sys.stderr)
     # a failed stage is fast: its time is no PR-mode figure
     new_by_tool = {tool: sum(1 for f in findings if f.state == "new" and f.tool == tool) for tool in ("bandit",

@@ -1,17 +1,14 @@
 """The metric catalogue: every metric name the project knows, with unit, meaning and direction.
 
 Names are `category.metric`. Alert conditions may only name catalogue metrics, the docs print this table,
-and `derive_metrics` adds the `security.*` counts computed from scanner findings.
+and `core.derive.derive_metrics` adds the `security.*` counts computed from scanner findings.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-
-from repo_automation.domain import Finding, Metric, Severity, SourceResult, Status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,19 +87,6 @@ CATALOGUE: Mapping[str, MetricInfo] = MappingProxyType(
     {name: MetricInfo(name=name, unit=unit, description=desc, higher_is_better=up) for name, unit, up, desc in _TABLE}
 )
 
-# States a finding is counted in: still present (baseline findings are accepted, not gone).
-COUNTED_STATES = frozenset({"active", "new", "existing", "baseline"})
-# Scanners that look at code (their medium findings stand in for hotspots when Sonar gives none).
-CODE_SCANNERS = frozenset({"bandit", "semgrep"})
-
-_SEVERITY_METRICS = {
-    Severity.CRITICAL: "security.critical_vulnerabilities",
-    Severity.HIGH: "security.high_vulnerabilities",
-    Severity.MEDIUM: "security.medium_vulnerabilities",
-    Severity.LOW: "security.low_vulnerabilities",
-}
-
-
 def known_metrics() -> frozenset[str]:
     return frozenset(CATALOGUE)
 
@@ -122,62 +106,3 @@ def info(name: str) -> MetricInfo | None:
 def categories() -> tuple[str, ...]:
     """Categories in catalogue order."""
     return tuple(dict.fromkeys(i.category for i in CATALOGUE.values()))
-
-
-def derive_metrics(metrics: Sequence[Metric], findings: Sequence[Finding],
-                   scanner_sources: Sequence[SourceResult]) -> list[Metric]:
-    """The metrics plus those derived from them and from the findings; a measured metric is never replaced.
-
-    - `code_quality.maintainability_rating` from radon's maintainability index when Sonar gave no rating
-      (the quality gates' mapping, `repo_automation.gates.ratings.derive_maintainability_rating`);
-    - the `security.*` counts, only when at least one scanner ran ok (otherwise they stay absent: unknown,
-      not 0), with which scanners contributed, were skipped or failed in their metadata.
-    """
-    from repo_automation.gates.ratings import derive_maintainability_rating
-
-    out = list(metrics)
-    rating = derive_maintainability_rating(metrics)
-    if rating is not None:
-        out.append(rating)
-    present = {m.name for m in out}
-    out.extend(m for m in security_counts(findings, scanner_sources) if m.name not in present)
-    return out
-
-
-def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[SourceResult]) -> list[Metric]:
-    """security.* counts from the findings in COUNTED_STATES; empty when no scanner ran ok."""
-    ok = tuple(s.name for s in scanner_sources if s.status is Status.OK)
-    if not ok:
-        return []
-    metadata = _scanner_metadata(ok, scanner_sources)
-    counted = [f for f in findings if f.state in COUNTED_STATES]
-    by_severity = Counter(f.severity for f in counted)
-    metadata["unknown_severity"] = by_severity[Severity.UNKNOWN]  # counted in none of the severities
-    derived = {name: by_severity[sev] for sev, name in _SEVERITY_METRICS.items()}
-    derived["security.vulnerabilities"] = by_severity[Severity.CRITICAL] + by_severity[Severity.HIGH]
-    hotspots = _hotspots(counted, ok)
-    if hotspots is not None:
-        derived["security.hotspots"] = hotspots
-    return [Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
-                   metadata=dict(metadata)) for name, value in derived.items()]
-
-
-def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> dict[str, object]:
-    """Which scanners the counts come from, which were skipped or failed (with their reasons), and which had
-    nothing in their scope (no gap in the evidence, so the score does not call itself partial for them)."""
-    skipped = [s for s in scanner_sources if s.status is Status.SKIPPED]
-    return {
-        "derived_from": "findings",
-        "scanners": ok,
-        "skipped": tuple(f"{s.name}: {s.reason}" for s in skipped if not s.nothing_to_do),
-        "failed": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.FAILED),
-        "nothing_to_scan": tuple(f"{s.name}: {s.reason}" for s in skipped if s.nothing_to_do),
-    }
-
-
-def _hotspots(counted: Sequence[Finding], ok: tuple[str, ...]) -> int | None:
-    """Medium code (not package) findings; None (unknown) unless a code scanner ran ok or an ok scanner found code."""
-    code = [f for f in counted if f.package is None]
-    if CODE_SCANNERS.intersection(ok) or any(f.tool in ok for f in code):
-        return sum(1 for f in code if f.severity is Severity.MEDIUM)
-    return None

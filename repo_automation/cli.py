@@ -17,6 +17,7 @@ from typing import Any
 
 from repo_automation import __version__
 from repo_automation.errors import RepoAutomationError
+from repo_automation.redaction import MaskingFilter
 from repo_automation.settings import Command, ReportFormat
 
 log = logging.getLogger("repo_automation")
@@ -106,8 +107,6 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
 
 def setup_logging(verbose: bool, log_file: Path | None) -> None:
     """Log to stderr (and `log_file`), every record cleared of the run's secrets (redaction.run_secrets)."""
-    from repo_automation.redaction import MaskingFilter
-
     root = logging.getLogger("repo_automation")
     for h in list(root.handlers):
         root.removeHandler(h)
@@ -139,11 +138,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     environ = dict(os.environ if env is None else env)
     try:
         if ns.subcommand == "schema":
-            from repo_automation.config import schema
+            from repo_automation.config import schema  # lazily: start-up time of --help
 
             print(json.dumps(schema(), indent=2))
             return EXIT_OK
-        from repo_automation import redaction, runner
+        from repo_automation import redaction, runner  # lazily: start-up time of --help
         from repo_automation import settings as settings_mod
 
         settings = settings_mod.from_environment(environ, _overrides(ns), workspace=ns.workspace)
@@ -151,12 +150,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                             announce=_print_masks if runner.is_actions(environ) else None)
         setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None)
         if ns.subcommand == "validate-config":
-            from repo_automation import config as config_mod
+            from repo_automation.engine import read_config  # lazily: start-up time of --help
 
-            cfg = config_mod.load(settings.resolve(settings.config_path), required=True)
+            cfg = read_config(settings.resolve(settings.config_path), required=True)
             print(f"{cfg.path}: valid")
             return EXIT_OK
-        from repo_automation.engine import rollup, run
+        from repo_automation.engine import rollup, run  # lazily: start-up time of --help
 
         return rollup(settings, environ) if ns.subcommand == "rollup" else run(settings, environ)
     except RepoAutomationError as e:

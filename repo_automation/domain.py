@@ -130,6 +130,7 @@ class SourceResult:
     reason: str = ""
     duration_s: float = 0.0
     nothing_to_do: bool = False  # skipped because its scope was empty (errors.NothingToScan), not a gap
+    notices: tuple[str, ...] = ()  # what it told the reader (stages.Noted); the report lists them in `notices`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SourceKind(self.kind))
@@ -147,6 +148,47 @@ class Alert:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", AlertLevel(self.level))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnevaluatedRule:
+    """An alert rule that ended unknown: a metric it reads was not measured (neither fired nor passed)."""
+
+    level: str
+    condition: str
+    missing: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"not evaluated: {', '.join(self.missing)} missing"
+
+    @property
+    def notice(self) -> str:
+        """One line, e.g. `critical alert not evaluated: reliability.uptime missing (…)`."""
+        return f"{self.level} alert {self.message} ({self.condition})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """Did the policy hold? Decided once, in the pure core (core/verdict.py), and carried by the RunReport.
+
+    `enforced` False: fail-on-policy is off, so a failed policy is reported but the run still succeeds."""
+
+    passed: bool
+    reasons: tuple[str, ...] = ()
+    enforced: bool = True
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the policy held or is not enforced, else 1."""
+        return 0 if self.passed or not self.enforced else 1
+
+    @property
+    def conclusion(self) -> str:
+        """A check-run conclusion: success, failure, or neutral for a failure that is not enforced."""
+        if self.passed:
+            return "success"
+        return "failure" if self.enforced else "neutral"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,10 +261,12 @@ class RunReport:
     findings: tuple[Finding, ...] = ()
     gates: tuple[GateResult, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    rules_not_evaluated: tuple[UnevaluatedRule, ...] = ()
     sources: tuple[SourceResult, ...] = ()
     history: History = field(default_factory=History)
     actions: tuple[Action, ...] = ()
     notices: tuple[str, ...] = ()  # e.g. "shallow clone: use fetch-depth: 0"
+    verdict: Verdict | None = None  # set by the pipeline's build_report; None only for a report built by hand
 
     def metric(self, name: str) -> Metric | None:
         for m in self.metrics:

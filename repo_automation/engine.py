@@ -5,23 +5,40 @@ Everything the user can get wrong is checked before any stage runs, so a bad inp
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 
 from repo_automation import config as config_mod
+from repo_automation import pipeline, runner, wiring
 from repo_automation.context import RunContext, build_context
+from repo_automation.core.checks import check_config
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
+from repo_automation.github.auth import check_settings
+from repo_automation.history import describe, open_store
+from repo_automation.history.rollup import as_json
+from repo_automation.history.rollup import rollup as build_rollup
 from repo_automation.redaction import gather, run_secrets
+from repo_automation.report.markdown import rollup_report
 from repo_automation.settings import Settings
+from repo_automation.sinks.files import write_atomic
 
 log = logging.getLogger(__name__)
+
+
+def read_config(path: Path, *, required: bool) -> config_mod.Config:
+    """The configuration file checked by the schema (config.load) and by the core (alert conditions, scoring,
+    required sources): ConfigError, exit status 2, before anything runs."""
+    return check_config(config_mod.load(path, required=required))
 
 
 def load_config(settings: Settings) -> config_mod.Config:
     """The default path may be absent (defaults apply); a path the user named must exist."""
     required = settings.config_path != Settings().config_path
-    return config_mod.load(settings.resolve(settings.config_path), required=required)
+    return read_config(settings.resolve(settings.config_path), required=required)
 
 
 def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:
@@ -38,15 +55,10 @@ def preflight(settings: Settings) -> None:
     out = settings.resolve(settings.output_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output-dir exists and is not a folder: {out}")
-    from repo_automation.github.auth import check_settings
-
     check_settings(settings)
 
 
 def run(settings: Settings, env: Mapping[str, str]) -> int:
-    from repo_automation import pipeline, wiring
-    from repo_automation.core.verdict import decide
-
     preflight(settings)
     cfg = load_config(settings)
     secrets = run_secrets()
@@ -60,7 +72,8 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
         final = pipeline.deliver(report, stages, ctx)
     finally:
         wiring.release(stages)
-    verdict = decide(final, cfg)
+    verdict = final.verdict
+    assert verdict is not None  # build_report decides it
     for src in final.sources:
         if src.status is not Status.OK:
             log.info("%s %s: %s (%s)", src.kind, src.name, src.status.value, src.reason)
@@ -70,9 +83,7 @@ def run(settings: Settings, env: Mapping[str, str]) -> int:
         log.info("health inconclusive: no category had its inputs")
     for reason in verdict.reasons:
         log.warning("policy: %s", reason)
-    if not settings.fail_on_policy:
-        return 0
-    return verdict.exit_code
+    return verdict.exit_code  # 0 when the policy held or fail-on-policy is off
 
 
 def rollup(settings: Settings, env: Mapping[str, str]) -> int:
@@ -80,17 +91,6 @@ def rollup(settings: Settings, env: Mapping[str, str]) -> int:
 
     Reads the store read-only and writes rollup-report.md and rollup-report.json to the output folder (and
     the Markdown to the job summary in Actions). A store that does not exist is a usage error (exit 2)."""
-    import json
-    from datetime import UTC, datetime
-    from pathlib import Path
-
-    from repo_automation import runner
-    from repo_automation.history import describe, open_store
-    from repo_automation.history.rollup import as_json
-    from repo_automation.history.rollup import rollup as build_rollup
-    from repo_automation.report.markdown import rollup_report
-    from repo_automation.sinks.files import write_atomic
-
     where = describe(settings.history_db, settings.workspace)
     with open_store(settings.history_db, settings.workspace, readonly=True) as store:
         if not store.table_exists():

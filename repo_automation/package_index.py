@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from repo_automation import __version__
 from repo_automation.errors import SourceFailed
 from repo_automation.redaction import redact_url
 
@@ -35,7 +36,7 @@ class Release:
 
 
 def parse_version(text: str) -> Version | None:
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import InvalidVersion, Version  # lazily, for start-up time
 
     try:
         return Version(text)
@@ -82,9 +83,7 @@ class PackageIndex:
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> PackageIndex:
-        import requests
-
-        from repo_automation import __version__
+        import requests  # lazily, for start-up time
 
         session = requests.Session()
         session.headers["User-Agent"] = f"repo-automation/{__version__}"
@@ -92,7 +91,7 @@ class PackageIndex:
 
     def releases(self, project: str) -> list[Release]:
         """Every version the index lists for `project` (a version is yanked only when all its files are)."""
-        import requests
+        import requests  # lazily, for start-up time
         from pypi_simple import NoSuchProjectError, PyPISimple, UnsupportedRepoVersionError
 
         client = PyPISimple(endpoint=self.index_url, session=self.session)

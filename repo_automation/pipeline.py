@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from repo_automation.context import RunContext
+from repo_automation.core.derive import derive_metrics
+from repo_automation.core.rules import evaluate_rules
+from repo_automation.core.scoring import score
+from repo_automation.core.verdict import decide
 from repo_automation.domain import (
     Action,
     Finding,
@@ -29,7 +33,7 @@ from repo_automation.domain import (
     Status,
 )
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
-from repo_automation.stages import Collector, Gate, Scanner, Sink
+from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +57,10 @@ class Stages:
 def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
     start = time.monotonic()
     idle = False
+    notices: tuple[str, ...] = ()
     try:
-        items = list(fn())
+        returned = fn()
+        items, notices = list(returned), notices_of(returned)
         status, reason = Status.OK, ""
     except SourceSkipped as e:
         items, status, reason, idle = [], Status.SKIPPED, str(e), isinstance(e, NothingToScan)
@@ -67,7 +73,7 @@ def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]]) -> tupl
     if status is not Status.OK:
         log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
     return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3),
-                               nothing_to_do=idle)
+                               nothing_to_do=idle, notices=notices)
 
 
 def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:
@@ -131,13 +137,9 @@ def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Heal
 
 
 def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | None = None) -> RunReport:
-    """Everything up to the immutable RunReport: measure, gate, score, evaluate rules. No side effects."""
-    from repo_automation.catalogue import derive_metrics
-    from repo_automation.core.rules import evaluate_rules
-    from repo_automation.core.scoring import score
-
+    """Everything up to the immutable RunReport: measure, gate, score, evaluate rules, decide the verdict.
+    No side effects."""
     metrics, findings, sources = measure(stages, ctx)
-    stage_notices = [n for st in (*stages.collectors, *stages.scanners) for n in getattr(st, "notices", ())]
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
     metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER])
@@ -145,7 +147,7 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     health = score(metrics, ctx.config)
     outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
     hist, history_sources = _read_history(history, metrics, health) if history is not None else (History(), [])
-    return RunReport(
+    report = RunReport(
         schema_version=REPORT_SCHEMA_VERSION,
         repository=ctx.repository,
         generated_at=ctx.now,
@@ -158,10 +160,12 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
         findings=tuple(findings),
         gates=tuple(gates),
         alerts=outcome.fired,
+        rules_not_evaluated=outcome.inconclusive,
         sources=(*sources, *gate_sources, *history_sources),
         history=hist,
-        notices=(*stages.notices, *stage_notices),  # rules not evaluated are shown by the renderers
+        notices=(*stages.notices, *(n for s in sources for n in s.notices)),
     )
+    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
 
 
 def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:

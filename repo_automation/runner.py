@@ -144,3 +144,11 @@ def mask_lines(values: Iterable[str]) -> list[str]:
 def is_actions(env: Mapping[str, str]) -> bool:
     """True inside a GitHub Actions job (or anything that gave us an outputs file)."""
     return env.get("GITHUB_ACTIONS", "").lower() == "true" or bool(env.get("GITHUB_OUTPUT"))
+
+
+def run_link(env: Mapping[str, str]) -> str | None:
+    """The URL of this workflow run (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID), None outside Actions."""
+    server, repo, run = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
+    if server and repo and run:
+        return f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
+    return None

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from repo_automation import __version__
+
 if TYPE_CHECKING:
     import requests
 
@@ -26,8 +28,6 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 def user_agent() -> str:
-    from repo_automation import __version__
-
     return f"repo-automation/{__version__}"
 
 
@@ -35,7 +35,7 @@ def make_session(*, timeout_s: float = DEFAULT_TIMEOUT_S, retries: int = 2, back
                  statuses: Collection[int] = RETRY_STATUSES, methods: Collection[str] = ("GET", "HEAD"),
                  retry_after_max_s: float = 30.0) -> requests.Session:
     """A requests session with a user agent, a default timeout and bounded retries (see the module doc)."""
-    import requests
+    import requests  # lazily, for start-up time
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 

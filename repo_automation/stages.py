@@ -2,17 +2,37 @@
 
 Each has one required method. A stage with nothing to do raises SourceSkipped(reason); one that tried and
 failed raises SourceFailed(reason) (any other exception is also reported as failed, with its type). The
-pipeline turns both into a SourceResult: partial failure is data, never a crash.
+pipeline turns both into a SourceResult: partial failure is data, never a crash. A collector or scanner
+with something to tell the reader (a query that failed while others worked, files a tool could not read)
+returns its items as `Noted(items, notices)`; the pipeline puts the notices on its SourceResult.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar, TypeVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, GateResult, Metric, RunReport
+
+T = TypeVar("T")
+
+
+class Noted(list[T]):
+    """A stage's items and the notices it wants the report to show, returned together (the pipeline never
+    reads notices off the stage object). Equal to a plain list of the same items."""
+
+    __slots__ = ("notices",)
+
+    def __init__(self, items: Iterable[T] = (), notices: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self.notices: tuple[str, ...] = tuple(notices)
+
+
+def notices_of(items: Sequence[object]) -> tuple[str, ...]:
+    """The notices returned with `items` (none for a plain sequence)."""
+    return items.notices if isinstance(items, Noted) else ()
 
 
 class Collector(ABC):

@@ -12,17 +12,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from repo_automation.collectors.complexity import ComplexityCollector
+from repo_automation.collectors.coverage import CoverageCollector
+from repo_automation.collectors.database import DatabaseCollector
+from repo_automation.collectors.git_local import GitCollector
+from repo_automation.collectors.github import GitHubCollector
+from repo_automation.collectors.prometheus import PrometheusCollector
+from repo_automation.collectors.sonarqube import SonarQubeCollector
 from repo_automation.context import RunContext
+from repo_automation.core.policy import apply_finding_policy, check_policy
 from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
+from repo_automation.gates import build_gates
+from repo_automation.github.client import GitHubClient, connect
+from repo_automation.history import check_store, open_store, read_history
 from repo_automation.pipeline import HistoryReader, Stages
+from repo_automation.scanners import merge_findings, scanner_plan
 from repo_automation.settings import Command
+from repo_automation.sinks.action_outputs import ActionOutputsWriter
+from repo_automation.sinks.files import ReportFilesWriter
+from repo_automation.sinks.github.checks import CheckRunSink, fork_notice
+from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
+from repo_automation.sinks.github.docs_upkeep import DocsSink
+from repo_automation.sinks.github.issues import IssueSink
+from repo_automation.sinks.github.pr_comment import PrCommentSink
+from repo_automation.sinks.github.triage import TriageSink
+from repo_automation.sinks.history import HistorySink
+from repo_automation.sinks.pushgateway import PushgatewaySink
+from repo_automation.sinks.sarif import SarifWriter
+from repo_automation.sinks.slack import SlackSink
 from repo_automation.stages import Collector, Gate, Scanner, Sink
-
-if TYPE_CHECKING:
-    from repo_automation.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +68,6 @@ def _build(name: str, factory: Callable[[RunContext], Collector], ctx: RunContex
 
 
 def _collectors(ctx: RunContext, github: GitHubClient | None, unavailable: str | None) -> list[Collector]:
-    from repo_automation.collectors.complexity import ComplexityCollector
-    from repo_automation.collectors.coverage import CoverageCollector
-    from repo_automation.collectors.database import DatabaseCollector
-    from repo_automation.collectors.git_local import GitCollector
-    from repo_automation.collectors.github import GitHubCollector
-    from repo_automation.collectors.prometheus import PrometheusCollector
-    from repo_automation.collectors.sonarqube import SonarQubeCollector
-
     command = ctx.settings.command
     sources = ctx.config.data_sources
     out: list[Collector] = []
@@ -78,17 +91,14 @@ def _collectors(ctx: RunContext, github: GitHubClient | None, unavailable: str |
     return out
 
 
-def _scanners(ctx: RunContext) -> list[Scanner]:
-    from repo_automation.scanners import build_scanners
-
+def _scanners(ctx: RunContext) -> tuple[list[Scanner], tuple[str, ...]]:
+    """The scanners and what choosing them tells the report (PR mode's fallback to a full scan)."""
     if not ctx.settings.command.maintains:
-        return []
-    return build_scanners(ctx)
+        return [], ()
+    return scanner_plan(ctx)
 
 
 def _gates(ctx: RunContext) -> list[Gate]:
-    from repo_automation.gates import build_gates
-
     if not ctx.settings.command.maintains:
         return []
     return build_gates(ctx)
@@ -96,23 +106,10 @@ def _gates(ctx: RunContext) -> list[Gate]:
 
 def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
     """Fold what several tools said about one advisory into one finding, then apply ignores/baseline."""
-    from repo_automation.core.policy import apply_finding_policy
-    from repo_automation.scanners import merge_findings
-
     return apply_finding_policy(merge_findings(findings), ctx)
 
 
 def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None) -> list[Sink]:
-    from repo_automation.sinks.github.checks import CheckRunSink
-    from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
-    from repo_automation.sinks.github.docs_upkeep import DocsSink
-    from repo_automation.sinks.github.issues import IssueSink
-    from repo_automation.sinks.github.pr_comment import PrCommentSink
-    from repo_automation.sinks.github.triage import TriageSink
-    from repo_automation.sinks.history import HistorySink
-    from repo_automation.sinks.pushgateway import PushgatewaySink
-    from repo_automation.sinks.slack import SlackSink
-
     # client None when there is no token/repository: each sink then says why it skipped (`unavailable`)
     github = [s.from_context(ctx, client=client, unavailable=unavailable)
               for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
@@ -125,17 +122,11 @@ def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None
 
 
 def _notices(ctx: RunContext) -> list[str]:
-    from repo_automation.sinks.github.checks import fork_notice
-
     notice = fork_notice(ctx)
     return [notice] if notice else []
 
 
 def _writers(ctx: RunContext) -> list[Sink]:
-    from repo_automation.sinks.action_outputs import ActionOutputsWriter
-    from repo_automation.sinks.files import ReportFilesWriter
-    from repo_automation.sinks.sarif import SarifWriter
-
     # The outputs writer runs last: it only names files that exist.
     return [ReportFilesWriter.from_context(ctx), SarifWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
 
@@ -145,28 +136,24 @@ def build_stages(ctx: RunContext) -> Stages:
 
     The run's one GitHubClient is built here and handed to the GitHub collector and every GitHub sink;
     `release(stages)` closes it at the end of the run."""
-    from repo_automation.core.policy import check_policy
-    from repo_automation.github.client import connect
-
     check_policy(ctx)
     preflight(ctx)
     github, unavailable = connect(ctx)  # an incomplete App configuration: UsageError, nothing run
+    scanners, scan_notices = _scanners(ctx)
     return Stages(
         collectors=_collectors(ctx, github, unavailable),
-        scanners=_scanners(ctx),
+        scanners=scanners,
         gates=_gates(ctx),
         sinks=_sinks(ctx, github, unavailable),
         writers=_writers(ctx),
         finding_policy=_finding_policy,
-        notices=_notices(ctx),
+        notices=(*_notices(ctx), *scan_notices),
         closers=(github.close,) if github is not None else (),
     )
 
 
 def history_reader(ctx: RunContext) -> HistoryReader:
     """Compare this run with the stored history (read-only: a store that does not exist yet is empty)."""
-    from repo_automation.history import read_history
-
     def read(metrics: Sequence[Metric], health: Health) -> History:
         return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health,
                             repository=ctx.repository or "")
@@ -182,8 +169,6 @@ def release(stages: Stages) -> None:
 
 def preflight(ctx: RunContext) -> None:
     """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
-    from repo_automation.history import check_store, open_store
-
     if not ctx.settings.store_db:
         return
     if ctx.dry_run:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from repo_automation import config as config_mod
+from repo_automation.config import Config
+from repo_automation.core.rules import evaluate_rules
+from repo_automation.core.verdict import decide
 from repo_automation.domain import (
     Action,
     Alert,
@@ -21,6 +26,15 @@ from repo_automation.domain import (
     Status,
     TrendPoint,
 )
+
+
+def judged(report: RunReport, config: Config | None = None, *, enforced: bool = True) -> RunReport:
+    """The report with its rules not evaluated and its verdict, as the pipeline's build_report sets them
+    (the default configuration unless one is given)."""
+    cfg = config if config is not None else config_mod.from_data({})
+    unevaluated = evaluate_rules(cfg, report.metric_values).inconclusive
+    return replace(report, rules_not_evaluated=unevaluated, verdict=decide(report, cfg, enforced=enforced))
+
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 EVIL = "<img src=x onerror=alert(1)> @octocat **x** [a](http://evil)"

@@ -1,7 +1,7 @@
 """Cyclomatic complexity and maintainability index of the repository's Python code, with radon.
 
 Which files: every `*.py` the repository holds (in a git checkout: tracked, or untracked and not ignored —
-the same files the scanners see, scanners.discover.walk), except
+the same files the scanners see, `repo_automation.discover.walk`), except
 - hidden folders (`.git`, `.venv`, `.tox`, `.mypy_cache`, …),
 - anything matching `automation.security_scanning.exclude` (vendored and generated code: `.venv`, `venv`,
   `node_modules`, `build`, `dist` by default), and
@@ -22,6 +22,7 @@ A file that does not parse (syntax error, bad encoding) is skipped and counted i
 
 from __future__ import annotations
 
+import ast
 import logging
 import tokenize
 from collections.abc import Iterator, Sequence
@@ -30,6 +31,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from repo_automation.context import RunContext
+from repo_automation.core.derive import mi_rating
+from repo_automation.discover import walk
 from repo_automation.domain import Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.stages import Collector
@@ -38,20 +41,6 @@ log = logging.getLogger(__name__)
 
 TOP_OFFENDERS = 10
 LONG_STATEMENT_LINES = 100
-
-# Lower bounds of each rating: A (1) from 20, B (2) from 15, C (3) from 10, D (4) from 5, E (5) below.
-# A is radon's own rank A (MI >= 20, "very maintainable"); radon's B (10-19) splits into B/C and its C
-# (0-9) into D/E, so each letter is one 5-point band of the range radon flags as a problem.
-MI_RATING_BOUNDS = ((20.0, 1), (15.0, 2), (10.0, 3), (5.0, 4))
-
-
-def mi_rating(index: float) -> int:
-    """A maintainability index (0-100) as a rating number A=1 … E=5 (bands in MI_RATING_BOUNDS)."""
-    for bound, rating in MI_RATING_BOUNDS:
-        if index >= bound:
-            return rating
-    return 5
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FunctionComplexity:
@@ -138,8 +127,6 @@ class ComplexityCollector(Collector):
     def python_files(self) -> Iterator[Path]:
         """Every Python file that is measured, in a stable order: the files the scanners would look at (in a
         checkout, what git tracks or would track), minus hidden folders and the excludes."""
-        from repo_automation.scanners.discover import walk
-
         for rel in walk(self._workspace, [], self._exclude):
             parts = PurePosixPath(rel).parts
             if rel.endswith(".py") and not any(p.startswith(".") for p in parts[:-1]):
@@ -154,8 +141,6 @@ def analyse_file(path: Path, rel: str) -> FileResult | None:
     database) gets no index: radon's raw line counter is quadratic in the length of a statement, and an
     index of a data table says nothing about maintainability.
     """
-    import ast
-
     from radon.metrics import h_visit_ast, mi_compute  # lazily: radon is heavy for --help
     from radon.raw import analyze
     from radon.visitors import ComplexityVisitor
@@ -185,8 +170,6 @@ def analyse_file(path: Path, rel: str) -> FileResult | None:
 
 def _longest_statement(tree: Any) -> int:
     """Lines spanned by the longest simple (non-compound) statement."""
-    import ast
-
     longest = 0
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and not hasattr(node, "body") and node.end_lineno is not None:

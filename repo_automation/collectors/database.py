@@ -31,7 +31,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
 from repo_automation.redaction import Secret, Secrets, with_passwords
-from repo_automation.stages import Collector
+from repo_automation.stages import Collector, Noted
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,6 @@ class DatabaseCollector(Collector):
         self.enabled = enabled
         self.statement_timeout_s = statement_timeout_s
         self._connect = connect
-        self.notices: list[str] = []
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> DatabaseCollector:
@@ -109,7 +108,6 @@ class DatabaseCollector(Collector):
                    enabled=cfg.enabled)
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
-        self.notices = []
         if not self.enabled:
             raise SourceSkipped(f"disabled in configuration ({CONFIG_PATH}.enabled)")
         if not self.queries:
@@ -133,14 +131,13 @@ class DatabaseCollector(Collector):
                                       metadata={"query": sql}))
         if failed and not metrics:
             raise SourceFailed("no database query gave a number: " + "; ".join(failed))
-        self.notices = [f"database query {f}" for f in failed]
         if not metrics:
             raise SourceSkipped(f"the database queries gave no data ({', '.join(self.queries)})")
-        return metrics
+        return Noted(metrics, [f"database query {f}" for f in failed])  # the others still count
 
     def _open(self) -> Any:
         try:
-            import psycopg
+            import psycopg  # lazily: psycopg is the optional [postgres] extra
         except ImportError as e:
             raise SourceFailed("the database collector needs psycopg: install repo-automation[postgres]") from e
 
@@ -157,7 +154,7 @@ class DatabaseCollector(Collector):
 
     def _query(self, conn: Any, sql: str) -> float | None:
         """One query in its own read-only transaction with the statement timeout; QueryError when it fails."""
-        import psycopg
+        import psycopg  # lazily: psycopg is the optional [postgres] extra
 
         try:
             with conn.transaction():

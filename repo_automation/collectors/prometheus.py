@@ -29,6 +29,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
 from repo_automation.redaction import redact_url
+from repo_automation.sessions import make_session
 from repo_automation.stages import Collector
 
 if TYPE_CHECKING:
@@ -113,8 +114,6 @@ class PrometheusCollector(Collector):
     @classmethod
     def from_context(cls, ctx: RunContext) -> PrometheusCollector:
         """Production wiring; raises ConfigError for an unknown metric name in the config."""
-        from repo_automation.sessions import make_session
-
         cfg = ctx.config.data_sources.prometheus
         queries = plan_queries(list(cfg.metrics), dict(cfg.queries))
         return cls(endpoint=cfg.endpoint, session=make_session(), queries=queries, enabled=cfg.enabled)
@@ -147,7 +146,7 @@ class PrometheusCollector(Collector):
         return metrics
 
     def _query(self, promql: str, ctx: RunContext) -> float | None:
-        import requests
+        import requests  # lazily, for start-up time
 
         url = f"{self.endpoint}/api/v1/query"
         try:

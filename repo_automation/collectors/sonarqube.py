@@ -32,6 +32,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import Secret
+from repo_automation.sessions import make_session as shared_session
 from repo_automation.stages import Collector
 
 if TYPE_CHECKING:
@@ -202,6 +203,4 @@ def _unknown_keys(status: int, body: Any) -> list[str]:
 
 def make_session() -> requests.Session:
     """The shared session (repo_automation.sessions): user agent, default timeout, bounded retries on 429/5xx."""
-    from repo_automation.sessions import make_session as shared_session
-
     return shared_session()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from repo_automation.config import sections
 from repo_automation.config.sections import (
@@ -31,9 +31,6 @@ from repo_automation.config.sections import (
 )
 from repo_automation.domain import AlertLevel
 from repo_automation.errors import ConfigError
-
-if TYPE_CHECKING:
-    from repo_automation.core.rules import Rule
 
 
 @cache
@@ -58,16 +55,14 @@ class Config:
     docs: Docs
     slack: Slack
     pushgateway: Pushgateway
-    conditions: Mapping[AlertLevel, Sequence[Rule]]  # level -> parsed conditions
 
     @classmethod
-    def from_document(cls, doc: Document, *, path: Path | None,
-                      conditions: Mapping[AlertLevel, Sequence[Rule]]) -> Config:
+    def from_document(cls, doc: Document, *, path: Path | None) -> Config:
         auto, integrations = doc.automation, doc.integrations
         return cls(path=path, data_sources=doc.tracking.data_sources, scoring=doc.scoring, alerts=doc.alerts,
                    dependency_updates=auto.dependency_updates, security_scanning=auto.security_scanning,
                    code_quality=auto.code_quality, issue_triage=auto.issue_triage, docs=auto.docs,
-                   slack=integrations.slack, pushgateway=integrations.pushgateway, conditions=conditions)
+                   slack=integrations.slack, pushgateway=integrations.pushgateway)
 
 
 def json_path(parts: Any) -> str:
@@ -130,23 +125,12 @@ def document(data: Any, path: Path | None = None) -> Document:
 
 
 def from_data(data: Any, path: Path | None = None) -> Config:
-    """Validate raw data (already parsed JSON) and build the Config, alert conditions included."""
-    where = str(path) if path else "configuration"
+    """Validate raw data (already parsed JSON) against the schema and build the Config, defaults filled in.
+
+    What only the core can check (alert conditions, scoring, required sources) is `core.checks.check_config`,
+    which the engine runs right after loading."""
     doc = document(data, path)
-    from repo_automation.core.rules import parse_alert_rules
-
-    conditions, rule_problems = parse_alert_rules(doc.alerts)
-    if rule_problems:
-        raise ConfigError(f"{where} has invalid alert conditions:", rule_problems)
-    from repo_automation.core.scoring import config_problems
-
-    if scoring_problems := config_problems(doc.scoring):
-        raise ConfigError(f"{where} has invalid scoring settings:", scoring_problems)
-    from repo_automation.core.policy import required_problems
-
-    if policy_problems := required_problems(doc.automation.security_scanning, doc.tracking.data_sources):
-        raise ConfigError(f"{where} has invalid required sources:", policy_problems)
-    return Config.from_document(doc, path=path, conditions=conditions)
+    return Config.from_document(doc, path=path)
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Alert rules: a small grammar of our own (never eval), parsed once when the config loads.
+"""Alert rules: a small grammar of our own (never eval), checked when the config loads (core.checks).
 
     condition  := or_expr
     or_expr    := and_expr ("or" and_expr)*
@@ -18,14 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from repo_automation.catalogue import is_app_metric, known_metrics
-from repo_automation.domain import Alert, AlertLevel
-
-if TYPE_CHECKING:
-    from repo_automation.config import Config
-    from repo_automation.config.sections import AlertRules
+from repo_automation.config import Config
+from repo_automation.config.sections import AlertRules
+from repo_automation.domain import Alert, AlertLevel, UnevaluatedRule
+from repo_automation.errors import ConfigError
 
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 
@@ -243,27 +241,9 @@ def parse_alert_rules(alerts: Mapping[AlertLevel, AlertRules]) -> tuple[dict[Ale
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Inconclusive:
-    """A rule that could not be evaluated because metrics it reads are missing."""
-
-    level: AlertLevel
-    condition: str
-    missing: tuple[str, ...]
-
-    @property
-    def message(self) -> str:
-        return f"not evaluated: {', '.join(self.missing)} missing"
-
-    @property
-    def notice(self) -> str:
-        """One line for RunReport.notices, e.g. `critical alert not evaluated: reliability.uptime missing (…)`."""
-        return f"{self.level} alert {self.message} ({self.condition})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RuleOutcome:
     fired: tuple[Alert, ...]
-    inconclusive: tuple[Inconclusive, ...]
+    inconclusive: tuple[UnevaluatedRule, ...]
 
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -321,11 +301,20 @@ def _combine_or(results: list[tuple[bool | None, dict[str, float]]]) -> tuple[bo
     return (None if None in truths else False), {}
 
 
+def alert_rules(config: Config) -> dict[AlertLevel, list[Rule]]:
+    """Every level's parsed conditions; ConfigError when one does not parse (`core.checks.check_config`
+    reports that when the configuration loads, so a run never gets here with a bad condition)."""
+    rules, problems = parse_alert_rules(config.alerts)
+    if problems:
+        raise ConfigError("invalid alert conditions:", problems)
+    return rules
+
+
 def evaluate_rules(config: Config, values: Mapping[str, float]) -> RuleOutcome:
     """Every configured rule against the metric values: which fired and which could not be evaluated."""
     fired: list[Alert] = []
-    inconclusive: list[Inconclusive] = []
-    for level, rules in config.conditions.items():
+    inconclusive: list[UnevaluatedRule] = []
+    for level, rules in alert_rules(config).items():
         spec = config.alerts[level]
         channels = spec.notification_channels
         escalation = spec.escalation_time_minutes
@@ -333,7 +322,7 @@ def evaluate_rules(config: Config, values: Mapping[str, float]) -> RuleOutcome:
             truth, witnesses = evaluate(rule.expr, values)
             if truth is None:
                 missing = tuple(n for n in rule.metrics if n not in values)
-                inconclusive.append(Inconclusive(level=level, condition=rule.text, missing=missing))
+                inconclusive.append(UnevaluatedRule(level=level, condition=rule.text, missing=missing))
             elif truth:
                 fired.append(Alert(level=level, condition=rule.text, channels=channels, values=witnesses,
                                    escalation_time_minutes=escalation))

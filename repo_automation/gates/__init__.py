@@ -13,7 +13,6 @@ from repo_automation.gates.ratings import (
     MaintainabilityRatingGate,
     ReliabilityRatingGate,
     SecurityRatingGate,
-    derive_maintainability_rating,
 )
 from repo_automation.stages import Gate
 
@@ -24,7 +23,6 @@ __all__ = [
     "ReliabilityRatingGate",
     "SecurityRatingGate",
     "build_gates",
-    "derive_maintainability_rating",
 ]
 
 

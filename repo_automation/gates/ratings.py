@@ -5,21 +5,20 @@ passes for A and B and fails for C, D and E.
 
 Maintainability without SonarQube: when `code_quality.maintainability_rating` is absent but the
 complexity collector measured `code_quality.maintainability_index`, the rating is derived from the index
-with `repo_automation.collectors.complexity.mi_rating` (A >= 20, B >= 15, C >= 10, D >= 5, E below) and the
+with `repo_automation.core.derive.mi_rating` (A >= 20, B >= 15, C >= 10, D >= 5, E below) and the
 message says so. Sonar's rating always wins when both exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from repo_automation.collectors.complexity import mi_rating
 from repo_automation.context import RunContext
+from repo_automation.core.derive import derive_maintainability_rating
 from repo_automation.domain import GateResult, Metric
 from repo_automation.stages import Gate
 
 LETTERS = "ABCDE"
-MI_METRIC = "code_quality.maintainability_index"
 
 
 def letter(value: float) -> str | None:
@@ -36,18 +35,6 @@ def number(grade: str) -> int:
     if len(g) != 1 or g not in LETTERS:
         raise ValueError(f"not a rating letter A-E: {grade!r}")
     return LETTERS.index(g) + 1
-
-
-def derive_maintainability_rating(metrics: Iterable[Metric]) -> Metric | None:
-    """`code_quality.maintainability_rating` from radon's index, only when no (Sonar) rating was measured."""
-    by_name = {m.name: m for m in metrics}
-    if "code_quality.maintainability_rating" in by_name or MI_METRIC not in by_name:
-        return None
-    mi = by_name[MI_METRIC]
-    rating = mi_rating(mi.value)
-    return Metric(name="code_quality.maintainability_rating", value=float(rating), source="radon-mi",
-                  metadata={"derived_from": MI_METRIC, "maintainability_index": mi.value,
-                            "mapping": "A >= 20, B >= 15, C >= 10, D >= 5, E < 5 (radon maintainability index)"})
 
 
 class _RatingGate(Gate):

@@ -17,6 +17,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from repo_automation.domain import Health
+from repo_automation.errors import SourceFailed
+from repo_automation.gitutil import run_git
 
 BADGE_START = "<!-- repo-automation:badge -->"
 BADGE_END = "<!-- /repo-automation:badge -->"
@@ -107,9 +109,6 @@ def entry_for(subject: str, body: str, parents: int) -> Entry | None:
 
 def read_entries(workspace: Path) -> tuple[list[Entry], str | None]:
     """Entries since the last tag (newest first) and that tag (None: no tag, the whole history)."""
-    from repo_automation.errors import SourceFailed
-    from repo_automation.gitutil import run_git
-
     if run_git(["rev-parse", "--is-shallow-repository"], workspace, timeout=30).strip() == "true":
         raise SourceFailed("shallow clone: check out with fetch-depth: 0 so the history and tags are there")
     try:

@@ -9,7 +9,9 @@ file's layout, comments and order are kept byte for byte except the version itse
 from __future__ import annotations
 
 import logging
+import os
 import re
+import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,7 @@ class Manifests:
 
 
 def canonical(name: str) -> str:
-    from packaging.utils import canonicalize_name
+    from packaging.utils import canonicalize_name  # lazily, for start-up time
 
     return str(canonicalize_name(name))
 
@@ -80,7 +82,7 @@ def _strip_comment(line: str) -> str:
 
 def _classify(path: str, text: str, line: int) -> Pin | Unpinned | None:
     """A requirement string as a Pin, an Unpinned with the reason, or None (not a requirement)."""
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import InvalidRequirement, Requirement  # lazily, for start-up time
 
     try:
         req = Requirement(text)
@@ -132,8 +134,6 @@ def _pyproject_requirements(data: dict[str, object]) -> list[str]:
 
 def parse_pyproject(path: str, text: str) -> Manifests:
     """[project] dependencies and optional-dependencies; only exact `==` pins are updated."""
-    import tomllib
-
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -195,7 +195,6 @@ def find_manifests(workspace: Path, configured: Sequence[str]) -> list[str]:
             raise ConfigError("automation.dependency_updates.requirements_files names files that do not exist:",
                               [f"{p} (relative to {workspace})" for p in missing])
         return list(dict.fromkeys(configured))
-    import os
 
     found: list[str] = []
     for root, dirs, files in os.walk(workspace):

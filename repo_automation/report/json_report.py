@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -25,8 +25,9 @@ from repo_automation.domain import (
     MetricChange,
     RunReport,
     SourceResult,
+    UnevaluatedRule,
+    Verdict,
 )
-from repo_automation.report.views import PolicyView
 
 SCHEMA_FILE = "report.schema.json"
 
@@ -150,12 +151,19 @@ def _action(a: Action) -> dict[str, Any]:
     return {"sink": a.sink, "description": a.description, "performed": a.performed, "target": a.target}
 
 
-def to_json(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
-            policy: PolicyView | None = None) -> dict[str, Any]:
+def _unevaluated(r: UnevaluatedRule) -> dict[str, Any]:
+    return {"level": r.level, "condition": r.condition, "missing": list(r.missing)}
+
+
+def _policy(v: Verdict) -> dict[str, Any]:
+    return {"passed": v.passed, "enforced": v.enforced, "reasons": list(v.reasons)}
+
+
+def to_json(report: RunReport) -> dict[str, Any]:
     """The report as a JSON-ready dict that validates against `schema()`.
 
-    `rules_not_evaluated` (from `views.alert_rules_not_evaluated`) lists alert conditions whose metrics
-    were missing in this run; `policy` is the run's verdict, included when given.
+    `alert_rules_not_evaluated` lists alert conditions whose metrics were missing in this run; `policy` is
+    the run's verdict, present whenever the report has one (every report the pipeline builds).
     """
     changes = {c.name: c for c in report.history.changes}
     h = report.health
@@ -178,12 +186,11 @@ def to_json(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any
         "findings": [_finding(f) for f in report.findings],
         "gates": [_gate(g) for g in report.gates],
         "alerts": [_alert(a) for a in report.alerts],
-        "alert_rules_not_evaluated": [dict(r) for r in rules_not_evaluated],
+        "alert_rules_not_evaluated": [_unevaluated(r) for r in report.rules_not_evaluated],
         "sources": [_source(s) for s in report.sources],
         "actions": [_action(a) for a in report.actions],
         "notices": list(report.notices),
-    } | ({} if policy is None else {
-        "policy": {"passed": policy.passed, "enforced": policy.enforced, "reasons": list(policy.reasons)}})
+    } | ({} if report.verdict is None else {"policy": _policy(report.verdict)})
 
 
 def dumps(document: Mapping[str, Any]) -> str:

@@ -7,7 +7,7 @@ cannot forget it. Our own Markdown is marked `Trusted` — by the filters below 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -86,8 +86,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _model(report: RunReport, rules_not_evaluated: Sequence[Mapping[str, Any]],
-           report_files: Sequence[str], findings_limit: int, policy: views.PolicyView | None) -> dict[str, Any]:
+def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) -> dict[str, Any]:
     findings = views.sorted_findings(report.findings)
     changes = {c.name: c for c in report.history.changes}
     chart = views.mermaid_trend(report.history.trend)
@@ -109,40 +108,37 @@ def _model(report: RunReport, rules_not_evaluated: Sequence[Mapping[str, Any]],
         "gates": report.gates,
         "gates_failed": views.gate_failed_count(report),
         "alerts": report.alerts,
-        "not_evaluated": list(rules_not_evaluated),
+        "not_evaluated": list(report.rules_not_evaluated),
         "sources": report.sources,
         "problem_sources": [s for s in report.sources if s.status.value != "ok"],
         "actions": report.actions,
         "notices": report.notices,
         "report_files": list(report_files),
-        "policy": policy,
+        "policy": report.verdict,
     }
 
 
-def render(template: str, report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
-           report_files: Sequence[str] = (), findings_limit: int = REPORT_FINDINGS_LIMIT,
-           policy: views.PolicyView | None = None) -> str:
-    model = _model(report, rules_not_evaluated, report_files, findings_limit, policy)
+def render(template: str, report: RunReport, *, report_files: Sequence[str] = (),
+           findings_limit: int = REPORT_FINDINGS_LIMIT) -> str:
+    """`template` on the report; the policy section shows `report.verdict` (none when it has none)."""
+    model = _model(report, report_files, findings_limit)
     text = environment().get_template(template).render(model)
     return text.rstrip("\n") + "\n"  # one final newline: a later step can append to the same summary
 
 
-def health_report(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
-                  policy: views.PolicyView | None = None) -> str:
+def health_report(report: RunReport) -> str:
     """project-health-report.md: score, categories, trend, metrics, findings, gates, alerts, sources."""
-    return render(HEALTH_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated, policy=policy)
+    return render(HEALTH_TEMPLATE, report)
 
 
-def automation_report(report: RunReport, *, policy: views.PolicyView | None = None) -> str:
+def automation_report(report: RunReport) -> str:
     """automation-report-YYYY-MM-DD.md: findings, gates and the actions taken (or that would be taken)."""
-    return render(AUTOMATION_TEMPLATE, report, policy=policy)
+    return render(AUTOMATION_TEMPLATE, report)
 
 
-def job_summary(report: RunReport, *, rules_not_evaluated: Sequence[Mapping[str, Any]] = (),
-                report_files: Sequence[str] = (), policy: views.PolicyView | None = None) -> str:
+def job_summary(report: RunReport, *, report_files: Sequence[str] = ()) -> str:
     """The step summary: the short version, pointing at the report files for the rest."""
-    return render(SUMMARY_TEMPLATE, report, rules_not_evaluated=rules_not_evaluated,
-                  report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT, policy=policy)
+    return render(SUMMARY_TEMPLATE, report, report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT)
 
 
 ROLLUP_TEMPLATE = "rollup-report.md.j2"

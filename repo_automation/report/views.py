@@ -5,24 +5,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from repo_automation.domain import Finding, RunReport, Severity, TrendPoint
-
-if TYPE_CHECKING:
-    from repo_automation.config import Config
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PolicyView:
-    """The run's verdict as the reports show it. `enforced` False: fail-on-policy is off, the step passes."""
-
-    passed: bool
-    reasons: tuple[str, ...] = ()
-    enforced: bool = True
-
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNKNOWN)
 COUNTED_STATES = ("active", "new")  # what the policy can fail on
@@ -138,15 +123,6 @@ def mermaid_trend(trend: Sequence[TrendPoint]) -> str | None:
         f"    line [{values}]",
         "```",
     ])
-
-
-def alert_rules_not_evaluated(config: Config, report: RunReport) -> list[dict[str, Any]]:
-    """Alert rules that ended unknown (a metric they need was not measured), from the rules engine itself,
-    so `a or b` with `b` true counts as fired, not as unevaluated."""
-    from repo_automation.core.rules import evaluate_rules
-
-    outcome = evaluate_rules(config, report.metric_values)
-    return [{"level": i.level, "condition": i.condition, "missing": list(i.missing)} for i in outcome.inconclusive]
 
 
 def gate_failed_count(report: RunReport) -> int:

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import is_excluded, is_python, python_files, read_lines
 from repo_automation.domain import Finding, Location
 from repo_automation.errors import NothingToScan, SourceFailed
-from repo_automation.scanners.discover import is_excluded, is_python, python_files, read_lines
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
-from repo_automation.scanners.interface import Side, ToolScanner, load_json_report, run_tool
+from repo_automation.scanners.interface import ToolScanner, load_json_report, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
+from repo_automation.scanners.prmode import Side
+from repo_automation.stages import Noted
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +120,7 @@ class BanditScanner(ToolScanner):
                 results += report.get("results") or []
                 errors += report.get("errors") or []
         findings, unscanned = parse_report(json.dumps({"results": results, "errors": errors}), root)
-        for err in unscanned:
-            self.note(f"could not scan {err}")
-        return findings
+        return Noted(findings, [self.notice(f"could not scan {err}") for err in unscanned])
 
     def scan_pair(self, ctx: RunContext, base_root: Path, paths: Sequence[str]) -> tuple[Side, Side]:
         """PR mode: one bandit process for the head's and the base's files, split by tree after.
@@ -151,9 +151,7 @@ class BanditScanner(ToolScanner):
         side = {key: [r for r in report.get(key) or [] if isinstance(r, dict) and mine(str(r.get("filename", "")))]
                 for key in ("results", "errors")}
         findings, unscanned = parse_report(json.dumps(side), root)
-        for err in unscanned:
-            self.note(f"could not scan {err}")
-        return findings
+        return Noted(findings, [self.notice(f"could not scan {err}") for err in unscanned])
 
     def _run(self, ctx: RunContext, exe: str, root: Path, files: Sequence[str], deadline: float) -> dict[str, Any]:
         timeout = deadline - time.monotonic()

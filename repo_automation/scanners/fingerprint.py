@@ -53,7 +53,7 @@ def canonical_id(ids: Iterable[str]) -> str:
 
 
 def canonical_package(name: str) -> str:
-    from packaging.utils import canonicalize_name
+    from packaging.utils import canonicalize_name  # lazily, for start-up time
 
     return str(canonicalize_name(name))
 

@@ -18,15 +18,17 @@ import sys
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.config.sections import SecurityScanning
 from repo_automation.context import RunContext
+from repo_automation.discover import within
 from repo_automation.domain import Finding
 from repo_automation.errors import SourceFailed, SourceSkipped
+from repo_automation.scanners.prmode import PullRequestScope, Side, scan_pull_request
 from repo_automation.stages import Scanner
 
 log = logging.getLogger(__name__)
@@ -106,9 +108,6 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
     proc.communicate()
 
 
-Side = list[Finding] | SourceSkipped  # PR mode: one side's findings, or why it had nothing to scan
-
-
 def _or_skip(scan: Callable[[], list[Finding]]) -> Side:
     try:
         return scan()
@@ -123,24 +122,16 @@ def at_once(name: str, head: Callable[[], list[Finding]], base: Callable[[], lis
         return head_job.result(), base_job.result()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PullRequestScope:
-    """PR mode: compare the head's changed files with the same files at the merge base."""
-
-    base: str  # merge-base commit
-    changed: tuple[str, ...]  # repo-relative paths changed by the pull request
-
-
 @dataclass(kw_only=True)
 class ToolScanner(Scanner):
-    """Base of the adapters: options, PR mode and the notices a run collects (partial skips, tool errors)."""
+    """Base of the adapters: options and PR mode. A scan returns its notices (partial skips, tool errors)
+    with its findings (stages.Noted)."""
 
     name: ClassVar[str]
     options: SecurityScanning  # automation.security_scanning
     executable: str | None = None  # None: find the tool on PATH when scanning
     paths: tuple[str, ...] | None = None  # restrict to these repo-relative paths (None: options.paths/all)
     pr_scope: PullRequestScope | None = None  # set by build_scanners on pull requests in PR mode
-    notices: list[str] = field(default_factory=list)
 
     def tool(self) -> str:
         exe = self.executable or find_tool(self.name)
@@ -150,9 +141,9 @@ class ToolScanner(Scanner):
 
     def scan(self, ctx: RunContext) -> Sequence[Finding]:
         if self.pr_scope is not None:
-            from repo_automation.scanners.prmode import scan_pull_request
-
-            return scan_pull_request(self, ctx, self.pr_scope)
+            relevant = [p for p in self.relevant(self.pr_scope.changed) if within(p, self.options.paths)]
+            return scan_pull_request(ctx, self.pr_scope, name=self.name, paths=relevant,
+                                     scan_pair=partial(self.scan_pair, ctx))
         return self.scan_tree(ctx, ctx.workspace, self.paths)
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
@@ -165,10 +156,12 @@ class ToolScanner(Scanner):
         return at_once(self.name, partial(self.scan_tree, ctx, ctx.workspace, paths),
                        partial(self.scan_tree, ctx, base_root, paths))
 
-    def note(self, text: str) -> None:
+    def notice(self, text: str) -> str:
+        """`text` as this scanner's notice for the report (logged); return it with the findings (Noted)."""
         log.warning("%s: %s", self.name, text)
-        self.notices.append(f"{self.name}: {text}")
+        return f"{self.name}: {text}"
 
     @abstractmethod
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
-        """Scan `root` (restricted to repo-relative `paths` when given); locations relative to root."""
+        """Scan `root` (restricted to repo-relative `paths` when given); locations relative to root. Notices
+        for the report (a partial skip, a tool's own errors) come back with the findings: `Noted`."""

@@ -47,7 +47,7 @@ def severity_from_score(score: float) -> Severity:
 def cvss_base_score(vector: str) -> float | None:
     """Base score of a CVSS v3.x or v4 vector (via the `cvss` library); None when it cannot be read."""
     try:
-        from cvss import CVSS3, CVSS4
+        from cvss import CVSS3, CVSS4  # lazily, for start-up time
         from cvss.exceptions import CVSSError
     except ImportError:  # pragma: no cover — declared as a dependency
         log.warning("the cvss package is missing: CVSS vectors are not scored")

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from repo_automation.domain import Severity
 from repo_automation.scanners.fingerprint import canonical_package
@@ -83,7 +84,7 @@ class OSVSeverity:
 
     @classmethod
     def for_url(cls, url: str | None, *, timeout_s: float = 10.0) -> OSVSeverity:
-        import requests
+        import requests  # lazily, for start-up time
 
         session = requests.Session()
         session.headers["User-Agent"] = USER_AGENT
@@ -139,14 +140,12 @@ class OSVSeverity:
                         self._cache.setdefault(alias, self._cache[record["id"]])
 
     def _fetch_one(self, vuln_id: str) -> None:
-        from urllib.parse import quote
-
         record = self._request("GET", f"/v1/vulns/{quote(vuln_id, safe='')}", vuln_id)
         with self._lock:
             self._cache[vuln_id] = severity_of(record) if record is not None else Severity.UNKNOWN
 
     def _request(self, method: str, path: str, what: str, **kw: Any) -> Mapping[str, Any] | None:
-        import requests
+        import requests  # lazily, for start-up time
 
         try:
             resp = self.session.request(method, self.base + path, timeout=self.timeout_s, **kw)

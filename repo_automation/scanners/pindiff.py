@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import re
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from repo_automation.discover import is_pylock
 from repo_automation.errors import SourceFailed
-from repo_automation.scanners.discover import is_pylock
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ Job = tuple[str, Sequence[str] | None]  # (manifest, the lines to audit; None: t
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _PER_REQ_OPTION = re.compile(r"\s+--?[A-Za-z]")  # --hash=…, --config-settings …: not part of the requirement
 _INCLUDES = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
+PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")  # name==version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +68,7 @@ class PinDiff:
 
 
 def entry(text: str) -> Entry:
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import InvalidRequirement, Requirement  # lazily, for start-up time
     from packaging.utils import canonicalize_name
 
     requirement = _PER_REQ_OPTION.split(text, maxsplit=1)[0].strip()
@@ -128,10 +130,24 @@ def parse_requirements(text: str) -> Requirements:
     return Requirements(entries=tuple(entries), options=tuple(options))
 
 
+def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
+    """(pinned requirement lines, unpinned requirement strings) of a pyproject's [project] tables."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as e:
+        raise SourceFailed(f"{path.name} cannot be read: {e}") from e
+    project = data.get("project")
+    if not isinstance(project, dict):
+        project = {}
+    reqs = [r for r in project.get("dependencies", []) if isinstance(r, str)]
+    for extra in (project.get("optional-dependencies") or {}).values():
+        reqs += [r for r in extra if isinstance(r, str)]
+    pinned = [r for r in reqs if PIN.match(r)]
+    return pinned, [r for r in reqs if not PIN.match(r)]
+
+
 def read_requirements(root: Path, manifest: str) -> Requirements:
     """The manifest's requirements in `root`; a file that does not exist there has none."""
-    from repo_automation.scanners.pip_audit import pyproject_pins
-
     path = root / manifest
     if not path.is_file():
         return Requirements()

@@ -30,7 +30,6 @@ import re
 import shutil
 import tempfile
 import threading
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -38,16 +37,26 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed
-from repo_automation.scanners.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
-from repo_automation.scanners.interface import Side, ToolScanner, at_once, run_tool
+from repo_automation.scanners.interface import ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
-from repo_automation.scanners.pindiff import Job, Requirements, parse_requirements, plan, requirement_text, unpinned
+from repo_automation.scanners.pindiff import (
+    PIN,
+    Job,
+    Requirements,
+    parse_requirements,
+    plan,
+    pyproject_pins,
+    requirement_text,
+    unpinned,
+)
+from repo_automation.scanners.prmode import Side
+from repo_automation.stages import Noted, notices_of
 
 _LOCK_NAME = re.compile(r"""^\s*name\s*=\s*["']([A-Za-z0-9][A-Za-z0-9._-]*)["']\s*$""")  # pylock [[packages]]
-_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,22 +92,6 @@ def parse_audit(text: str) -> AuditResult:
     return AuditResult(vulns=vulns, skipped=skipped, audited=audited)
 
 
-def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
-    """(pinned requirement lines, unpinned requirement strings) of a pyproject's [project] tables."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as e:
-        raise SourceFailed(f"{path.name} cannot be read: {e}") from e
-    project = data.get("project")
-    if not isinstance(project, dict):
-        project = {}
-    reqs = [r for r in project.get("dependencies", []) if isinstance(r, str)]
-    for extra in (project.get("optional-dependencies") or {}).values():
-        reqs += [r for r in extra if isinstance(r, str)]
-    pinned = [r for r in reqs if _PIN.match(r)]
-    return pinned, [r for r in reqs if not _PIN.match(r)]
-
-
 def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str] | None, list[str]]:
     """(lines to audit, or None for the file as it is; requirements that are not pinned, named as skipped).
 
@@ -108,7 +101,7 @@ def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list
     if path.name == "pyproject.toml":
         if selection is None:
             return pyproject_pins(path)
-        return [r for r in selection if _PIN.match(r)], [r for r in selection if not _PIN.match(r)]
+        return [r for r in selection if PIN.match(r)], [r for r in selection if not PIN.match(r)]
     reqs = _read_requirements(path, selection)
     split = _pins_only(reqs) if reqs is not None else None
     if split is None:
@@ -149,6 +142,11 @@ def pin_line(lines: Sequence[str], package: str) -> int | None:
     return None
 
 
+def _with_notices(side: Side, notices: Sequence[str]) -> Side:
+    """A side's findings with `notices` before its own; a skipped side stays as it is."""
+    return Noted(side, (*notices, *notices_of(side))) if isinstance(side, list) and notices else side
+
+
 @dataclass(kw_only=True)
 class PipAuditScanner(ToolScanner):
     name: ClassVar[str] = "pip-audit"
@@ -186,17 +184,21 @@ class PipAuditScanner(ToolScanner):
             raise NothingToScan("no requirements files or pyproject.toml to audit")
         head: list[Job] = []
         base: list[Job] = []
+        notices: list[str] = []
         for manifest in files:
             head_jobs, base_jobs, text = plan(manifest, ctx.workspace, base_root)
             head += head_jobs
             base += base_jobs
             if text:
-                self.note(text)
+                notices.append(self.notice(text))
         if not head and not base:
             raise NothingToScan(f"the pull request changes no pin in {', '.join(files)} (unchanged pins are "
                                 "covered by the full scan)")
-        return at_once(self.name, partial(self._audit, ctx, ctx.workspace, head),
-                       partial(self._audit, ctx, base_root, base))
+        head_side, base_side = at_once(self.name, partial(self._audit, ctx, ctx.workspace, head),
+                                       partial(self._audit, ctx, base_root, base))
+        if isinstance(head_side, list):  # what PR mode audited goes with the head's findings
+            return _with_notices(head_side, notices), base_side
+        return head_side, _with_notices(base_side, notices)
 
     def _audit(self, ctx: RunContext, root: Path, jobs: Sequence[Job]) -> list[Finding]:
         """Audit each (manifest, its lines to audit or None for the whole file) in `root`."""
@@ -225,15 +227,13 @@ class PipAuditScanner(ToolScanner):
             if not reasons:
                 raise NothingToScan("no pinned dependencies to audit")
             raise SourceFailed(f"no dependency could be audited ({len(reasons)} problem(s)): " + "; ".join(reasons[:5]))
-        for text in problems:
-            self.note(text)
+        notices = [self.notice(text) for text in problems]
         if skipped:
             what = "dependency" if len(skipped) == 1 else "dependencies"
-            self.note(f"{len(skipped)} {what} skipped, not audited: " + "; ".join(skipped[:10]))
+            notices.append(self.notice(f"{len(skipped)} {what} skipped, not audited: " + "; ".join(skipped[:10])))
         severities = self._severities()
         by_id = severities.severities((name, version, v["id"]) for _, name, version, v in raw)
-        for failure in severities.failures[:5]:
-            self.note(f"severity lookup: {failure}")
+        notices += [self.notice(f"severity lookup: {failure}") for failure in severities.failures[:5]]
         lines: dict[str, list[str]] = {}
         out = []
         for manifest, name, version, v in raw:
@@ -241,7 +241,7 @@ class PipAuditScanner(ToolScanner):
                 lines[manifest] = read_lines(root, manifest)
             out.append(self._finding(manifest, name, version, v, by_id.get(v["id"], Severity.UNKNOWN),
                                      pin_line(lines[manifest], name)))
-        return out
+        return Noted(out, notices)
 
     def _severities(self) -> OSVSeverity:
         with self._lock:  # one lookup cache for the run, also when head and base are scanned at once

@@ -17,22 +17,28 @@ import logging
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, FindingState
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.gitutil import changed_files, run_git
-from repo_automation.scanners.discover import within
-from repo_automation.scanners.interface import PullRequestScope
-
-if TYPE_CHECKING:
-    from repo_automation.scanners.interface import ToolScanner
+from repo_automation.stages import Noted, notices_of
 
 log = logging.getLogger(__name__)
+
+Side = list[Finding] | SourceSkipped  # one side's findings, or why it had nothing to scan
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PullRequestScope:
+    """PR mode: compare the head's changed files with the same files at the merge base."""
+
+    base: str  # merge-base commit
+    changed: tuple[str, ...]  # repo-relative paths changed by the pull request
 
 
 def pull_request_scope(ctx: RunContext, *, enabled: bool = True) -> tuple[PullRequestScope | None, str | None]:
@@ -81,12 +87,16 @@ def mark(head: Sequence[Finding], base: Sequence[Finding]) -> list[Finding]:
     return out
 
 
-def scan_pull_request(scanner: ToolScanner, ctx: RunContext, scope: PullRequestScope) -> list[Finding]:
-    relevant = [p for p in scanner.relevant(scope.changed) if within(p, scanner.options.paths)]
-    if not relevant:
-        raise NothingToScan(f"the pull request changes no file {scanner.name} scans")
-    with base_checkout(ctx.workspace, scope.base, relevant) as base_root:
-        head, base = scanner.scan_pair(ctx, base_root, relevant)
+def scan_pull_request(ctx: RunContext, scope: PullRequestScope, *, name: str, paths: Sequence[str],
+                      scan_pair: Callable[[Path, Sequence[str]], tuple[Side, Side]]) -> list[Finding]:
+    """Scanner `name`'s findings on the changed `paths` it scans, marked: `scan_pair(base_root, paths)` scans
+    them at head (the workspace) and in a checkout of the merge base."""
+    if not paths:
+        raise NothingToScan(f"the pull request changes no file {name} scans")
+    with base_checkout(ctx.workspace, scope.base, paths) as base_root:
+        head, base = scan_pair(base_root, paths)
     if isinstance(head, SourceSkipped) and isinstance(base, SourceSkipped):
         raise head  # the head's reason: "not installed", "no API key", "no Python files", …
-    return mark(head if isinstance(head, list) else [], base if isinstance(base, list) else [])
+    sides = [side for side in (head, base) if isinstance(side, list)]
+    return Noted(mark(head if isinstance(head, list) else [], base if isinstance(base, list) else []),
+                 [n for side in sides for n in notices_of(side)])

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.redaction import Secret
-from repo_automation.scanners.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import severity_from_word

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import is_excluded, read_lines, walk
 from repo_automation.domain import Finding, Location
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
-from repo_automation.scanners.discover import is_excluded, read_lines, walk
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
 from repo_automation.scanners.interface import ToolScanner, load_json_report, run_tool
 from repo_automation.scanners.normalise import confidence_word, cwe_ids, severity_from_word
+from repo_automation.stages import Noted
 
 CODE_SUFFIXES = (".py", ".pyi", ".js", ".ts", ".go", ".java", ".rb", ".sh", ".yml", ".yaml", ".json", ".tf")
 
@@ -93,8 +94,7 @@ class SemgrepScanner(ToolScanner):
         if result.returncode not in (0, 1):  # 1: findings with --error; other codes are failures
             raise SourceFailed(f"semgrep failed (exit {result.returncode}): {result.stderr_tail()}")
         findings = parse_report(result.stdout, root, rule_prefixes(configs, root))
-        self._note_errors(result.stdout)
-        return findings
+        return Noted(findings, self._errors(result.stdout))
 
     def _configs(self, ctx: RunContext) -> list[Path]:
         """The local rule paths: none configured skips semgrep, one that does not exist fails it."""
@@ -116,8 +116,10 @@ class SemgrepScanner(ToolScanner):
             raise NothingToScan("no files for semgrep to scan")
         return files
 
-    def _note_errors(self, stdout: str) -> None:
-        """semgrep's own errors (a rule it could not parse, a file it could not read): the first five as notes."""
+    def _errors(self, stdout: str) -> list[str]:
+        """semgrep's own errors (a rule it could not parse, a file it could not read): the first five, as notices."""
+        out = []
         for err in (json.loads(stdout).get("errors") or [])[:5]:
             text = f"{err.get('type', 'error')}: {err.get('message', '')}" if isinstance(err, dict) else str(err)
-            self.note(text[:300])
+            out.append(self.notice(text[:300]))
+        return out

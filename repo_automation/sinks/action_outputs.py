@@ -11,17 +11,16 @@ import logging
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from repo_automation import runner
-from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import redact
-from repo_automation.report import views
+from repo_automation.report import markdown, views
 from repo_automation.settings import ReportFormat
-from repo_automation.sinks.files import RENDERED_FORMS, Judge, display_path, policy_from_context, report_paths
+from repo_automation.sinks.files import RENDERED_FORMS, display_path, report_paths
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -61,8 +60,9 @@ def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) 
     return out
 
 
-def outputs(report: RunReport, files: Mapping[str, str], policy: views.PolicyView | None = None) -> dict[str, str]:
-    """The step outputs (all strings; an empty string when unknown)."""
+def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
+    """The step outputs (all strings; an empty string when unknown, e.g. a report without a verdict)."""
+    verdict = report.verdict
     counts = dict(views.severity_counts(report.findings))
     h = report.health
     return {
@@ -78,7 +78,7 @@ def outputs(report: RunReport, files: Mapping[str, str], policy: views.PolicyVie
         "gates-failed": str(views.gate_failed_count(report)),
         "sources-failed": str(sum(1 for s in report.sources if s.status.value == "failed")),
         "dry-run": "true" if report.dry_run else "false",
-        "policy-passed": "" if policy is None else ("true" if policy.passed else "false"),
+        "policy-passed": "" if verdict is None else ("true" if verdict.passed else "false"),
     }
 
 
@@ -86,8 +86,7 @@ class ActionOutputsWriter(Sink):
     name = "action-outputs"
 
     def __init__(self, *, active: bool, output_file: Path | None, summary_file: Path | None, output_dir: Path,
-                 fmt: ReportFormat, workspace: Path, stream: TextIO, config: Config | None = None,
-                 secrets: Collection[str] = (), policy: Judge | None = None) -> None:
+                 fmt: ReportFormat, workspace: Path, stream: TextIO, secrets: Collection[str] = ()) -> None:
         self.active = active
         self.output_file = output_file
         self.summary_file = summary_file
@@ -95,9 +94,7 @@ class ActionOutputsWriter(Sink):
         self.fmt = fmt
         self.workspace = workspace
         self.stream = stream
-        self.config = config
         self.secrets = secrets
-        self.policy = policy
 
     @classmethod
     def from_context(cls, ctx: RunContext, *, stream: TextIO | None = None) -> ActionOutputsWriter:
@@ -106,8 +103,7 @@ class ActionOutputsWriter(Sink):
                    output_file=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
                    summary_file=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
                    output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   stream=stream or sys.stdout, config=ctx.config,
-                   secrets=ctx.secrets, policy=policy_from_context(ctx))
+                   stream=stream or sys.stdout, secrets=ctx.secrets)
 
     def _written_files(self, report: RunReport) -> dict[str, str]:
         """Report files that exist now (written by the reports writer), relative to the workspace."""
@@ -115,28 +111,19 @@ class ActionOutputsWriter(Sink):
         found = {"markdown": paths.markdown, "json": paths.json, "automation": paths.automation}
         return {k: display_path(p, self.workspace) for k, p in found.items() if p is not None and p.is_file()}
 
-    def _not_evaluated(self, report: RunReport) -> list[dict[str, Any]]:
-        return views.alert_rules_not_evaluated(self.config, report) if self.config is not None else []
-
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.active:
             raise SourceSkipped("not running in GitHub Actions (no GITHUB_OUTPUT)")
-        from repo_automation.report import markdown
-
         files = self._written_files(report)
-        policy = self.policy(report) if self.policy is not None else None
         actions: list[Action] = []
         try:
             if self.summary_file is not None:
-                text = markdown.job_summary(
-                    report, report_files=list(files.values()), policy=policy,
-                    rules_not_evaluated=self._not_evaluated(report))
+                text = markdown.job_summary(report, report_files=list(files.values()))
                 n = runner.write_summary(self.summary_file, redact(text, self.secrets, forms=RENDERED_FORMS))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))
             if self.output_file is not None:
-                values = {k: redact(v, self.secrets, forms=RENDERED_FORMS)
-                          for k, v in outputs(report, files, policy).items()}
+                values = {k: redact(v, self.secrets, forms=RENDERED_FORMS) for k, v in outputs(report, files).items()}
                 runner.write_outputs(self.output_file, values)
                 actions.append(Action(sink=self.name, description=f"set {len(values)} step outputs",
                                       performed=True, target="$GITHUB_OUTPUT"))

@@ -14,14 +14,12 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from repo_automation.config import Config
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed
 from repo_automation.redaction import redact
-from repo_automation.report import views
+from repo_automation.report import json_report, markdown, views
 from repo_automation.report.escape import escape_markdown
 from repo_automation.runner import escape_data, escape_property
 from repo_automation.settings import ReportFormat, Settings
@@ -63,21 +61,6 @@ def settings_report_paths(settings: Settings, generated_at: datetime) -> ReportP
     return report_paths(settings.resolve(settings.output_dir), settings.format, generated_at)
 
 
-Judge = Callable[[RunReport], views.PolicyView]
-
-
-def policy_from_context(ctx: RunContext) -> Judge:
-    """The run's verdict (repo_automation.core.verdict, pure) as the reports show it."""
-
-    def judge(report: RunReport) -> views.PolicyView:
-        from repo_automation.core.verdict import decide
-
-        v = decide(report, ctx.config)
-        return views.PolicyView(passed=v.passed, reasons=tuple(v.reasons), enforced=ctx.settings.fail_on_policy)
-
-    return judge
-
-
 def write_atomic(path: Path, text: str) -> None:
     """Write text to path via a temp file in the same folder and a rename (never a half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,43 +96,29 @@ class ReportFilesWriter(Sink):
     name = "reports"
 
     def __init__(self, *, output_dir: Path, fmt: ReportFormat, workspace: Path,
-                 config: Config | None = None, secrets: Collection[str] = (),
-                 policy: Judge | None = None) -> None:
+                 secrets: Collection[str] = ()) -> None:
         self.output_dir = output_dir
         self.fmt = fmt
         self.workspace = workspace
-        self.config = config
         self.secrets = secrets
-        self.policy = policy
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> ReportFilesWriter:
         s = ctx.settings
-        return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace,
-                   config=ctx.config, secrets=ctx.secrets,
-                   policy=policy_from_context(ctx))
+        return cls(output_dir=s.resolve(s.output_dir), fmt=s.format, workspace=ctx.workspace, secrets=ctx.secrets)
 
     def render(self, report: RunReport) -> list[tuple[Path, str, str]]:
         """(path, text, description) for every file, rendered before anything is written."""
-        from repo_automation.report import json_report, markdown
-
         paths = report_paths(self.output_dir, self.fmt, report.generated_at)
-        not_evaluated = self._not_evaluated(report)
-        policy = self.policy(report) if self.policy is not None else None
         out: list[tuple[Path, str, str]] = []
         if paths.markdown is not None:
-            text = markdown.health_report(report, rules_not_evaluated=not_evaluated, policy=policy)
-            out.append((paths.markdown, text, "project health report (Markdown)"))
+            out.append((paths.markdown, markdown.health_report(report), "project health report (Markdown)"))
         if paths.json is not None:
-            doc = json_report.to_json(report, rules_not_evaluated=not_evaluated, policy=policy)
+            doc = json_report.to_json(report)
             out.append((paths.json, json_report.dumps(doc), "project health report (JSON)"))
         if paths.automation is not None:
-            text = markdown.automation_report(report, policy=policy)
-            out.append((paths.automation, text, "automation report (Markdown)"))
+            out.append((paths.automation, markdown.automation_report(report), "automation report (Markdown)"))
         return [(path, redact(text, self.secrets, forms=RENDERED_FORMS), what) for path, text, what in out]
-
-    def _not_evaluated(self, report: RunReport) -> list[dict[str, Any]]:
-        return views.alert_rules_not_evaluated(self.config, report) if self.config is not None else []
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         rendered = self.render(report)

@@ -23,10 +23,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from repo_automation.catalogue import info
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Metric, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
+from repo_automation.history import health_metrics
 from repo_automation.redaction import redact_url
+from repo_automation.sessions import make_session
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -47,9 +50,7 @@ def prometheus_name(metric: str) -> str:
 
 def build_registry(metrics: Sequence[Metric], generated_at: float) -> tuple[CollectorRegistry, int]:
     """A registry with one gauge per metric name (a series per source), and how many series it holds."""
-    from prometheus_client import CollectorRegistry, Gauge
-
-    from repo_automation.catalogue import info
+    from prometheus_client import CollectorRegistry, Gauge  # lazily, for start-up time
 
     registry = CollectorRegistry()
     gauges: dict[str, Any] = {}
@@ -110,7 +111,6 @@ class PushgatewaySink(Sink):
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.url:
             raise SourceSkipped("no Pushgateway configured (PUSHGATEWAY_URL or integrations.pushgateway.url)")
-        from repo_automation.history import health_metrics
 
         try:
             import prometheus_client  # noqa: F401
@@ -129,10 +129,8 @@ class PushgatewaySink(Sink):
         return [Action(sink=self.name, description=f"pushed {what}", performed=True, target=self.shown)]
 
     def _push(self, registry: CollectorRegistry, grouping: dict[str, str]) -> None:
-        import requests
+        import requests  # lazily, for start-up time
         from prometheus_client import push_to_gateway
-
-        from repo_automation.sessions import make_session
 
         session = self._session or make_session(methods=("PUT",), timeout_s=self.timeout_s)
         try:

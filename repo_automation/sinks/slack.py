@@ -36,7 +36,10 @@ from urllib.parse import urlsplit
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Alert, AlertLevel, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
+from repo_automation.github.fingerprint import make_fingerprint
 from repo_automation.redaction import Secret, redact
+from repo_automation.runner import run_link
+from repo_automation.sessions import make_session
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -126,8 +129,6 @@ def _number(v: float) -> str:
 
 
 def alert_fingerprint(alert: Alert) -> str:
-    from repo_automation.github.fingerprint import make_fingerprint
-
     return make_fingerprint("alert", alert.level, alert.condition)
 
 
@@ -237,8 +238,6 @@ class SlackSink(Sink):
             raise SourceSkipped(f"Slack is off (notify-slack / integrations.slack.enabled){pending}")
         if not self._url:
             raise SourceSkipped("Slack is on but no webhook is set (SLACK_WEBHOOK_URL / slack-webhook-url)")
-        from repo_automation.sinks.github.issue_content import run_link
-
         messages, elsewhere = plan_messages(report, self.channels, run_link(ctx.env))
         actions = [Action(sink=self.name, performed=False, description=f"{what} not delivered: no such channel is "
                           "configured (this tool delivers alerts to Slack only)") for what in elsewhere]
@@ -260,8 +259,6 @@ class SlackSink(Sink):
         return [*actions, *sent]
 
     def _send_all(self, messages: Sequence[Message]) -> tuple[list[Action], list[str]]:
-        from repo_automation.sessions import make_session
-
         session = self._session or make_session(methods=("POST",), retries=3, retry_after_max_s=30.0)
         sent: list[Action] = []
         failures: list[str] = []
@@ -280,7 +277,7 @@ class SlackSink(Sink):
 
     def _post(self, session: requests.Session, m: Message) -> str | None:
         """None when Slack accepted the message, else Slack's reason."""
-        import requests
+        import requests  # lazily, for start-up time
 
         # defence in depth: no secret leaves in a payload (as is or JSON-escaped)
         body = redact(json.dumps(m.payload, ensure_ascii=False), self._secrets)

@@ -10,6 +10,7 @@ from repo_automation.domain import Alert, Finding, Health, Location, RunReport, 
 from tests.fakegithub.clients import REPO
 from tests.fakegithub.server import FakeGitHub
 from tests.helpers import FIXED_NOW, make_context
+from tests.reports import judged
 
 
 def code_finding(rule: str = "B602", path: str = "app/run.py", line: int = 10, *, tool: str = "bandit",
@@ -28,13 +29,14 @@ def dep_finding(advisory: str = "PYSEC-2021-142", package: str = "pyyaml", versi
 
 
 def report(findings: tuple[Finding, ...] = (), *, alerts: tuple[Alert, ...] = (),
-           sources: tuple[SourceResult, ...] | None = None, **kw: Any) -> RunReport:
+           sources: tuple[SourceResult, ...] | None = None, enforced: bool = True, **kw: Any) -> RunReport:
+    """A report with its verdict decided under the default configuration (fail-on-policy as `enforced`)."""
     if sources is None:
         tools = sorted({f.tool for f in findings} | {"bandit", "pip-audit"})
         sources = tuple(SourceResult(name=t, kind="scanner", status=Status.OK) for t in tools)
-    return RunReport(schema_version="1.0", repository=REPO, generated_at=FIXED_NOW, dry_run=False,
-                     sha="a" * 40, health=Health(overall=None, grade=None, categories={}),
-                     findings=findings, alerts=alerts, sources=sources, **kw)
+    return judged(RunReport(schema_version="1.0", repository=REPO, generated_at=FIXED_NOW, dry_run=False,
+                            sha="a" * 40, health=Health(overall=None, grade=None, categories={}),
+                            findings=findings, alerts=alerts, sources=sources, **kw), enforced=enforced)
 
 
 def context(tmp: Path, server: FakeGitHub, *, config: dict[str, Any] | None = None,

@@ -1,9 +1,8 @@
-"""The metric catalogue and the security counts derived from findings."""
+"""The metric catalogue: every agreed name known, with unit, description and direction."""
 
 from __future__ import annotations
 
-from repo_automation.catalogue import CATALOGUE, categories, derive_metrics, info, known_metrics
-from repo_automation.domain import Finding, Metric, Severity, SourceResult, Status
+from repo_automation.catalogue import CATALOGUE, categories, info, known_metrics
 
 COMMON_NAMES = """git.commits_per_week git.active_contributors_90d git.contributors_total git.contributor_absence_factor
 git.days_since_last_commit git.releases_per_quarter github.stars github.forks github.watchers github.open_issues
@@ -28,85 +27,3 @@ def test_every_agreed_name_is_known_with_unit_and_description() -> None:
     assert info("reliability.uptime") is not None and info("reliability.uptime").higher_is_better is True  # type: ignore[union-attr]
     assert info("security.vulnerabilities").higher_is_better is False  # type: ignore[union-attr]
     assert info("nope.nothing") is None
-
-
-def _finding(n: int, severity: Severity, *, tool: str = "bandit", state: str = "active",
-             package: str | None = None) -> Finding:
-    return Finding(tool=tool, rule_id=f"R{n}", severity=severity, title=f"t{n}", fingerprint=f"fp{n}",
-                   state=state, package=package)
-
-
-def _ok(name: str) -> SourceResult:
-    return SourceResult(name=name, kind="scanner", status=Status.OK)
-
-
-def _values(metrics: list[Metric]) -> dict[str, float]:
-    return {m.name: m.value for m in metrics}
-
-
-def test_counts_by_severity_and_state() -> None:
-    findings = [
-        _finding(1, Severity.CRITICAL, tool="pip-audit", package="jinja2"),
-        _finding(2, Severity.HIGH, state="new"),
-        _finding(3, Severity.HIGH, state="baseline"),
-        _finding(4, Severity.HIGH, state="fixed"),      # not counted
-        _finding(5, Severity.CRITICAL, state="ignored"),  # not counted
-        _finding(6, Severity.MEDIUM, state="existing"),
-        _finding(7, Severity.MEDIUM, tool="pip-audit", package="requests"),  # dependency: not a hotspot
-        _finding(8, Severity.LOW),
-        _finding(9, Severity.UNKNOWN),
-    ]
-    sources = [_ok("bandit"), _ok("pip-audit"),
-               SourceResult(name="safety", kind="scanner", status=Status.SKIPPED, reason="no SAFETY_API_KEY"),
-               SourceResult(name="trivy", kind="scanner", status=Status.FAILED, reason="timed out after 600s"),
-               SourceResult(name="semgrep", kind="scanner", status=Status.SKIPPED,
-                            reason="no files for semgrep to scan", nothing_to_do=True)]
-    out = derive_metrics([], findings, sources)
-    assert _values(out) == {
-        "security.critical_vulnerabilities": 1.0, "security.high_vulnerabilities": 2.0,
-        "security.medium_vulnerabilities": 2.0, "security.low_vulnerabilities": 1.0,
-        "security.vulnerabilities": 3.0, "security.hotspots": 1.0,
-    }
-    meta = out[0].metadata
-    assert meta["scanners"] == ("bandit", "pip-audit")
-    assert meta["skipped"] == ("safety: no SAFETY_API_KEY",)  # a gap: the score calls itself partial
-    assert meta["failed"] == ("trivy: timed out after 600s",)
-    assert meta["nothing_to_scan"] == ("semgrep: no files for semgrep to scan",)  # no gap
-    assert meta["unknown_severity"] == 1
-    assert all(m.source == "findings" and m.unit == "count" for m in out)
-
-
-def test_no_scanner_ok_means_no_security_counts() -> None:
-    kept = Metric(name="code_quality.coverage", value=80.0, source="coverage")
-    sources = [SourceResult(name="bandit", kind="scanner", status=Status.FAILED, reason="crashed")]
-    assert derive_metrics([kept], [], sources) == [kept]
-    assert derive_metrics([kept], [], []) == [kept]
-
-
-def test_clean_scan_gives_real_zeros() -> None:
-    out = _values(derive_metrics([], [], [_ok("bandit")]))
-    assert out["security.vulnerabilities"] == 0.0 and out["security.hotspots"] == 0.0
-
-
-def test_hotspots_need_a_code_scanner() -> None:
-    out = _values(derive_metrics([], [_finding(1, Severity.HIGH, tool="pip-audit", package="x")], [_ok("pip-audit")]))
-    assert out["security.vulnerabilities"] == 1.0
-    assert "security.hotspots" not in out
-
-
-def test_collector_values_are_not_overwritten() -> None:
-    sonar = Metric(name="security.hotspots", value=7.0, source="sonarqube")
-    out = derive_metrics([sonar], [_finding(1, Severity.MEDIUM)], [_ok("bandit")])
-    hotspots = [m for m in out if m.name == "security.hotspots"]
-    assert hotspots == [sonar]
-    assert _values(out)["security.medium_vulnerabilities"] == 1.0
-
-
-def test_maintainability_rating_from_radon_index_only_without_sonar() -> None:
-    mi = Metric(name="code_quality.maintainability_index", value=17.0, source="complexity")
-    [_, rating] = derive_metrics([mi], [], [])
-    assert rating.name == "code_quality.maintainability_rating"
-    assert rating.value == 2.0  # 15 <= 17 < 20 is B
-    assert rating.metadata["derived_from"] == "code_quality.maintainability_index"
-    sonar = Metric(name="code_quality.maintainability_rating", value=1.0, source="sonarqube")
-    assert derive_metrics([mi, sonar], [], []) == [mi, sonar]

@@ -17,8 +17,8 @@ from repo_automation.domain import Action, Finding, FindingState, RunReport, Sev
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.report.escape import escape_markdown
+from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink
-from repo_automation.sinks.github.issue_content import run_link
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,13 @@ def pr_skip_reason(ctx: RunContext) -> str | None:
     return fork_notice(ctx)
 
 
-def conclusion_for(report: RunReport, ctx: RunContext) -> tuple[str, tuple[str, ...]]:
-    """success / failure from the verdict; neutral when the policy would fail but is not enforced."""
-    from repo_automation.core.verdict import decide
-
-    verdict = decide(report, ctx.config)
-    if verdict.passed:
-        return "success", verdict.reasons
-    return ("failure" if ctx.settings.fail_on_policy else "neutral"), verdict.reasons
+def conclusion_for(report: RunReport) -> tuple[str, tuple[str, ...]]:
+    """The report's verdict as a conclusion (success / failure; neutral when the policy failed but is not
+    enforced) and its reasons."""
+    verdict = report.verdict
+    if verdict is None:
+        raise SourceFailed("the report carries no verdict (it was not built by the pipeline)")
+    return verdict.conclusion, verdict.reasons
 
 
 def annotations_for(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -104,7 +103,7 @@ class CheckRunSink(GitHubSink):
         self.connected(pr_skip_reason(ctx))
         assert ctx.pull_request is not None
         sha = ctx.pull_request.head_sha
-        conclusion, reasons = conclusion_for(report, ctx)
+        conclusion, reasons = conclusion_for(report)
         annotations = annotations_for(report.findings)
         output = _output(report, conclusion, reasons, len(annotations))
         batches = [annotations[i:i + PER_REQUEST] for i in range(0, len(annotations), PER_REQUEST)] or [[]]

@@ -14,13 +14,14 @@ escaped; bodies stay under GitHub's 65,536 characters, cut with a pointer to the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Alert, Finding, FindingState, GateResult, RunReport, SourceKind, Status
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
+from repo_automation.runner import run_link
 
 OWNED_LABEL = "repo-automation"
 MAX_BODY = 65_536
@@ -51,13 +52,6 @@ def clean_title(text: str) -> str:
     s = _CONTROL.sub(" ", text)
     s = re.sub(r"\s+", " ", s).strip().replace("@", "@" + ZWJ)
     return s if len(s) <= MAX_TITLE else s[: MAX_TITLE - 1] + "…"
-
-
-def run_link(env: Mapping[str, str]) -> str | None:
-    server, repo, run = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
-    if server and repo and run:
-        return f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
-    return None
 
 
 def fit_body(head: Sequence[str], items: Sequence[str], fingerprint: str, pointer: str) -> str:

@@ -22,14 +22,9 @@ from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink
-from repo_automation.sinks.github.issue_content import (
-    OWNED_LABEL,
-    DesiredIssue,
-    IssuePlanInput,
-    desired_issues,
-    run_link,
-)
+from repo_automation.sinks.github.issue_content import OWNED_LABEL, DesiredIssue, IssuePlanInput, desired_issues
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
 from repo_automation.report.escape import escape_code, escape_markdown
+from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink
 from repo_automation.sinks.github.checks import conclusion_for, pr_skip_reason
-from repo_automation.sinks.github.issue_content import run_link
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _previous_overall(report: RunReport) -> float | None:
 
 def render_comment(report: RunReport, ctx: RunContext) -> str:
     """The comment body (pure): verdict, overall score and its change, categories, moved metrics, findings."""
-    lines = _verdict_lines(report, ctx)
+    lines = _verdict_lines(report)
     lines += _overall_lines(report)
     lines += _category_lines(report)
     lines += _moved_metric_lines(report)
@@ -51,9 +51,9 @@ def render_comment(report: RunReport, ctx: RunContext) -> str:
     return with_marker(body[: MAX_COMMENT - 200], FINGERPRINT)
 
 
-def _verdict_lines(report: RunReport, ctx: RunContext) -> list[str]:
+def _verdict_lines(report: RunReport) -> list[str]:
     """The heading, the check's conclusion with its icon, and the reasons for it."""
-    conclusion, reasons = conclusion_for(report, ctx)
+    conclusion, reasons = conclusion_for(report)
     icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
     lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
     lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]

@@ -11,11 +11,13 @@ import pytest
 
 from repo_automation import config as config_mod
 from repo_automation.collectors.database import DatabaseCollector
+from repo_automation.core.checks import check_config
 from repo_automation.core.rules import evaluate_rules
 from repo_automation.domain import Status
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
 from repo_automation.pipeline import Stages, build_report
 from repo_automation.redaction import Secret
+from repo_automation.stages import notices_of
 from tests.helpers import make_context
 from tests.postgres import PG_ADMIN, fresh_schema
 from tests.servers import free_port
@@ -53,11 +55,12 @@ def test_catalogue_and_app_metrics_are_collected(tmp_path: Path, schema: str) ->
     c = collector({"app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'",
                    "app.open_order_value": f"SELECT sum(total) FROM {schema}.orders WHERE status = 'open'",
                    "reliability.error_rate": f"SELECT 100.0 * avg(failed::int) FROM {schema}.requests"})
-    got = {m.name: m for m in c.collect(make_context(tmp_path))}
+    collected = c.collect(make_context(tmp_path))
+    got = {m.name: m for m in collected}
     assert {k: m.value for k, m in got.items()} == {"app.open_orders": 3.0, "app.open_order_value": 15.5,
                                                     "reliability.error_rate": 25.0}
     assert got["reliability.error_rate"].unit == "percent" and got["app.open_orders"].source == "database"
-    assert c.notices == []
+    assert notices_of(collected) == ()
 
 
 @pytest.mark.parametrize("write", [
@@ -72,7 +75,7 @@ def test_a_query_that_writes_is_refused_and_the_others_are_kept(tmp_path: Path, 
                    "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"})
     got = c.collect(make_context(tmp_path))
     assert [(m.name, m.value) for m in got] == [("app.open_orders", 3.0)]
-    [notice] = c.notices
+    [notice] = notices_of(got)
     assert notice.startswith("database query app.write: ")
     assert "read-only transaction" in notice or "cannot insert multiple commands" in notice
     assert orders(schema) == 5
@@ -92,8 +95,9 @@ def test_a_slow_query_is_cancelled_by_the_statement_timeout(tmp_path: Path, sche
     c = collector({"app.slow": "SELECT count(*) FROM pg_sleep(30)",
                    "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"},
                   statement_timeout_s=0.3)
-    assert [m.name for m in c.collect(make_context(tmp_path))] == ["app.open_orders"]
-    assert c.notices == ["database query app.slow: cancelled after the 0.3 s statement timeout"]
+    got = c.collect(make_context(tmp_path))
+    assert [m.name for m in got] == ["app.open_orders"]
+    assert notices_of(got) == ("database query app.slow: cancelled after the 0.3 s statement timeout",)
 
 
 def test_results_that_are_not_one_number(tmp_path: Path, schema: str) -> None:
@@ -106,12 +110,12 @@ def test_results_that_are_not_one_number(tmp_path: Path, schema: str) -> None:
                    "app.ok": "SELECT 42"})
     got = c.collect(make_context(tmp_path))
     assert [(m.name, m.value) for m in got] == [("app.ok", 42.0)]  # NULL and no rows: no data, not an error
-    assert c.notices == [
+    assert notices_of(got) == (
         "database query app.rows: returned several rows; one row of one column is needed (aggregate, or add LIMIT 1)",
         "database query app.columns: returned 2 columns; one number is needed",
         "database query app.text: returned a str, not a number",
         'database query app.syntax: SyntaxError: syntax error at or near "SELEC"',
-    ]
+    )
 
 
 def test_unknown_metric_names_stop_the_run_with_each_named(tmp_path: Path) -> None:
@@ -165,7 +169,8 @@ def test_app_metrics_can_fire_alerts_and_failures_reach_the_report(tmp_path: Pat
     assert any(n.startswith("database query app.broken: UndefinedTable: relation") for n in report.notices)
     assert evaluate_rules(ctx.config, {"app.open_orders": 1.0}).fired == ()
     with pytest.raises(ConfigError) as err:
-        config_mod.from_data({"alerts": {"warning": {"conditions": ["apps.open_orders > 2", "app.Open > 2"]}}})
+        check_config(config_mod.from_data({"alerts": {"warning": {"conditions": ["apps.open_orders > 2",
+                                                                                 "app.Open > 2"]}}}))
     assert [p.split(": ", 1)[1].split(" (")[0].split(";")[0] for p in err.value.problems] == [
         "column 1: unknown metric 'apps.open_orders'", "column 1: unknown metric 'app.Open'"]
 

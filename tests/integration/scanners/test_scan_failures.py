@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from repo_automation.domain import Status
-from repo_automation.pipeline import Stages, measure
-from repo_automation.scanners import build_scanners, make_scanner, scan_notices
+from repo_automation.pipeline import Stages, build_report, measure
+from repo_automation.scanners import build_scanners, make_scanner, scanner_plan
 from tests.fakeosv import FakeOSV
 from tests.integration.scanners.scanning import context, fake_tool
 
@@ -84,19 +84,17 @@ def test_build_scanners_follows_config_and_settings(project: Path) -> None:
 
     skipped = make_context(project, skip_security=True)
     assert build_scanners(skipped) == []
-    assert scan_notices(build_scanners(ctx)) == []
+    assert scanner_plan(ctx)[1] == ()  # not a pull request: nothing to say before the scan
 
 
-def test_notices_reach_the_stages_after_the_scan(project: Path, osv: FakeOSV) -> None:
-    from repo_automation.scanners import LiveNotices
-
+def test_notices_reach_the_report_from_what_the_scan_returned(project: Path, osv: FakeOSV) -> None:
     (project / "requirements-dev.txt").write_text("pytest>=8\n", encoding="utf-8")
     ctx = context(project, osv, tools=["pip-audit"])
     scanners = build_scanners(ctx)
-    stages = Stages(scanners=scanners, notices=LiveNotices(scanners, ["shallow clone"]))
-    assert tuple(stages.notices) == ("shallow clone",)  # nothing said before the run
-    measure(stages, ctx)
-    said = tuple(stages.notices)
+    report = build_report(Stages(scanners=scanners, notices=["shallow clone"]), ctx)
+    [source] = report.sources
+    said = report.notices
+    assert said == ("shallow clone", *source.notices)  # the run's own notices first, then the scanner's
     assert said[0] == "shallow clone"
     assert any("requirements-dev.txt" in n and "not pinned" in n for n in said[1:])
     assert any("click>=8 (not pinned)" in n for n in said[1:])

@@ -12,6 +12,7 @@ from repo_automation.domain import Severity
 from repo_automation.errors import SourceFailed
 from repo_automation.scanners.osv import USER_AGENT
 from repo_automation.scanners.pip_audit import PipAuditScanner
+from repo_automation.stages import notices_of
 from tests.fakeosv import FakeOSV
 from tests.integration.scanners.scanning import audited_pins, context, fake_tool, tool_path
 
@@ -72,7 +73,7 @@ def test_pyproject_pins_are_audited_and_unpinned_named(project: Path, osv: FakeO
     findings = audit.scan(ctx)
     from_pyproject = sorted(f.rule_id for f in findings if f.location and f.location.path == "pyproject.toml")
     assert from_pyproject == ["PYSEC-2020-96", "PYSEC-2021-142"]  # pyyaml==5.3
-    assert any("click>=8 (not pinned)" in n for n in audit.notices)
+    assert any("click>=8 (not pinned)" in n for n in notices_of(findings))
 
 
 def test_user_environment_variables_win(project: Path, osv: FakeOSV) -> None:
@@ -103,7 +104,7 @@ def test_unpinned_requirements_file_is_named_and_the_rest_audited(project: Path,
     audit = scanner(ctx)
     findings = audit.scan(ctx)
     assert len(findings) == 10
-    assert any("requirements-dev.txt" in n and "not pinned" in n for n in audit.notices)
+    assert any("requirements-dev.txt" in n and "not pinned" in n for n in notices_of(findings))
 
 
 def test_severity_lookups_are_cached_bounded_and_failures_named(osv: FakeOSV) -> None:
@@ -142,12 +143,13 @@ def test_pins_of_a_file_with_loose_requirements_are_audited(project: Path, osv: 
     assert proc.returncode == 1 and "is not pinned" in proc.stderr
     ctx = context(project, osv)
     audit = scanner(ctx)
-    findings = [f for f in audit.scan(ctx) if f.location and f.location.path == "requirements-dev.txt"]
+    scanned = audit.scan(ctx)
+    findings = [f for f in scanned if f.location and f.location.path == "requirements-dev.txt"]
     # the pin was audited (its three advisories, located at its own line) and the loose two named as skipped
     assert sorted(f.rule_id for f in findings) == ["PYSEC-2021-108", "PYSEC-2023-192", "PYSEC-2023-212"]
     assert {f.location.start_line for f in findings if f.location} == {3}
     assert any("requirements-dev.txt: pytest>=8 (not pinned); requirements-dev.txt: black (not pinned)" in n
-               for n in audit.notices), audit.notices
+               for n in notices_of(scanned)), notices_of(scanned)
     assert ("urllib3", "1.26.4") in audited_pins(osv)
 
 
@@ -198,4 +200,4 @@ def test_a_pep_751_lock_file_is_audited_by_pip_audit_locked(project: Path, osv: 
     assert sorted(f.rule_id for f in findings) == expected
     assert {(f.package, f.version) for f in findings} == {("jinja2", "2.10")}
     assert {(f.location.path, f.location.start_line) for f in findings if f.location} == {("pylock.toml", 10)}
-    assert any("jinja2>=2 (not pinned)" in n for n in audit.notices)  # the range is named, not audited
+    assert any("jinja2>=2 (not pinned)" in n for n in notices_of(findings))  # the range is named, not audited

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from repo_automation.scanners import build_scanners, scan_notices
+from repo_automation.scanners import build_scanners, scanner_plan
 from repo_automation.scanners.interface import ToolScanner
 from repo_automation.scanners.osv import USER_AGENT
+from repo_automation.stages import notices_of
 from tests.fakeosv import FakeOSV
 from tests.integration.scanners.scanning import audited_pins, context, fake_tool, git, tool_path
 
@@ -68,7 +69,8 @@ def test_dependency_findings_new_existing_fixed(project: Path, tmp_path: Path, o
     event = make_pull_request(project, tmp_path)
     ctx = context(project, osv, event_path=event, tools=["pip-audit"])
     (scanner,) = build_scanners(ctx)
-    got = states(list(scanner.scan(ctx)), lambda f: f.rule_id)
+    findings = scanner.scan(ctx)
+    got = states(list(findings), lambda f: f.rule_id)
     assert got["new"] == ["PYSEC-2020-96", "PYSEC-2021-142"]  # pyyaml 5.3 added
     assert got["fixed"] == ["PYSEC-2019-217", "PYSEC-2021-108", "PYSEC-2021-66"]  # jinja2 upgraded, urllib3 in part
     assert got["existing"] == ["PYSEC-2023-192", "PYSEC-2023-212"]  # urllib3 1.26.5 still has these two
@@ -76,8 +78,8 @@ def test_dependency_findings_new_existing_fixed(project: Path, tmp_path: Path, o
     # only the changed pins were audited: at head the added/changed ones, at base the removed/changed ones
     assert sorted(audited_pins(osv)) == [("jinja2", "2.10"), ("jinja2", "2.11.3"), ("pyyaml", "5.3"),
                                    ("urllib3", "1.26.4"), ("urllib3", "1.26.5")]
-    assert scan_notices([scanner]) == ["pip-audit: PR mode audited the 3 pins that changed in requirements.txt; "
-                                       "the 3 unchanged pins are covered by the full scan"]
+    assert notices_of(findings) == ("pip-audit: PR mode audited the 3 pins that changed in requirements.txt; "
+                                    "the 3 unchanged pins are covered by the full scan",)
     # severities: head and base share one cache, so no pin is queried twice and no advisory read on its own;
     # which side asks first decides whether urllib3 1.26.5's advisories were already known from 1.26.4's answer
     ours = osv.queries_from(USER_AGENT)
@@ -103,10 +105,10 @@ def test_without_the_base_commit_falls_back_to_a_full_scan(project: Path, tmp_pa
     event.write_text(json.dumps({"pull_request": {"number": 1, "base": {"sha": "1" * 40, "ref": "main"},
                                                   "head": {"sha": "2" * 40, "ref": "x"}}}), encoding="utf-8")
     ctx = context(project, None, event_path=event, tools=["bandit"])
-    scanners = build_scanners(ctx)
+    scanners, notices = scanner_plan(ctx)
     findings = scanners[0].scan(ctx)
     assert len(findings) == 11 and {f.state for f in findings} == {"active"}
-    assert any("fetch-depth: 0" in n for n in scan_notices(scanners))
+    assert any("fetch-depth: 0" in n for n in notices)
 
 
 def test_pr_mode_off_scans_everything(project: Path, tmp_path: Path, osv: FakeOSV) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from repo_automation.errors import SourceSkipped
-from repo_automation.scanners import build_scanners, scan_notices
+from repo_automation.scanners import build_scanners
+from repo_automation.stages import notices_of
 from tests.fakeosv import FakeOSV
 from tests.integration.scanners.scanning import audited_pins, context, git
 
@@ -47,9 +48,10 @@ def pip_audit_scan(project: Path, event: Path, osv: FakeOSV) -> tuple[dict[str, 
     ctx = context(project, osv, event_path=event, tools=["pip-audit"])
     scanners = build_scanners(ctx)
     got: dict[str, list[str]] = {}
-    for f in scanners[0].scan(ctx):
+    findings = scanners[0].scan(ctx)
+    for f in findings:
         got.setdefault(f.state, []).append(f"{f.package}:{f.rule_id}:{f.location.start_line if f.location else 0}")
-    return {k: sorted(v) for k, v in got.items()}, scan_notices(scanners)
+    return {k: sorted(v) for k, v in got.items()}, list(notices_of(findings))
 
 
 def test_markers_and_extras_of_changed_lines_reach_pip_audit(project: Path, tmp_path: Path, osv: FakeOSV) -> None:

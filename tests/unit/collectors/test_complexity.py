@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from repo_automation.collectors.complexity import ComplexityCollector, mi_rating
+from repo_automation.collectors.complexity import ComplexityCollector
+from repo_automation.core.derive import mi_rating
 from repo_automation.errors import SourceSkipped
 from tests.helpers import make_context
 

@@ -9,6 +9,7 @@ import pytest
 
 from repo_automation.collectors.complexity import ComplexityCollector
 from repo_automation.collectors.coverage import CoverageCollector
+from repo_automation.core.derive import derive_maintainability_rating
 from repo_automation.domain import Metric, Status
 from repo_automation.gates import (
     ComplexityGate,
@@ -17,7 +18,6 @@ from repo_automation.gates import (
     ReliabilityRatingGate,
     SecurityRatingGate,
     build_gates,
-    derive_maintainability_rating,
 )
 from repo_automation.pipeline import Stages, evaluate_gates, measure
 from tests.helpers import make_context

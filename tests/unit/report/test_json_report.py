@@ -5,17 +5,15 @@ import math
 from dataclasses import replace
 
 from repo_automation import config as config_mod
-from repo_automation.domain import Metric
+from repo_automation.domain import Metric, Verdict
 from repo_automation.report import json_report
-from repo_automation.report.views import alert_rules_not_evaluated
-from tests.reports import empty_report, rich_report
+from tests.reports import empty_report, judged, rich_report
 
 
 def test_rich_report_validates_against_the_shipped_schema() -> None:
     report = rich_report()
     config = config_mod.from_data({"alerts": {"warning": {"conditions": ["code_quality.coverage < 70"]}}})
-    rules = alert_rules_not_evaluated(config, report)
-    doc = json.loads(json_report.dumps(json_report.to_json(report, rules_not_evaluated=rules)))
+    doc = json.loads(json_report.dumps(json_report.to_json(judged(report, config))))
     assert json_report.validate(doc) == []
     assert doc["schema_version"] == "1.0"
     assert doc["generated_at"] == "2026-11-29T12:00:00Z"
@@ -84,10 +82,17 @@ def test_schema_rejects_what_a_consumer_could_not_read() -> None:
     assert any(p.startswith("$.findings[0]") and "fingerprint" in p for p in problems)
 
 
-def test_policy_verdict_is_included_when_given() -> None:
-    from repo_automation.report.views import PolicyView
-
-    doc = json_report.to_json(rich_report(), policy=PolicyView(passed=False, reasons=("gate coverage failed",)))
+def test_policy_is_the_reports_verdict() -> None:
+    doc = json_report.to_json(replace(rich_report(), verdict=Verdict(passed=False, reasons=("gate coverage failed",))))
     assert doc["policy"] == {"passed": False, "enforced": True, "reasons": ["gate coverage failed"]}
     assert json_report.validate(doc) == []
-    assert "policy" not in json_report.to_json(rich_report())
+    assert "policy" not in json_report.to_json(rich_report())  # a report built by hand, without a verdict
+
+
+def test_the_verdict_decided_on_the_report_is_what_the_json_says() -> None:
+    """The rich report has a failed gate and critical findings: the JSON says so, and that it is not enforced."""
+    doc = json_report.to_json(judged(rich_report(), enforced=False))
+    assert doc["policy"]["passed"] is False and doc["policy"]["enforced"] is False
+    assert any(r.startswith("gate coverage failed") for r in doc["policy"]["reasons"])
+    assert any("blocking finding(s) (critical" in r for r in doc["policy"]["reasons"])
+    assert json_report.validate(doc) == []

@@ -11,10 +11,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from repo_automation import config as config_mod
-from repo_automation.domain import Action, GateResult, RunReport, SourceResult, Status, TrendPoint
+from repo_automation.core.rules import evaluate_rules
+from repo_automation.domain import Action, GateResult, RunReport, SourceResult, Status, TrendPoint, Verdict
 from repo_automation.report import markdown
-from repo_automation.report.views import PolicyView, alert_rules_not_evaluated
-from tests.reports import EVIL, NOW, empty_report, finding, rich_report
+from tests.reports import EVIL, NOW, empty_report, finding, judged, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # regenerate: UPDATE_GOLDEN=1 pytest tests/unit/report
@@ -23,22 +23,22 @@ CONFIG = config_mod.from_data({"alerts": {"warning": {"conditions": [
     "code_quality.coverage < 70 or git.commits_per_week < 1"]}}})
 
 
-FAILED = PolicyView(passed=False, reasons=("gate coverage failed: coverage 61.2% is below 80%",
-                                           "critical alert fired: security.critical_vulnerabilities > 0"))
-PASSED = PolicyView(passed=True)
+FAILED = Verdict(passed=False, reasons=("gate coverage failed: coverage 61.2% is below 80%",
+                                        "critical alert fired: security.critical_vulnerabilities > 0"))
+PASSED = Verdict(passed=True)
 
 
-def _render(kind: str, report: RunReport, policy: PolicyView | None = None) -> str:
-    rules = alert_rules_not_evaluated(CONFIG, report)
+def _render(kind: str, report: RunReport, policy: Verdict | None = None) -> str:
+    report = replace(report, verdict=policy,
+                     rules_not_evaluated=evaluate_rules(CONFIG, report.metric_values).inconclusive)
     if kind == "health":
-        return markdown.health_report(report, rules_not_evaluated=rules, policy=policy)
+        return markdown.health_report(report)
     if kind == "automation":
-        return markdown.automation_report(report, policy=policy)
-    return markdown.job_summary(report, rules_not_evaluated=rules, policy=policy,
-                                report_files=["reports/project-health-report.md"])
+        return markdown.automation_report(report)
+    return markdown.job_summary(report, report_files=["reports/project-health-report.md"])
 
 
-CASES: list[tuple[str, str, Callable[[], RunReport], PolicyView | None]] = [
+CASES: list[tuple[str, str, Callable[[], RunReport], Verdict | None]] = [
     ("rich-health.md", "health", rich_report, FAILED),
     ("rich-automation-dry-run.md", "automation", lambda: rich_report(dry_run=True),
      replace(FAILED, enforced=False)),
@@ -50,7 +50,7 @@ CASES: list[tuple[str, str, Callable[[], RunReport], PolicyView | None]] = [
 
 
 @pytest.mark.parametrize(("golden", "kind", "build", "policy"), CASES, ids=[c[0] for c in CASES])
-def test_golden(golden: str, kind: str, build: Callable[[], RunReport], policy: PolicyView | None) -> None:
+def test_golden(golden: str, kind: str, build: Callable[[], RunReport], policy: Verdict | None) -> None:
     text = _render(kind, build(), policy)
     path = GOLDEN / golden
     if UPDATE:
@@ -144,5 +144,6 @@ def test_policy_section_says_why_the_run_failed_and_whether_it_is_enforced() -> 
 def test_a_rule_that_fired_through_or_is_not_listed_as_unevaluated() -> None:
     config = config_mod.from_data({"alerts": {"warning": {"conditions": [
         "code_quality.coverage < 70 or git.commits_per_week > 1", "code_quality.coverage < 70"]}}})
-    assert alert_rules_not_evaluated(config, rich_report()) == [
-        {"level": "warning", "condition": "code_quality.coverage < 70", "missing": ["code_quality.coverage"]}]
+    text = markdown.health_report(judged(rich_report(), config))
+    assert [line for line in text.splitlines() if line.startswith("- warning: ")] == [
+        "- warning: `code_quality.coverage < 70` — missing `code_quality.coverage`"]

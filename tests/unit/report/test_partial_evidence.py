@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from repo_automation import config as config_mod
-from repo_automation.catalogue import derive_metrics
+from repo_automation.core.derive import derive_metrics
 from repo_automation.core.scoring import score
 from repo_automation.domain import Metric, SourceResult, Status
 from repo_automation.report import json_report, markdown

@@ -10,7 +10,7 @@ from repo_automation.domain import Severity
 from repo_automation.errors import SourceSkipped
 from repo_automation.sinks.action_outputs import OUTPUT_NAMES, ActionOutputsWriter
 from repo_automation.sinks.files import ReportFilesWriter
-from tests.reports import empty_report, finding, rich_report
+from tests.reports import empty_report, finding, judged, rich_report
 from tests.runner_files import parse_command, parse_output_file
 from tests.unit.conftest import context
 
@@ -35,8 +35,9 @@ def test_outside_actions_the_writer_skips(tmp_path: Path) -> None:
 def test_outputs_summary_and_annotations(tmp_path: Path) -> None:
     env, stream = _runner_env(tmp_path), io.StringIO()
     ctx = context(tmp_path)
-    ReportFilesWriter.from_context(ctx).deliver(rich_report(), ctx)  # the reports writer runs first
-    actions = _writer(tmp_path, env, stream).deliver(rich_report(), ctx)
+    report = judged(rich_report())
+    ReportFilesWriter.from_context(ctx).deliver(report, ctx)  # the reports writer runs first
+    actions = _writer(tmp_path, env, stream).deliver(report, ctx)
     outputs = parse_output_file((tmp_path / "output.txt").read_text(encoding="utf-8"))
     assert sorted(outputs) == sorted(OUTPUT_NAMES)
     assert outputs["health-score"] == "72.5" and outputs["health-grade"] == "C"

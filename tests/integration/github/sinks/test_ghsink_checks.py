@@ -53,7 +53,7 @@ def test_blocking_finding_fails_the_check_or_is_neutral_when_not_enforced(
     bad = (code_finding("B602", severity=Severity.CRITICAL),)
     CheckRunSink(client=ghc, repository=REPO).deliver(report(bad), context(tmp_path, fake_github, pull_request=pr))
     lax = context(tmp_path, fake_github, pull_request=pr, fail_on_policy=False)
-    CheckRunSink(client=ghc, repository=REPO).deliver(report(bad), lax)
+    CheckRunSink(client=ghc, repository=REPO).deliver(report(bad, enforced=False), lax)
     assert [r["conclusion"] for r in _runs(fake_github)] == ["failure", "neutral"]
     assert "blocking finding" in _runs(fake_github)[0]["output"]["summary"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from repo_automation.scanners.discover import is_excluded, is_manifest, manifests, python_files, walk, within
+from repo_automation.discover import is_excluded, is_manifest, manifests, python_files, walk, within
 
-FIXTURE = Path(__file__).resolve().parents[2] / "data" / "scan_fixture"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "scan_fixture"
 DEFAULT = (".venv", "venv", "node_modules", ".git", "build", "dist")
 
 
