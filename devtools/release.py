@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TAG = re.compile(r"v(?P<version>\d+\.\d+\.\d+(?:[-.]?(?:a|b|rc)\d+)?)")
+# A final release, or a pre-release in the form both semver (the image tag) and PEP 440 read: v1.2.3-rc.1.
+TAG = re.compile(r"v(?P<version>\d+\.\d+\.\d+(?:-(?:a|b|rc)\.\d+)?)")
 IMAGE_REF = re.compile(r"[a-z0-9][a-z0-9._/-]*(?::\d+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}")
 BUILD_LINE = "  image: Dockerfile\n"  # what main's action.yml says: `@main` builds the Dockerfile
 
@@ -29,7 +30,7 @@ class ReleaseError(Exception):
 def version_of(tag: str) -> str:
     match = TAG.fullmatch(tag)
     if match is None:
-        raise ReleaseError(f"{tag!r} is not a version tag (v1.2.3, v1.2.3rc1)")
+        raise ReleaseError(f"{tag!r} is not a version tag (v1.2.3, or v1.2.3-rc.1 for a pre-release)")
     return match["version"]
 
 

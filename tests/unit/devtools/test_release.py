@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.release import ROOT, ReleaseError, check_tag, main, notes, pin_image
+from devtools.release import ROOT, ReleaseError, check_tag, main, notes, pin_image, version_of
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 REF = f"ghcr.io/octo-org/repo-automation@{DIGEST}"
@@ -88,3 +88,17 @@ def test_an_action_already_pinned_is_left_alone(tmp_path: Path) -> None:
 def test_the_repository_changelog_has_an_unreleased_section() -> None:
     """Where the next release's notes are collected until a maintainer names the version."""
     assert "\n## Unreleased\n" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("tag", "version"), [("v1.2.3", "1.2.3"), ("v1.2.3-rc.1", "1.2.3-rc.1")])
+def test_a_release_or_pre_release_tag_names_a_version_semver_and_pep_440_both_read(tag: str, version: str) -> None:
+    from packaging.version import Version
+
+    assert version_of(tag) == version
+    assert Version(version) == Version(version.replace("-", ""))  # the package's version, as pip sees it
+
+
+@pytest.mark.parametrize("tag", ["1.2.3", "v1.2", "v1.2.3rc1", "v1.2.3-beta", "release-1.2.3"])
+def test_anything_else_is_not_a_version_tag(tag: str) -> None:
+    with pytest.raises(ReleaseError, match="is not a version tag"):
+        version_of(tag)
