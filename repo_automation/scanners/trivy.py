@@ -110,6 +110,12 @@ def without_vulnerabilities(args: Sequence[str]) -> list[str] | None:
     return [*rest, "--scanners", ",".join(offline)] if offline else None
 
 
+def _cause(stderr: str) -> str:
+    """The innermost reason trivy gives (its last line, e.g. `Get "https://mirror.gcr.io/v2/": dial tcp: …`)."""
+    lines = [line.strip().removeprefix("* ") for line in stderr.splitlines() if line.strip()]
+    return lines[-1][-300:] if lines else "no reason given"
+
+
 @dataclass(kw_only=True)
 class TrivyScanner(ToolScanner):
     name: ClassVar[str] = "trivy"
@@ -126,7 +132,7 @@ class TrivyScanner(ToolScanner):
             result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, target], cwd=root, timeout=timeout,
                               label="trivy")
             if result.returncode != 0 and DB_UNREACHABLE in result.stderr:
-                args = self._offline(args, result.stderr_tail(300))
+                args = self._offline(args, _cause(result.stderr))
                 result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, target], cwd=root,
                                   timeout=timeout, label="trivy")
             if result.returncode != 0:
@@ -134,14 +140,14 @@ class TrivyScanner(ToolScanner):
             findings += parse_report(result.stdout)
         return findings
 
-    def _offline(self, args: Sequence[str], why: str) -> list[str]:
+    def _offline(self, args: Sequence[str], cause: str) -> list[str]:
         """The vulnerability database needs the network: go on with the offline scanners, saying so once;
         with no other scanner asked for, trivy is skipped for that reason."""
-        reason = "the vulnerability scan needs trivy's vulnerability database, which needs the network"
+        reason = f"trivy's vulnerability database needs the network and could not be downloaded ({cause})"
         offline = without_vulnerabilities(args)
         if offline is None:
-            raise SourceSkipped(f"{reason} ({why})")
-        text = f"{reason}: skipped, the {offline[-1]} scans ran ({why})"
+            raise SourceSkipped(reason)
+        text = f"vulnerability scan skipped: {reason}; the {offline[-1]} scans ran"
         if f"{self.name}: {text}" not in self.notices:
             self.note(text)
         return offline
