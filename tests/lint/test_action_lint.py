@@ -6,6 +6,7 @@ Each test shows the tool's own output when it fails, so the message says what to
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from repo_automation.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+OWN_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))  # this repository's own: release.yml
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 ACTION_REF = "repo-automation/repo-automation@v1"
 
 
@@ -62,6 +65,73 @@ def test_actionlint_passes_on_every_example_workflow() -> None:
 def test_example_workflows_follow_the_github_workflow_schema() -> None:
     proc = run_tool(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS))
     assert proc.returncode == 0, explain(proc)
+
+
+def test_the_repositorys_own_workflows_pass_actionlint_and_the_schema() -> None:
+    assert RELEASE in OWN_WORKFLOWS, "no release workflow"
+    proc = run_tool(tool("actionlint"), "-no-color", *map(str, OWN_WORKFLOWS))
+    assert proc.returncode == 0, explain(proc)
+    proc = run_tool(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, OWN_WORKFLOWS))
+    assert proc.returncode == 0, explain(proc)
+
+
+def permissions_needed(job: dict[str, Any]) -> dict[str, str]:
+    """What a job's steps need of the token: reading the checkout, pushing to ghcr.io, signing attestations
+    (an OIDC token, then storing them), pushing git refs or creating a release."""
+    need: dict[str, str] = {}
+    for step in job.get("steps", []):
+        uses, run = str(step.get("uses", "")), str(step.get("run", ""))
+        if uses.startswith("actions/checkout@"):
+            need.setdefault("contents", "read")
+        if uses.startswith("docker/build-push-action@") and step.get("with", {}).get("push"):
+            need["packages"] = "write"
+        if uses.startswith(("actions/attest-build-provenance@", "actions/attest-sbom@")):
+            need |= {"id-token": "write", "attestations": "write"}
+        if "git push" in run or "gh release create" in run:
+            need["contents"] = "write"
+    return need
+
+
+def test_the_release_workflow_grants_each_job_exactly_what_its_steps_need() -> None:
+    """A release job holds a token that can push images, tags and attestations: nothing beyond its steps."""
+    data = load(RELEASE)
+    assert data["permissions"] == {}, "the workflow's default must be no permissions at all"
+    for name, job in data["jobs"].items():
+        assert isinstance(job.get("permissions"), dict), f"job {name} does not declare its permissions"
+        assert job["permissions"] == permissions_needed(job), f"job {name}"
+    writes = {k for job in data["jobs"].values() for k, v in job["permissions"].items() if v == "write"}
+    assert writes == {"contents", "packages", "id-token", "attestations"}, writes
+
+
+def test_the_release_pushes_attests_and_pins_the_image_by_digest() -> None:
+    """What users of a tag rely on: the image is pushed, its provenance and SBOM attested beside it in the
+    registry, and action.yml rewritten to that digest from the build's own output."""
+    image = load(RELEASE)["jobs"]["image"]
+    steps = {str(s.get("uses", "")).split("@")[0]: s for s in image["steps"] if s.get("uses")}
+    build = steps["docker/build-push-action"]
+    assert build["with"]["push"] is True and build["id"] == "build"
+    digest = "${{ steps.build.outputs.digest }}"
+    for attest in ("actions/attest-build-provenance", "actions/attest-sbom"):
+        assert steps[attest]["with"]["subject-digest"] == digest, attest
+        assert steps[attest]["with"]["push-to-registry"] is True, attest
+    assert steps["actions/attest-sbom"]["with"]["sbom-path"] == steps["anchore/sbom-action"]["with"]["output-file"]
+    assert image["outputs"]["digest"] == digest
+    release = load(RELEASE)["jobs"]["release"]
+    runs = "\n".join(str(s.get("run", "")) for s in release["steps"])
+    assert "devtools.release pin-image" in runs and "devtools.release notes" in runs
+    assert "needs.image.outputs.digest" in str(release["steps"])
+
+
+PINNED = re.compile(r"[^@\s]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS + OWN_WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_a_workflow_uses_is_pinned_to_a_release(path: Path) -> None:
+    """A branch (`@main`) or no ref runs whatever was pushed last. This repository pins actions to a release
+    tag (`@v5`), or a full commit SHA; a local action (`./`) is the checked-out code itself."""
+    uses = [str(s["uses"]) for job in load(path)["jobs"].values() for s in job.get("steps", []) if "uses" in s]
+    unpinned = [u for u in uses if not u.startswith("./") and not PINNED.fullmatch(u)]
+    assert not unpinned, f"{path.name}: not pinned to a release: {unpinned}"
 
 
 def test_action_metadata_follows_the_github_action_schema() -> None:
@@ -151,8 +221,6 @@ def test_workflows_sharing_a_cache_use_the_same_paths() -> None:
 
 def test_the_readme_workflow_snippet_lints_and_uses_only_declared_inputs(tmp_path: Path) -> None:
     """Users copy the README's snippet first: it must be a valid workflow, like the examples."""
-    import re
-
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
     assert blocks, "README.md has no yaml workflow snippet"

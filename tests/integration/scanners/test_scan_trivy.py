@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from repo_automation.domain import Finding, Severity
+from repo_automation.errors import SourceSkipped
 from repo_automation.scanners.trivy import TrivyScanner
+from repo_automation.stages import notices_of
 from tests.integration.scanners.scanning import context, external_tool
 
 ARGS = ["--scanners", "secret,misconfig", "--skip-check-update"]
@@ -85,3 +87,24 @@ def test_moving_a_secret_keeps_its_fingerprint_and_a_second_copy_is_a_second_fin
     tokens = [f for f in scan(repo) if f.rule_id == "github-pat"]
     assert len(tokens) == 2 and len({f.fingerprint for f in tokens}) == 2
     assert before["github-pat"] in {f.fingerprint for f in tokens}
+
+
+def test_without_its_vulnerability_database_trivy_still_scans_offline_and_says_what_it_skipped(
+        repo: Path) -> None:
+    """No network (here: a database registry that refuses connections): secrets and misconfigurations still
+    scanned, the vulnerability scan named as skipped with its reason, never reported as a clean result."""
+    unreachable = ["--db-repository", "127.0.0.1:9/trivy-db", "--skip-check-update"]
+    ctx = context(repo, None, tools=["trivy"], trivy_args=["--scanners", "vuln,secret,misconfig", *unreachable])
+    scanner = TrivyScanner(options=ctx.config.security_scanning, executable=trivy_binary())
+    findings = scanner.scan(ctx)
+    assert sorted(((f.location.path, f.rule_id, f.location.start_line) for f in findings if f.location),
+                  key=str) == trivy_directly(repo)
+    notices = notices_of(findings)
+    assert len(notices) == 1, notices
+    assert notices[0].startswith(
+        "trivy: vulnerability scan skipped: trivy's vulnerability database needs the network"), notices
+    assert "127.0.0.1:9" in notices[0] and notices[0].endswith("the secret,misconfig scans ran")
+
+    ctx = context(repo, None, tools=["trivy"], trivy_args=["--scanners=vuln", *unreachable])
+    with pytest.raises(SourceSkipped, match="needs the network"):
+        TrivyScanner(options=ctx.config.security_scanning, executable=trivy_binary()).scan(ctx)
