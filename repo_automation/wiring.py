@@ -174,13 +174,10 @@ def release(ctx: RunContext) -> None:
 
 
 def preflight(ctx: RunContext) -> None:
-    """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
-    from repo_automation.history import check_store, open_store
+    """With --store-db, history-db must name a store (a SQLite file or a PostgreSQL URL; exit 2 otherwise).
+    Nothing is opened here: a store that cannot be reached does not stop the run (the history sink spools
+    the run's rows and fails with the reason)."""
+    from repo_automation.history import check_target
 
-    if not ctx.settings.store_db:
-        return
-    if ctx.dry_run:
-        with open_store(ctx.settings.history_db, ctx.workspace, readonly=True):
-            pass
-    else:
-        check_store(ctx.settings.history_db, ctx.workspace)
+    if ctx.settings.store_db:
+        check_target(ctx.settings.history_db, ctx.workspace)

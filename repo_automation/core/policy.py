@@ -15,8 +15,9 @@ Only findings in state active, new or existing are changed; fixed/ignored/baseli
 `blocking_findings` is what fails a run: active or new findings at or above the lowest enabled of
 fail_on_high (high and critical) and fail_on_critical (critical).
 - `required_tools`: scanners that must run; `tracking.data_sources.<name>.required`: collectors that must
-  measure. `unmet_requirements` names each that failed, or skipped for a reason other than an empty scope
-  (errors.NothingToScan): not installed, no API key, no rules, not configured, no data.
+  measure (`history`: the metrics history must be read and, with store-db, written). `unmet_requirements`
+  names each that failed, or skipped for a reason other than an empty scope (errors.NothingToScan): not
+  installed, no API key, no rules, not configured, no data.
 """
 
 from __future__ import annotations
@@ -178,11 +179,16 @@ def _required_source_problems(name: str, source: Mapping[str, Any]) -> list[str]
 
 
 def required_sources(config: Config) -> dict[str, set[str]]:
-    """Names of the required sources by kind: scanners from required_tools, collectors from their data source."""
+    """Names of the required sources by kind: scanners from required_tools, collectors from their data source,
+    and the metrics history (`tracking.data_sources.history`: its read, and its sink when store-db is on)."""
     sources = config.get("tracking", "data_sources", default={}) or {}
+    history = {"history"} if config.get("tracking", "data_sources", "history", "required", default=False) else set()
     return {
         "scanner": set(config.get("automation", "security_scanning", "required_tools", default=()) or ()),
-        "collector": {name for name, s in sources.items() if isinstance(s, Mapping) and s.get("required")},
+        "collector": {name for name, s in sources.items()
+                      if isinstance(s, Mapping) and s.get("required") and name != "history"},
+        "history": history,
+        "sink": history,
     }
 
 

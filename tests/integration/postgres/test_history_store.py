@@ -17,7 +17,6 @@ from repo_automation.errors import RepoAutomationError
 from repo_automation.history import (
     HistoryError,
     build_history,
-    check_store,
     health_metrics,
     open_store,
     read_history,
@@ -106,7 +105,7 @@ def test_the_table_holds_what_was_recorded(store_target: str, tmp_path: Path) ->
     assert value == 2.0
     assert (json.loads(metadata) if isinstance(metadata, str) else metadata) == {"series": [1, 3]}
     assert source == "git"
-    assert {"idx_project_metrics_timestamp", "idx_project_metrics_metric_name",
+    assert {"idx_project_metrics_timestamp", "idx_project_metrics_name",
             "idx_project_metrics_source", "idx_project_metrics_repository"} <= index_names(store_target, tmp_path)
 
 
@@ -268,10 +267,12 @@ def test_a_table_of_another_shape_is_a_clear_error(pg_url: str, tmp_path: Path) 
 
 
 def test_sqlite_paths_resolve_against_the_workspace(tmp_path: Path) -> None:
-    assert check_store("a/b/h.sqlite", tmp_path) == str(tmp_path / "a/b/h.sqlite")
+    with open_store("a/b/h.sqlite", tmp_path) as store:
+        assert store.target == str(tmp_path / "a/b/h.sqlite")
     assert (tmp_path / "a/b/h.sqlite").is_file()
     absolute = tmp_path / "abs.sqlite"
-    assert check_store(f"sqlite:///{absolute}", Path("/nonexistent")) == str(absolute)
+    with open_store(f"sqlite:///{absolute}", Path("/nonexistent")) as store:
+        assert store.target == str(absolute)
 
 
 def test_jobs_sharing_one_postgres_create_the_table_once(pg_url: str, tmp_path: Path) -> None:
