@@ -99,6 +99,7 @@ def _prepared(store: HistoryStore, *, readonly: bool) -> HistoryStore:
             store.ensure_schema()
         elif store.table_exists():
             store.check_columns()
+            store.version()
         else:
             store.close()
             return HistoryStore(connection=None, dialect=store.dialect, target=store.target)

@@ -139,7 +139,8 @@ def _migrate_sqlite(store: HistoryStore) -> int:
         cur.execute(f"SELECT name FROM pragma_table_info('{schema.TABLE}')")  # noqa: S608  # nosec B608
         if "run_id" not in {r[0] for r in cur.fetchall()}:
             cur.execute(f"ALTER TABLE {schema.TABLE} ADD COLUMN run_id TEXT")
-        cur.execute(f"DROP INDEX IF EXISTS idx_{schema.TABLE}_metric_name")
+        for old in ("metric_name", "repository"):  # the name index takes the guide's name; repository: new order
+            cur.execute(f"DROP INDEX IF EXISTS idx_{schema.TABLE}_{old}")
         for statement in schema.SQLITE_CREATE:
             cur.execute(statement)
         for version in range(1, schema.CURRENT + 1):

@@ -38,30 +38,52 @@ def _latest(store: HistoryStore) -> str:
     parameter: the metric name). Rows without a repository are not attributable and are left out."""
     repo = store.dialect.repository_of("p")
     return ("WITH latest AS (SELECT repo, timestamp FROM (SELECT " + repo + " AS repo, p.timestamp, "  # noqa: S608  # nosec B608
-            "ROW_NUMBER() OVER (PARTITION BY " + repo + " ORDER BY p.timestamp DESC, p.id DESC) AS rn "
+            "ROW_NUMBER() OVER (PARTITION BY " + repo + " ORDER BY p.timestamp DESC) AS rn "
             "FROM project_metrics p WHERE p.metric_name = ? AND p.metric_value IS NOT NULL AND " + repo + " <> '') "
             "newest WHERE rn = 1) ")
 
 
+def latest_scored(store: HistoryStore) -> set[tuple[str, datetime]]:
+    """(repository, timestamp) of each repository's newest scored run. PostgreSQL: DISTINCT ON over a backward
+    scan of the repository index (no sort); SQLite: the window query."""
+    if store.dialect.postgres:
+        repo = store.dialect.repository_of()
+        sql = (f"SELECT DISTINCT ON ({repo}) {repo}, timestamp FROM project_metrics WHERE metric_name = ? "  # noqa: S608  # nosec B608
+               f"AND metric_value IS NOT NULL AND {repo} <> '' ORDER BY {repo} DESC, timestamp DESC")
+    else:
+        sql = _latest(store) + "SELECT repo, timestamp FROM latest"  # noqa: S608  # nosec B608
+    rows = store.query(sql, [OVERALL], "find each repository's last run")
+    return {(str(r), store.dialect.decode(t)) for r, t in rows}
+
+
 def newest_runs(store: HistoryStore, prefix: str = HEALTH_PREFIX) -> dict[str, tuple[datetime, list[StoredRow]]]:
     """Per repository, its newest scored run: the timestamp and the rows named `prefix`…, in name order."""
-    repo = store.dialect.repository_of("p")
-    rows = store.query(  # the formatted parts are the dialect's own SQL
-        _latest(store) + "SELECT l.repo, l.timestamp, p.metric_name, p.metric_value, p.metric_metadata "  # noqa: S608  # nosec B608
-        f"FROM latest l JOIN project_metrics p ON p.timestamp = l.timestamp AND {repo} = l.repo "
-        "WHERE p.metric_name LIKE ? AND p.metric_value IS NOT NULL ORDER BY l.repo, p.metric_name, p.id",
-        [OVERALL, prefix.replace("%", "") + "%"], "read each repository's last run")
+    latest = latest_scored(store)
+    if not latest:
+        return {}
+    stamps = sorted({t for _, t in latest})
+    marks = ", ".join("?" for _ in stamps)
+    rows = store.query(  # the formatted parts are "?" placeholders and the dialect's own SQL
+        f"SELECT {store.dialect.repository_of()}, timestamp, metric_name, metric_value, metric_metadata "  # noqa: S608  # nosec B608
+        f"FROM project_metrics WHERE timestamp IN ({marks}) AND metric_name LIKE ? AND metric_value IS NOT NULL "
+        "ORDER BY 1, metric_name, id",
+        [*(store.dialect.encode(t) for t in stamps), prefix.replace("%", "") + "%"], "read each repository's last run")
     out: dict[str, tuple[datetime, list[StoredRow]]] = {}
     for repository, ts, name, value, meta in rows:
-        entry = out.setdefault(str(repository), (store.dialect.decode(ts), []))
-        entry[1].append(StoredRow(name=str(name), value=float(value), metadata=metadata_of(meta)))
+        when = store.dialect.decode(ts)
+        if (str(repository), when) in latest:  # another repository's run at the same instant is not this one
+            entry = out.setdefault(str(repository), (when, []))
+            entry[1].append(StoredRow(name=str(name), value=float(value), metadata=metadata_of(meta)))
     return out
 
 
-def earlier_scores(store: HistoryStore) -> dict[str, tuple[StoredValue | None, list[StoredValue]]]:
-    """Per repository, before its newest scored run: the previous health.overall, and the ones about 30 days
-    before it (the candidates for the 30-day comparison). Scoped as every read is: the repository's rows and
-    the unscoped ones."""
+def earlier_scores(store: HistoryStore, latest: dict[str, datetime]
+                   ) -> dict[str, tuple[StoredValue | None, list[StoredValue]]]:
+    """Per repository, before its newest scored run (`latest`): the previous health.overall, and the ones
+    about 30 days before it (the candidates for the 30-day comparison). Scoped as every read is: the
+    repository's rows and the unscoped ones."""
+    if store.dialect.postgres:
+        return _earlier_postgres(store, latest)
     d = store.dialect
     lo = (THIRTY_DAYS - TOLERANCE).total_seconds() / 86400 - _SLACK_DAYS
     hi = (THIRTY_DAYS + TOLERANCE).total_seconds() / 86400 + _SLACK_DAYS
@@ -80,13 +102,45 @@ def earlier_scores(store: HistoryStore) -> dict[str, tuple[StoredValue | None, l
     return out
 
 
+def _earlier_postgres(store: HistoryStore, latest: dict[str, datetime]
+                      ) -> dict[str, tuple[StoredValue | None, list[StoredValue]]]:
+    """earlier_scores on PostgreSQL: per repository and scope one backward index step for the previous score
+    (LATERAL ... LIMIT 1), and one index range for the 30-day window."""
+    d = store.dialect
+    repo = d.repository_of("p")
+    runs = [list(latest), [d.encode(t) for t in latest.values()]]
+    previous = store.query(  # the formatted parts are the dialect's own SQL
+        "SELECT l.repo, x.timestamp, x.metric_value, x.id FROM unnest(?::text[], ?::timestamptz[]) AS l(repo, ts) "  # noqa: S608  # nosec B608
+        "CROSS JOIN LATERAL (VALUES (l.repo), ('')) AS s(scope) CROSS JOIN LATERAL (SELECT p.timestamp, "
+        f"p.metric_value, p.id FROM project_metrics p WHERE p.metric_name = ? AND {repo} = s.scope "
+        "AND p.timestamp < l.ts AND p.metric_value IS NOT NULL ORDER BY p.timestamp DESC, p.id DESC LIMIT 1) x",
+        [*runs, OVERALL], "read each repository's previous score")
+    window = store.query(  # the formatted part is the dialect's own SQL
+        "SELECT l.repo, x.timestamp, x.metric_value FROM unnest(?::text[], ?::timestamptz[]) AS l(repo, ts) "  # noqa: S608  # nosec B608
+        "CROSS JOIN LATERAL (VALUES (l.repo), ('')) AS s(scope) CROSS JOIN LATERAL (SELECT p.timestamp, "
+        f"p.metric_value FROM project_metrics p WHERE p.metric_name = ? AND {repo} = s.scope "
+        "AND p.timestamp >= l.ts - ? AND p.timestamp <= l.ts - ? AND p.timestamp < l.ts "
+        "AND p.metric_value IS NOT NULL OFFSET 0) x",
+        [*runs, OVERALL, THIRTY_DAYS + TOLERANCE, THIRTY_DAYS - TOLERANCE], "read each repository's 30-day scores")
+    best: dict[str, tuple[Any, Any, float]] = {}
+    for r, t, v, row_id in previous:
+        if r not in best or (t, row_id) > best[r][:2]:
+            best[r] = (t, row_id, float(v))
+    out: dict[str, tuple[StoredValue | None, list[StoredValue]]] = {
+        r: (StoredValue(timestamp=d.decode(t), value=v), []) for r, (t, _, v) in best.items()}
+    for r, t, v in window:
+        prev, values = out.get(r, (None, []))
+        out[r] = (prev, [*values, StoredValue(timestamp=d.decode(t), value=float(v))])
+    return out
+
+
 def rollup(store: HistoryStore) -> list[RepositoryHealth]:
     """Every repository with a stored health score, with its newest scored run; sorted by repository.
 
     Two set-based reads whatever the number of repositories; the comparisons are the ones deltas.py makes
     for a run (previous scored run; the run nearest to 30 days before, within ±7 days)."""
     runs = newest_runs(store)
-    earlier = earlier_scores(store) if runs else {}
+    earlier = earlier_scores(store, {r: when for r, (when, _) in runs.items()}) if runs else {}
     out = []
     for repository in sorted(runs):
         when, rows = runs[repository]

@@ -18,6 +18,7 @@ order), PostgreSQL as TIMESTAMPTZ. Every database problem becomes a HistoryError
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -232,8 +233,15 @@ class HistoryStore:
     def version(self, *, fresh: bool = False) -> int:
         """The schema version: 0 no table, 1 a plain table without versions, else the highest applied."""
         if self._version is None or fresh:
-            self._version = self._read_version()
+            self._set_version(self._read_version())
+        assert self._version is not None
         return self._version
+
+    def _set_version(self, version: int) -> None:
+        """Remember the version; on PostgreSQL from version 2 the reads use the generated repository column."""
+        self._version = version
+        if self.dialect.postgres and version >= 2:
+            self.dialect = dataclasses.replace(self.dialect, repository=schema.POSTGRES_REPOSITORY_COLUMN)
 
     def _read_version(self) -> int:
         if not self.table_exists():
@@ -258,7 +266,7 @@ class HistoryStore:
                 for statement in (*(schema.POSTGRES_CREATE if self.dialect.postgres else schema.SQLITE_CREATE),
                                   schema.record_version(schema.CURRENT)):
                     cur.execute(statement)
-            self._version = schema.CURRENT
+            self._set_version(schema.CURRENT)
         self.check_columns()
 
     def upgrade_notice(self) -> str | None:
@@ -356,6 +364,8 @@ class HistoryStore:
         """Each metric's most recent stored value strictly before `before` (the previous run)."""
         if not names:
             return {}
+        if self.dialect.postgres:
+            return self._latest_before_postgres(names, before, repository)
         marks = ", ".join("?" for _ in names)
         rows = self.query(  # the formatted parts are "?" placeholders and the dialect's own SQL
             "SELECT metric_name, timestamp, metric_value FROM (SELECT metric_name, timestamp, metric_value, "  # noqa: S608  # nosec B608
@@ -364,6 +374,23 @@ class HistoryStore:
             f"AND {_HAS_VALUE}) latest WHERE rn = 1",
             [*names, repository, self.dialect.encode(before)], "read the previous run")
         return {name: StoredValue(timestamp=self.dialect.decode(t), value=float(v)) for name, t, v in rows}
+
+    def _latest_before_postgres(self, names: Sequence[str], before: datetime, repository: str
+                                ) -> dict[str, StoredValue]:
+        """latest_before on PostgreSQL: per metric and scope (the repository, and no repository) the newest row
+        is one backward step of the repository index (a LATERAL ... LIMIT 1), whatever the store's size."""
+        rows = self.query(  # the formatted part is the dialect's own SQL
+            "SELECT n.name, x.timestamp, x.metric_value, x.id FROM unnest(?::text[]) AS n(name) "  # noqa: S608  # nosec B608
+            "CROSS JOIN unnest(?::text[]) AS s(scope) CROSS JOIN LATERAL (SELECT p.timestamp, p.metric_value, p.id "
+            f"FROM project_metrics p WHERE p.metric_name = n.name AND {self.dialect.repository_of('p')} = s.scope "
+            "AND p.timestamp < ? AND p.metric_value IS NOT NULL ORDER BY p.timestamp DESC, p.id DESC LIMIT 1) x",
+            [list(names), list(dict.fromkeys([repository, ""])), self.dialect.encode(before)],
+            "read the previous run")
+        best: dict[str, tuple[Any, Any, float]] = {}
+        for name, t, v, row_id in rows:
+            if name not in best or (t, row_id) > best[name][:2]:
+                best[name] = (t, row_id, float(v))
+        return {name: StoredValue(timestamp=self.dialect.decode(t), value=v) for name, (t, _, v) in best.items()}
 
     def values_between(self, names: Sequence[str], start: datetime, end: datetime, *, repository: str = ""
                        ) -> dict[str, list[StoredValue]]:
