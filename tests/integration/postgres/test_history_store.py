@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from repo_automation.history import (
     open_store,
     read_history,
 )
+from tests.postgres import in_threads
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 T1, T2, T3 = NOW - timedelta(days=40), NOW - timedelta(days=29), NOW - timedelta(days=1)
@@ -277,19 +277,10 @@ def test_sqlite_paths_resolve_against_the_workspace(tmp_path: Path) -> None:
 
 def test_jobs_sharing_one_postgres_create_the_table_once(pg_url: str, tmp_path: Path) -> None:
     url = pg_url
-    errors: list[BaseException] = []
 
     def job(i: int) -> None:
-        try:
-            with open_store(url, tmp_path) as store:
-                store.record([m("git.commits_per_week", float(i))], NOW)
-        except BaseException as e:
-            errors.append(e)
+        with open_store(url, tmp_path) as store:
+            store.record([m("git.commits_per_week", float(i))], NOW)
 
-    threads = [threading.Thread(target=job, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    assert in_threads(job, 4) == []
     assert sorted(r[2] for r in raw_rows(url, tmp_path)) == [0.0, 1.0, 2.0, 3.0]
