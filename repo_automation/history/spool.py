@@ -63,7 +63,7 @@ def write(workspace: Path, batch: Batch, store: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".spool-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(to_json(batch, store), fh, sort_keys=True)
+            json.dump(to_json(batch, store), fh, sort_keys=True, default=str)  # as the store does
         os.replace(tmp, path)
     except OSError as e:
         raise HistoryError(f"cannot spool this run's metrics to {folder}: {e.strerror or e}") from e

@@ -3,6 +3,7 @@ dry run, and turns a store that is down into a failed sink with the reason."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,3 +136,17 @@ def test_a_replayed_batch_is_stored_once_on_sqlite(tmp_path: Path) -> None:
     batch = Batch.of([Metric(name="a.b", value=1.0, source="git")], FIXED_NOW)
     with open_store("h.sqlite", tmp_path) as store:
         assert (store.write(batch), store.write(batch)) == (1, 0)
+
+
+def test_a_spooled_run_keeps_odd_metadata_and_never_the_password(tmp_path: Path, unused_port: int) -> None:
+    url = f"postgresql://metrics:pw-5a9e@127.0.0.1:{unused_port}/test"
+    ctx = make_context(tmp_path, store_db=True, history_db=url)
+    odd = dataclasses.replace(report(), metrics=(
+        Metric(name="git.last_tag", value=1.0, source="git", metadata={"when": FIXED_NOW, "tags": ("v1",)}),))
+    final = deliver(odd, Stages(sinks=[HistorySink.from_context(ctx)]), ctx)
+    assert final.sources[0].status is Status.FAILED
+    [item] = spool.pending(tmp_path)
+    text = item.path.read_text(encoding="utf-8")
+    assert "pw-5a9e" not in text and item.store == f"postgresql://metrics:***@127.0.0.1:{unused_port}/test"
+    assert item.batch.rows[0].metadata == {"when": FIXED_NOW.isoformat(sep=" "), "tags": ["v1"],
+                                           "repository": "octo/repo"}
