@@ -1,5 +1,5 @@
 """The metrics history: one `project_metrics` table in SQLite (default) or PostgreSQL, and the deltas and
-health trend a run reads from it. See store.py (reads and writes), schema.py (versions, partitions),
+health trend a run reads from it. See store.py (reads and writes), values.py, schema.py (versions, partitions),
 migrate.py (`repo-automation history migrate`), backends.py (opening it), spool.py (runs kept while the
 store cannot be reached), deltas.py and rollup.py."""
 
