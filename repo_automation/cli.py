@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
     p.add_argument("--output-dir", type=Path, default=None, help="where the roll-up is written (default: reports)")
 
+    p = sub.add_parser("history", help="the metrics history store itself")
+    history = p.add_subparsers(dest="history_command", required=True, parser_class=_Parser)
+    p = history.add_parser("migrate", help="move the store to the current schema version (monthly partitions "
+                           "on PostgreSQL, run ids); --dry-run says how and changes nothing")
+    _base(p)
+    p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
+    p.add_argument("--dry-run", action="store_true", default=None, help="say what would be done, change nothing")
+
     p = sub.add_parser("validate-config", help="check a configuration file; exit 2 naming each problem")
     _common(p)
 
@@ -154,6 +162,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
             cfg = read_config(settings.resolve(settings.config_path), required=True)
             print(f"{cfg.path}: valid")
+            return EXIT_OK
+        if ns.subcommand == "history":
+            from repo_automation.history.migrate import run_migrate  # lazily: start-up time of --help
+
+            for line in run_migrate(settings.history_db, settings.workspace, dry_run=settings.dry_run):
+                print(line)
             return EXIT_OK
         from repo_automation.engine import rollup, run  # lazily: start-up time of --help
 

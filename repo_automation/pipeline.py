@@ -165,18 +165,27 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
         history=hist,
         notices=(*stages.notices, *(n for s in sources for n in s.notices)),
     )
+    return judged(report, ctx)
+
+
+def judged(report: RunReport, ctx: RunContext) -> RunReport:
+    """`report` with its verdict decided (core/verdict.decide, the one place a verdict is made)."""
     return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
 
 
 def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
-    """Run the sinks in order (each isolated), then the writers on the report with every action attached."""
+    """Run the sinks in order (each isolated), then the writers on the report with every action attached.
+
+    A required sink (the metrics history with `tracking.data_sources.history.required`) that fails is part of
+    the verdict: it is decided again after each sink, so the sinks after it (the check run, the PR comment)
+    and the writers show the verdict the run exits with."""
     actions: list[Action] = []
-    sink_results: list[SourceResult] = []
+    current = report
     for sink in [*stages.sinks]:
-        items, res = _run_one(SourceKind.SINK, sink.name, functools.partial(sink.deliver, report, ctx))
+        items, res = _run_one(SourceKind.SINK, sink.name, functools.partial(sink.deliver, current, ctx))
         actions.extend(items)
-        sink_results.append(res)
-    final = dataclasses.replace(report, actions=tuple(actions), sources=(*report.sources, *sink_results))
+        current = judged(dataclasses.replace(current, sources=(*current.sources, res)), ctx)
+    final = dataclasses.replace(current, actions=tuple(actions))
     writer_actions: list[Action] = []
     for writer in stages.writers:
         items, res = _run_one(SourceKind.SINK, writer.name, functools.partial(writer.deliver, final, ctx))

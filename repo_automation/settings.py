@@ -1,7 +1,9 @@
 """Run settings: one frozen value built from CLI flags, action inputs (INPUT_*) and environment variables.
 
 Precedence: CLI flag > action input > environment variable > default. Every field is declared once in
-FIELDS so the CLI, the action's inputs and the docs cannot drift apart.
+FIELDS so the CLI, the action's inputs and the docs cannot drift apart. An empty input counts as not given;
+an input whose environment variable must be able to take over has no default in action.yml (history-db:
+the input the user set, then DATABASE_URL, then the SQLite default).
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ class FieldSpec:
     env: tuple[str, ...]
     kind: str  # str | bool | path | secret | float | choice
     description: str
+    # action.yml gives the input the default. False where an environment variable must be able to take
+    # over: a default the runner passes as INPUT_* would otherwise always shadow it (history-db vs DATABASE_URL).
+    input_default: bool = True
 
 
 FIELDS: tuple[FieldSpec, ...] = (
@@ -165,7 +170,8 @@ FIELDS: tuple[FieldSpec, ...] = (
               "Do the whole run but write nothing outside the output folder: every write is only described."),
     FieldSpec("store_db", "store-db", ("REPO_AUTOMATION_STORE_DB",), "bool", "Store this run in the metrics history."),
     FieldSpec("history_db", "history-db", ("REPO_AUTOMATION_HISTORY_DB", "DATABASE_URL"), "str",
-              "Metrics history: a SQLite file path or a postgresql:// URL."),
+              "Metrics history: a SQLite file path or a postgresql:// URL. When not given: DATABASE_URL if set, "
+              "else .repo-automation/history.sqlite.", input_default=False),
     FieldSpec("skip_deps", "skip-deps", (), "bool", "Skip dependency-update maintenance."),
     FieldSpec("skip_security", "skip-security", (), "bool", "Skip security scanning."),
     FieldSpec("skip_quality", "skip-quality", (), "bool", "Skip code-quality gates."),

@@ -27,7 +27,7 @@ from repo_automation.domain import Finding, Health, History, Metric
 from repo_automation.errors import SourceSkipped
 from repo_automation.gates import build_gates
 from repo_automation.github.client import GitHubClient, connect
-from repo_automation.history import check_store, open_store, read_history
+from repo_automation.history import check_target, read_history
 from repo_automation.pipeline import HistoryReader, Stages
 from repo_automation.scanners import merge_findings, scanner_plan
 from repo_automation.settings import Command
@@ -168,11 +168,8 @@ def release(stages: Stages) -> None:
 
 
 def preflight(ctx: RunContext) -> None:
-    """With --store-db the history store must be usable before anything runs (exit 2 otherwise)."""
-    if not ctx.settings.store_db:
-        return
-    if ctx.dry_run:
-        with open_store(ctx.settings.history_db, ctx.workspace, readonly=True):
-            pass
-    else:
-        check_store(ctx.settings.history_db, ctx.workspace)
+    """With --store-db, history-db must name a store (a SQLite file or a PostgreSQL URL; exit 2 otherwise).
+    Nothing is opened here: a store that cannot be reached does not stop the run (the history sink spools
+    the run's rows and fails with the reason)."""
+    if ctx.settings.store_db:
+        check_target(ctx.settings.history_db, ctx.workspace)

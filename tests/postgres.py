@@ -3,8 +3,9 @@ created empty and dropped with everything in it afterwards."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
@@ -30,3 +31,21 @@ def fresh_schema(prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def in_threads(job: Callable[[int], None], count: int, timeout: float = 60) -> list[BaseException]:
+    """Run job(0) … job(count - 1) at once, as jobs of one matrix would; what each raised, if anything."""
+    errors: list[BaseException] = []
+
+    def guarded(i: int) -> None:
+        try:
+            job(i)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return errors

@@ -83,6 +83,11 @@ class CoverageSource(DataSource):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HistorySource(DataSource):
+    """The metrics history: not a collector, but `required` makes its read and, with store-db, its write count."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DataSources:
     git: GitSource
     github: GitHubSource
@@ -90,6 +95,7 @@ class DataSources:
     sonarqube: SonarQubeSource
     database: DatabaseSource
     coverage: CoverageSource
+    history: HistorySource
 
     def named(self) -> dict[str, DataSource]:
         """Every data source by its key under tracking.data_sources."""

@@ -15,8 +15,9 @@ Only findings in state active, new or existing are changed; fixed/ignored/baseli
 `blocking_findings` is what fails a run: active or new findings at or above the lowest enabled of
 fail_on_high (high and critical) and fail_on_critical (critical).
 - `required_tools`: scanners that must run; `tracking.data_sources.<name>.required`: collectors that must
-  measure. `unmet_requirements` names each that failed, or skipped for a reason other than an empty scope
-  (errors.NothingToScan): not installed, no API key, no rules, not configured, no data.
+  measure (`history`: the metrics history must be read and, with store-db, written). `unmet_requirements`
+  names each that failed, or skipped for a reason other than an empty scope (errors.NothingToScan): not
+  installed, no API key, no rules, not configured, no data.
 """
 
 from __future__ import annotations
@@ -177,10 +178,15 @@ def _required_source_problems(name: str, source: DataSource, sources: DataSource
 
 
 def required_sources(config: Config) -> dict[SourceKind, set[str]]:
-    """Names of the required sources by kind: scanners from required_tools, collectors from their data source."""
+    """Names of the required sources by kind: scanners from required_tools, collectors from their data source,
+    and the metrics history (`tracking.data_sources.history`: its read, and its sink when store-db is on)."""
+    history = {"history"} if config.data_sources.history.required else set()
     return {
         SourceKind.SCANNER: set(config.security_scanning.required_tools),
-        SourceKind.COLLECTOR: {name for name, s in config.data_sources.named().items() if s.required},
+        SourceKind.COLLECTOR: {name for name, s in config.data_sources.named().items()
+                               if s.required and name != "history"},
+        SourceKind.HISTORY: history,
+        SourceKind.SINK: history,
     }
 
 

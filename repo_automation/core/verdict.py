@@ -5,10 +5,10 @@ fail_on severities, or a required source (a scanner in `required_tools`, a data 
 failed or was skipped with something left unmeasured. Other sources that failed do not fail the run by
 themselves (they are reported).
 
-The pipeline decides it once, in `build_report`, before any sink runs, and every renderer and sink reads
-`RunReport.verdict`. That is complete: sinks add only `sink` sources to the report, and no reason looks at
-those (required sources are scanners and collectors, which have all run by then), so the report after
-delivery holds the same verdict.
+The pipeline decides it in `build_report`, before any sink runs, and every renderer and sink reads
+`RunReport.verdict`. Sinks add `sink` sources; the only one a reason reads is a required metrics history
+(`tracking.data_sources.history.required`), so the pipeline decides again after each sink (`pipeline.judged`)
+and the sinks after it and the writers show the verdict the run exits with.
 """
 
 from __future__ import annotations

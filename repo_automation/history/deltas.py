@@ -51,7 +51,7 @@ def nearest(values: Sequence[StoredValue], target: datetime, tolerance: timedelt
     return min(close, key=lambda v: (abs(v.timestamp - target), v.timestamp))
 
 
-def _delta(value: float, past: StoredValue | None) -> float | None:
+def delta(value: float, past: StoredValue | None) -> float | None:
     return None if past is None else round(value - past.value, 6)
 
 
@@ -74,8 +74,8 @@ def build_history(store: HistoryStore, metrics: Sequence[Metric], now: datetime,
         month = nearest([v for v in window.get(m.name, []) if v.timestamp < now], target)
         changes.append(MetricChange(
             name=m.name, value=m.value,
-            previous=None if prev is None else prev.value, delta_previous=_delta(m.value, prev),
-            thirty_days_ago=None if month is None else month.value, delta_30d=_delta(m.value, month),
+            previous=None if prev is None else prev.value, delta_previous=delta(m.value, prev),
+            thirty_days_ago=None if month is None else month.value, delta_30d=delta(m.value, month),
         ))
     own = next((m.value for m in current if m.name == OVERALL), None)
     stored = store.series(OVERALL, now, trend_points - (1 if own is not None else 0), repository=repository)

@@ -1,7 +1,6 @@
 """The metrics history store: one table, `project_metrics`, in SQLite (default) or PostgreSQL.
 
-    project_metrics(id, timestamp, metric_name, metric_value, metric_metadata JSON, source)
-    indexes: timestamp · (metric_name, timestamp) · source · (repository, metric_name, timestamp)
+    project_metrics(id, timestamp, metric_name, metric_value, metric_metadata JSON, source, run_id)
 
 One store may hold many repositories (an organisation's matrix of jobs sharing one PostgreSQL database):
 every row records its run's repository in `metric_metadata.repository`, and every read is scoped to one
@@ -9,83 +8,48 @@ repository, so a run is never compared with another repository's numbers. Rows s
 existed carry no repository and are read by every scope (a store that only ever held one repository, the
 SQLite default, keeps its history across the upgrade).
 
-The table and its indexes are created when missing (PostgreSQL: under an advisory lock, so a matrix of jobs
-sharing one database cannot race). Every row of one run carries the run's timestamp: a run is a timestamp.
-SQLite keeps timestamps as ISO-8601 UTC text of fixed width (so text order is time order), PostgreSQL as
-TIMESTAMPTZ. Every database problem becomes a HistoryError naming the store (passwords redacted).
+A run is written as one Batch in one transaction (PostgreSQL: COPY), recorded once in the runs ledger by its
+id, so writing the same batch again (a spooled run replayed) stores nothing. Every row of one run carries
+the run's timestamp. A NULL `metric_value` (the guide's DDL allows it) reads as "no value": such rows are
+left out of every read. SQLite keeps timestamps as ISO-8601 UTC text of fixed width (so text order is time
+order), PostgreSQL as TIMESTAMPTZ. Every database problem becomes a HistoryError naming the store
+(passwords redacted). The values: values.py; the schema, its versions and partitions: schema.py;
+migrations: migrate.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from repo_automation.domain import Metric
-from repo_automation.errors import RepoAutomationError
+from repo_automation.history import schema
+from repo_automation.history.values import (
+    Batch,
+    Dialect,
+    HistoryError,
+    Row,
+    StoredRow,
+    StoredValue,
+    metadata_of,
+)
+
+__all__ = ["Batch", "Dialect", "HistoryError", "HistoryStore", "Row", "StoredRow", "StoredValue", "metadata_of"]
 
 log = logging.getLogger(__name__)
 
-TABLE = "project_metrics"
+TABLE = schema.TABLE
 _CHECK_COLUMNS = (
     "SELECT id, timestamp, metric_name, metric_value, metric_metadata, source FROM project_metrics WHERE 1 = 0"
 )
-_INSERT = (
-    "INSERT INTO project_metrics (timestamp, metric_name, metric_value, metric_metadata, source) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-
-
-class HistoryError(RepoAutomationError):
-    """The history store cannot be opened, created, read or written."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredValue:
-    timestamp: datetime
-    value: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredRow:
-    name: str
-    value: float
-    metadata: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Dialect:
-    name: str  # sqlite | postgresql
-    param: str  # DB-API placeholder
-    create: tuple[str, ...]  # statements run in one transaction when the table may be missing
-    exists: str  # a query whose one value is NULL/absent when the table is missing
-    errors: tuple[type[Exception], ...]
-    repository: str  # SQL for a row's repository ('' when none), `{t}` standing for a table alias and dot
-
-    def repository_of(self, alias: str = "") -> str:
-        """SQL for the repository of a row (of table `alias` when given)."""
-        return self.repository.format(t=alias + "." if alias else "")
-
-    def scoped(self, alias: str = "") -> str:
-        """A WHERE condition: the row belongs to the repository given as the parameter, or to none."""
-        return f"{self.repository_of(alias)} IN (?, '')"
-
-    def encode(self, ts: datetime) -> Any:
-        if ts.tzinfo is None:
-            raise HistoryError(f"history timestamps must carry a time zone, got {ts.isoformat()}")
-        utc = ts.astimezone(UTC)
-        return utc.isoformat(timespec="microseconds") if self.name == "sqlite" else utc
-
-    def decode(self, raw: Any) -> datetime:
-        if isinstance(raw, datetime):
-            return raw.astimezone(UTC)
-        return datetime.fromisoformat(str(raw)).astimezone(UTC)
+_COLUMNS = "timestamp, metric_name, metric_value, metric_metadata, source"
+_HAS_VALUE = "metric_value IS NOT NULL"
 
 
 class HistoryStore:
@@ -98,6 +62,7 @@ class HistoryStore:
         self._conn = connection
         self.dialect = dialect
         self.target = target  # the resolved path or the redacted URL
+        self._version: int | None = None
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -114,7 +79,8 @@ class HistoryStore:
                 self._conn = None
 
     @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
+    def errors(self, doing: str) -> Iterator[None]:
+        """Turn a database error into a HistoryError naming the store (the transaction rolled back)."""
         try:
             yield
         except self.dialect.errors as e:
@@ -126,86 +92,214 @@ class HistoryStore:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise HistoryError(f"metrics history {self.target}: cannot {doing}: {first}") from e
 
-    def _sql(self, text: str) -> str:
+    def sql(self, text: str) -> str:
         return text.replace("?", self.dialect.param)
 
-    def _query(self, text: str, params: Sequence[Any], doing: str) -> list[tuple[Any, ...]]:
+    def query(self, text: str, params: Sequence[Any], doing: str) -> list[tuple[Any, ...]]:
+        """Rows of one read, its transaction ended (no idle-in-transaction on PostgreSQL)."""
         if self._conn is None:
             return []
-        with self._errors(doing):
+        with self.errors(doing):
             cur = self._conn.cursor()
             try:
-                cur.execute(self._sql(text), tuple(params))
+                cur.execute(self.sql(text), tuple(params))
                 rows = cur.fetchall()
             finally:
                 cur.close()
-            self._conn.rollback()  # reads end their transaction: no idle-in-transaction on PostgreSQL
+            self._conn.rollback()
         return [tuple(r) for r in rows]
 
-    def ensure_schema(self) -> None:
-        """Create the table and indexes when missing, then check the columns are the expected ones."""
+    @contextmanager
+    def transaction(self, doing: str) -> Iterator[Any]:
+        """A cursor in one transaction, committed at the end (rolled back and a HistoryError on failure)."""
         if self._conn is None:
-            return
-        if self.table_exists():
-            self.check_columns()
-        with self._errors("create the project_metrics table"):
+            raise HistoryError(f"metrics history {self.target} was opened read-only")
+        with self.errors(doing):
             cur = self._conn.cursor()
             try:
-                for statement in self.dialect.create:
-                    cur.execute(statement)
+                yield cur
+            except BaseException:
+                self._conn.rollback()
+                raise
             finally:
                 cur.close()
             self._conn.commit()
-        self.check_columns()
 
-    def table_exists(self) -> bool:
-        rows = self._query(self.dialect.exists, (TABLE,), f"look for the {TABLE} table")
+    def rollback(self) -> None:
+        if self._conn is not None:
+            self._conn.rollback()
+
+    # -- schema -------------------------------------------------------------------------------------------
+
+    def table_exists(self, name: str = TABLE) -> bool:
+        rows = self.query(self.dialect.exists, (name,), f"look for the {name} table")
         return bool(rows) and rows[0][0] is not None
 
     def check_columns(self) -> None:
-        self._query(_CHECK_COLUMNS, (), f"use the existing {TABLE} table, whose columns are not "
-                    "(id, timestamp, metric_name, metric_value, metric_metadata, source)")
+        self.query(_CHECK_COLUMNS, (), f"use the existing {TABLE} table, whose columns are not "
+                   "(id, timestamp, metric_name, metric_value, metric_metadata, source)")
 
-    def record(self, metrics: Iterable[Metric], timestamp: datetime, *, repository: str = "") -> int:
-        """Insert one row per finite metric, all with `timestamp` and `repository` (kept in the metadata), in
-        one transaction. Returns the row count."""
+    def version(self, *, fresh: bool = False) -> int:
+        """The schema version: 0 no table, 1 a plain table without versions, else the highest applied."""
+        if self._version is None or fresh:
+            self._set_version(self._read_version())
+        assert self._version is not None
+        return self._version
+
+    def _set_version(self, version: int) -> None:
+        """Remember the version; on PostgreSQL from version 2 the reads use the generated repository column."""
+        self._version = version
+        if self.dialect.postgres and version >= 2:
+            self.dialect = dataclasses.replace(self.dialect, repository=schema.POSTGRES_REPOSITORY_COLUMN)
+
+    def _read_version(self) -> int:
+        if not self.table_exists():
+            return 0
+        if not self.table_exists(schema.VERSIONS):
+            return 1
+        rows = self.query(f"SELECT MAX(version) FROM {schema.VERSIONS}", (), "read the schema version")  # noqa: S608  # nosec B608
+        return int(rows[0][0] or 1) if rows else 1
+
+    def ensure_schema(self) -> None:
+        """Create the current schema when the store is empty; check the columns of an existing table."""
+        if self._conn is None:
+            return
+        version = self.version(fresh=True)
+        if version > schema.CURRENT:
+            raise HistoryError(f"metrics history {self.target} is at schema version {version}, newer than this "
+                               f"version of repo-automation knows ({schema.CURRENT}): upgrade repo-automation")
+        if version == 0:
+            with self.transaction(f"create the {TABLE} table") as cur:
+                if self.dialect.postgres:
+                    cur.execute(f"SELECT pg_advisory_xact_lock({schema.LOCK_KEY})")
+                for statement in (*(schema.POSTGRES_CREATE if self.dialect.postgres else schema.SQLITE_CREATE),
+                                  schema.record_version(schema.CURRENT)):
+                    cur.execute(statement)
+            self._set_version(schema.CURRENT)
+        self.check_columns()
+
+    def upgrade_notice(self) -> str | None:
+        """What a store below the current schema version misses, and the command that migrates it."""
+        version = self.version()
+        if not 0 < version < schema.CURRENT:
+            return None
+        return (f"{self.target} is a plain {TABLE} table (schema version {version}): it keeps working; "
+                f"`repo-automation history migrate` moves it to version {schema.CURRENT} "
+                f"({schema.DESCRIPTIONS[schema.CURRENT]})")
+
+    def ensure_partitions(self, when: datetime) -> list[str]:
+        """PostgreSQL, current schema: make sure the partitions of `when`'s month and the next exist, creating
+        the missing ones under the advisory lock. Returns the names created."""
+        if self._conn is None or not self.dialect.postgres or self.version() < 2:
+            return []
+        wanted = schema.ahead(when)
+        if not self._missing_partitions(wanted):
+            return []
+        created = []
+        with self.transaction("create the monthly partitions") as cur:
+            cur.execute(f"SELECT pg_advisory_xact_lock({schema.LOCK_KEY})")
+            for start in wanted:
+                cur.execute("SELECT to_regclass(%s)", (schema.partition_name(start),))
+                row = cur.fetchone()
+                if row is not None and row[0] is not None:
+                    continue  # another job created it while we waited for the lock
+                for statement in schema.create_partition(start):
+                    cur.execute(statement)
+                created.append(schema.partition_name(start))
+        if created:
+            log.info("history: created the partitions %s", ", ".join(created))
+        return created
+
+    def _missing_partitions(self, starts: Sequence[datetime]) -> list[datetime]:
+        names = [schema.partition_name(s) for s in starts]
+        rows = self.query("SELECT " + ", ".join("to_regclass(?)" for _ in names), names, "look for the partitions")
+        return [s for s, found in zip(starts, rows[0], strict=True) if found is None] if rows else list(starts)
+
+    # -- writes -------------------------------------------------------------------------------------------
+
+    def record(self, metrics: Iterable[Metric], timestamp: datetime, *, repository: str = "",
+               run_id: str | None = None) -> int:
+        """Store one run: one row per finite metric, all with `timestamp` and `repository`. Returns the rows
+        written (0 when this run id was stored before)."""
+        return self.write(Batch.of(metrics, timestamp, repository=repository, run_id=run_id))
+
+    def write(self, batch: Batch) -> int:
+        """Store one batch in one transaction, at most once. Returns the rows written (0: stored before)."""
         if self._conn is None:
             raise HistoryError(f"metrics history {self.target} was opened read-only")
-        ts = self.dialect.encode(timestamp)
-        rows = []
-        for m in metrics:
-            if not math.isfinite(m.value):
-                log.debug("history: %s is %s, not stored", m.name, m.value)
-                continue
-            metadata = {**m.metadata, "repository": repository} if repository else dict(m.metadata)
-            rows.append((ts, m.name, float(m.value), json.dumps(metadata, default=str, sort_keys=True), m.source))
-        if not rows:
+        if not batch.rows:
             return 0
-        sql = self._sql(_INSERT)
-        with self._errors("store this run's metrics"):
-            cur = self._conn.cursor()
-            try:
-                cur.executemany(sql, rows)
-            finally:
-                cur.close()
-            self._conn.commit()
-        log.info("history: stored %d values in %s", len(rows), self.target)
-        return len(rows)
+        version = self.version()
+        self.ensure_partitions(batch.timestamp)
+        ts = self.dialect.encode(batch.timestamp)
+        with self.transaction("store this run's metrics") as cur:
+            if not self._claim(cur, batch, ts, ledger=version >= 2):
+                self.rollback()
+                log.info("history: run %s is stored already in %s; not stored again", batch.run_id, self.target)
+                return 0
+            self._insert(cur, batch, ts, with_run_id=version >= 2)
+        log.info("history: stored %d values in %s", len(batch.rows), self.target)
+        return len(batch.rows)
+
+    def _claim(self, cur: Any, batch: Batch, ts: Any, *, ledger: bool) -> bool:
+        """Record the run in the ledger (False: it is there already). A plain table has no ledger: a run is
+        then its (repository, timestamp), and one already stored is not stored again."""
+        if ledger:
+            cur.execute(self.sql(f"INSERT INTO {schema.RUNS} (run_id, repository, timestamp, row_count) "  # noqa: S608  # nosec B608
+                                 "VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING"),
+                        (batch.run_id, batch.repository, ts, len(batch.rows)))
+            return bool(cur.rowcount)
+        cur.execute(self.sql(f"SELECT 1 FROM {TABLE} WHERE timestamp = ? AND {self.dialect.repository_of()} = ? "  # noqa: S608  # nosec B608
+                             "LIMIT 1"), (ts, batch.repository))
+        return cur.fetchone() is None
+
+    def _insert(self, cur: Any, batch: Batch, ts: Any, *, with_run_id: bool) -> None:
+        columns = _COLUMNS + (", run_id" if with_run_id else "")
+        extra = (batch.run_id,) if with_run_id else ()
+        rows = [(ts, r.name, r.value, json.dumps(r.metadata, default=str, sort_keys=True), r.source, *extra)
+                for r in batch.rows]
+        if self.dialect.postgres:
+            with cur.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" for _ in range(len(rows[0])))
+        cur.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({marks})", rows)  # noqa: S608  # nosec B608
+
+    # -- reads --------------------------------------------------------------------------------------------
 
     def latest_before(self, names: Sequence[str], before: datetime, *, repository: str = ""
                       ) -> dict[str, StoredValue]:
         """Each metric's most recent stored value strictly before `before` (the previous run)."""
         if not names:
             return {}
+        if self.dialect.postgres:
+            return self._latest_before_postgres(names, before, repository)
         marks = ", ".join("?" for _ in names)
-        ts = self.dialect.encode(before)
-        rows = self._query(  # the formatted parts are "?" placeholders and the dialect's own SQL
-            "SELECT p.metric_name, p.timestamp, p.metric_value FROM project_metrics p "  # noqa: S608  # nosec B608
-            f"WHERE p.metric_name IN ({marks}) AND {self.dialect.scoped('p')} AND p.timestamp = "
-            "(SELECT MAX(q.timestamp) FROM project_metrics q WHERE q.metric_name = p.metric_name AND "
-            f"{self.dialect.scoped('q')} AND q.timestamp < ?) ORDER BY p.id",
-            [*names, repository, repository, ts], "read the previous run")
+        rows = self.query(  # the formatted parts are "?" placeholders and the dialect's own SQL
+            "SELECT metric_name, timestamp, metric_value FROM (SELECT metric_name, timestamp, metric_value, "  # noqa: S608  # nosec B608
+            "ROW_NUMBER() OVER (PARTITION BY metric_name ORDER BY timestamp DESC, id DESC) AS rn "
+            f"FROM project_metrics WHERE metric_name IN ({marks}) AND {self.dialect.scoped()} AND timestamp < ? "
+            f"AND {_HAS_VALUE}) latest WHERE rn = 1",
+            [*names, repository, self.dialect.encode(before)], "read the previous run")
         return {name: StoredValue(timestamp=self.dialect.decode(t), value=float(v)) for name, t, v in rows}
+
+    def _latest_before_postgres(self, names: Sequence[str], before: datetime, repository: str
+                                ) -> dict[str, StoredValue]:
+        """latest_before on PostgreSQL: per metric and scope (the repository, and no repository) the newest row
+        is one backward step of the repository index (a LATERAL ... LIMIT 1), whatever the store's size."""
+        rows = self.query(  # the formatted part is the dialect's own SQL
+            "SELECT n.name, x.timestamp, x.metric_value, x.id FROM unnest(?::text[]) AS n(name) "  # noqa: S608  # nosec B608
+            "CROSS JOIN unnest(?::text[]) AS s(scope) CROSS JOIN LATERAL (SELECT p.timestamp, p.metric_value, p.id "
+            f"FROM project_metrics p WHERE p.metric_name = n.name AND {self.dialect.repository_of('p')} = s.scope "
+            "AND p.timestamp < ? AND p.metric_value IS NOT NULL ORDER BY p.timestamp DESC, p.id DESC LIMIT 1) x",
+            [list(names), list(dict.fromkeys([repository, ""])), self.dialect.encode(before)],
+            "read the previous run")
+        best: dict[str, tuple[Any, Any, float]] = {}
+        for name, t, v, row_id in rows:
+            if name not in best or (t, row_id) > best[name][:2]:
+                best[name] = (t, row_id, float(v))
+        return {name: StoredValue(timestamp=self.dialect.decode(t), value=v) for name, (t, _, v) in best.items()}
 
     def values_between(self, names: Sequence[str], start: datetime, end: datetime, *, repository: str = ""
                        ) -> dict[str, list[StoredValue]]:
@@ -213,10 +307,10 @@ class HistoryStore:
         if not names:
             return {}
         marks = ", ".join("?" for _ in names)
-        rows = self._query(  # the formatted parts are "?" placeholders and the dialect's own SQL
+        rows = self.query(  # the formatted parts are "?" placeholders and the dialect's own SQL
             "SELECT metric_name, timestamp, metric_value FROM project_metrics "  # noqa: S608  # nosec B608
             f"WHERE metric_name IN ({marks}) AND {self.dialect.scoped()} AND timestamp >= ? AND timestamp <= ? "
-            "ORDER BY timestamp, id",
+            f"AND {_HAS_VALUE} ORDER BY timestamp, id",
             [*names, repository, self.dialect.encode(start), self.dialect.encode(end)], "read past values")
         out: dict[str, list[StoredValue]] = {}
         for name, t, v in rows:
@@ -225,41 +319,9 @@ class HistoryStore:
 
     def series(self, name: str, before: datetime, limit: int, *, repository: str = "") -> list[StoredValue]:
         """The last `limit` values of one metric strictly before `before`, oldest first."""
-        rows = self._query(  # the formatted part is the dialect's own SQL
+        rows = self.query(  # the formatted part is the dialect's own SQL
             "SELECT timestamp, metric_value FROM project_metrics "  # noqa: S608  # nosec B608
-            f"WHERE metric_name = ? AND {self.dialect.scoped()} AND timestamp < ? ORDER BY timestamp DESC, id DESC "
-            "LIMIT ?",
+            f"WHERE metric_name = ? AND {self.dialect.scoped()} AND timestamp < ? AND {_HAS_VALUE} "
+            "ORDER BY timestamp DESC, id DESC LIMIT ?",
             [name, repository, self.dialect.encode(before), int(limit)], f"read the {name} trend")
         return [StoredValue(timestamp=self.dialect.decode(t), value=float(v)) for t, v in reversed(rows)]
-
-    def repositories(self, name: str) -> list[str]:
-        """The repositories with at least one stored `name` (rows without a repository left out), sorted."""
-        repo = self.dialect.repository_of()
-        rows = self._query(  # the formatted part is the dialect's own SQL
-            f"SELECT DISTINCT {repo} FROM project_metrics WHERE metric_name = ? AND {repo} <> '' "  # noqa: S608  # nosec B608
-            "ORDER BY 1", [name], "list the repositories")
-        return [str(r[0]) for r in rows]
-
-    def latest_run(self, repository: str, anchor: str, prefix: str) -> tuple[datetime, list[StoredRow]] | None:
-        """The newest run of `repository` that stored `anchor`: its timestamp and its rows named `prefix`…"""
-        repo = self.dialect.repository_of()
-        rows = self._query(  # the formatted part is the dialect's own SQL
-            "SELECT timestamp, metric_name, metric_value, metric_metadata FROM project_metrics "  # noqa: S608  # nosec B608
-            f"WHERE {repo} = ? AND metric_name LIKE ? AND timestamp = (SELECT MAX(timestamp) FROM project_metrics "
-            f"WHERE {repo} = ? AND metric_name = ?) ORDER BY metric_name, id",
-            [repository, prefix.replace("%", "") + "%", repository, anchor], f"read the last run of {repository}")
-        if not rows:
-            return None
-        when = self.dialect.decode(rows[0][0])
-        return when, [StoredRow(name=str(n), value=float(v), metadata=_metadata(meta)) for _, n, v, meta in rows]
-
-
-def _metadata(raw: Any) -> dict[str, Any]:
-    """A row's metadata: JSONB arrives as a dict (PostgreSQL), TEXT as a JSON string (SQLite)."""
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -37,6 +37,8 @@ def test_action_inputs_are_exactly_the_settings_fields() -> None:
         assert inputs[name]["description"] == spec.description, name
         assert inputs[name].get("required", False) is False, name
         expected = "${{ github.token }}" if name == "github-token" else _default(spec.name)
+        if not spec.input_default:
+            expected = None  # the runner would pass a default as INPUT_*, shadowing the environment variable
         assert inputs[name].get("default") == expected, name
 
 

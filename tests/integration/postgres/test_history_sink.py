@@ -3,6 +3,7 @@ dry run, and turns a store that is down into a failed sink with the reason."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from repo_automation.domain import CategoryScore, Health, Metric, RunReport, Status
 from repo_automation.errors import SourceFailed, SourceSkipped
-from repo_automation.history import open_store, read_history
+from repo_automation.history import Batch, describe, open_store, read_history, spool
 from repo_automation.pipeline import Stages, deliver
 from repo_automation.sinks.history import HistorySink
 from tests.helpers import FIXED_NOW, make_context
@@ -102,3 +103,50 @@ def test_postgres_store_receives_the_run(pg_url: str, tmp_path: Path) -> None:
     assert {k: (v.timestamp, v.value) for k, v in latest.items()} == {
         "health.overall": (FIXED_NOW, 77.0), "health.security": (FIXED_NOW, 100.0)}
     assert other == {}  # the run is octo/repo's: another repository sharing the store does not see it
+
+
+def test_a_dry_run_with_spooled_runs_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, store_db=True, dry_run=True)
+    where = describe(ctx.settings.history_db, tmp_path)
+    waiting = spool.write(tmp_path, Batch.of([Metric(name="a.b", value=1.0, source="git")], FIXED_NOW), where)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    [action] = HistorySink.from_context(ctx).deliver(report(), ctx)
+    assert action.performed is False
+    assert action.description.endswith("in the metrics history (and first the 1 spooled run)")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no store, no new spool
+    assert waiting.is_file()
+
+
+def test_spooled_runs_go_only_to_the_store_they_were_meant_for(tmp_path: Path) -> None:
+    mine = Batch.of([Metric(name="a.b", value=1.0, source="git")], FIXED_NOW, repository="octo/repo")
+    spool.write(tmp_path, mine, str(tmp_path / "db/history.sqlite"))
+    other = spool.write(tmp_path, Batch.of([Metric(name="a.b", value=2.0, source="git")], FIXED_NOW),
+                        "postgresql://metrics@db.example:5432/metrics")
+    ctx = make_context(tmp_path, store_db=True, history_db="db/history.sqlite")
+    final = deliver(report(), Stages(sinks=[HistorySink.from_context(ctx)]), ctx)
+    assert final.actions[0].description == (
+        "stored 1 run spooled while the metrics history could not be reached (1 rows)")
+    assert [p.name for p in spool.spool_dir(tmp_path).iterdir()] == [other.name]
+    with sqlite3.connect(tmp_path / "db/history.sqlite") as conn:
+        runs = conn.execute("SELECT run_id, row_count FROM project_metrics_runs ORDER BY timestamp").fetchall()
+    assert len(runs) == 2 and (mine.run_id, 1) in runs
+
+
+def test_a_replayed_batch_is_stored_once_on_sqlite(tmp_path: Path) -> None:
+    batch = Batch.of([Metric(name="a.b", value=1.0, source="git")], FIXED_NOW)
+    with open_store("h.sqlite", tmp_path) as store:
+        assert (store.write(batch), store.write(batch)) == (1, 0)
+
+
+def test_a_spooled_run_keeps_odd_metadata_and_never_the_password(tmp_path: Path, unused_port: int) -> None:
+    url = f"postgresql://metrics:pw-5a9e@127.0.0.1:{unused_port}/test"
+    ctx = make_context(tmp_path, store_db=True, history_db=url)
+    odd = dataclasses.replace(report(), metrics=(
+        Metric(name="git.last_tag", value=1.0, source="git", metadata={"when": FIXED_NOW, "tags": ("v1",)}),))
+    final = deliver(odd, Stages(sinks=[HistorySink.from_context(ctx)]), ctx)
+    assert final.sources[0].status is Status.FAILED
+    [item] = spool.pending(tmp_path)
+    text = item.path.read_text(encoding="utf-8")
+    assert "pw-5a9e" not in text and item.store == f"postgresql://metrics:***@127.0.0.1:{unused_port}/test"
+    assert item.batch.rows[0].metadata == {"when": FIXED_NOW.isoformat(sep=" "), "tags": ["v1"],
+                                           "repository": "octo/repo"}

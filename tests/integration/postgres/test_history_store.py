@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,11 @@ from repo_automation.errors import RepoAutomationError
 from repo_automation.history import (
     HistoryError,
     build_history,
-    check_store,
     health_metrics,
     open_store,
     read_history,
 )
+from tests.postgres import in_threads
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 T1, T2, T3 = NOW - timedelta(days=40), NOW - timedelta(days=29), NOW - timedelta(days=1)
@@ -106,7 +105,7 @@ def test_the_table_holds_what_was_recorded(store_target: str, tmp_path: Path) ->
     assert value == 2.0
     assert (json.loads(metadata) if isinstance(metadata, str) else metadata) == {"series": [1, 3]}
     assert source == "git"
-    assert {"idx_project_metrics_timestamp", "idx_project_metrics_metric_name",
+    assert {"idx_project_metrics_timestamp", "idx_project_metrics_name",
             "idx_project_metrics_source", "idx_project_metrics_repository"} <= index_names(store_target, tmp_path)
 
 
@@ -268,27 +267,20 @@ def test_a_table_of_another_shape_is_a_clear_error(pg_url: str, tmp_path: Path) 
 
 
 def test_sqlite_paths_resolve_against_the_workspace(tmp_path: Path) -> None:
-    assert check_store("a/b/h.sqlite", tmp_path) == str(tmp_path / "a/b/h.sqlite")
+    with open_store("a/b/h.sqlite", tmp_path) as store:
+        assert store.target == str(tmp_path / "a/b/h.sqlite")
     assert (tmp_path / "a/b/h.sqlite").is_file()
     absolute = tmp_path / "abs.sqlite"
-    assert check_store(f"sqlite:///{absolute}", Path("/nonexistent")) == str(absolute)
+    with open_store(f"sqlite:///{absolute}", Path("/nonexistent")) as store:
+        assert store.target == str(absolute)
 
 
 def test_jobs_sharing_one_postgres_create_the_table_once(pg_url: str, tmp_path: Path) -> None:
     url = pg_url
-    errors: list[BaseException] = []
 
     def job(i: int) -> None:
-        try:
-            with open_store(url, tmp_path) as store:
-                store.record([m("git.commits_per_week", float(i))], NOW)
-        except BaseException as e:
-            errors.append(e)
+        with open_store(url, tmp_path) as store:
+            store.record([m("git.commits_per_week", float(i))], NOW)
 
-    threads = [threading.Thread(target=job, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    assert in_threads(job, 4) == []
     assert sorted(r[2] for r in raw_rows(url, tmp_path)) == [0.0, 1.0, 2.0, 3.0]
