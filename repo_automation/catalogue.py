@@ -62,7 +62,11 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
     ("reliability.build_success_rate", "percent", _UP, "Share of recent completed workflow runs that succeeded."),
     ("reliability.uptime", "percent", _UP, "Share of time the application was up (0-100)."),
     ("reliability.error_rate", "percent", _DOWN, "Share of requests that failed (0-100)."),
-    ("code_quality.coverage", "percent", _UP, "Line coverage of the test suite."),
+    ("code_quality.coverage", "percent", _UP,
+     "Test coverage: covered lines and branches over measurable ones (coverage.py's TOTAL); lines only "
+     "when the report has no branch data."),
+    ("code_quality.line_coverage", "percent", _UP, "Line coverage of the test suite (lines only)."),
+    ("code_quality.branch_coverage", "percent", _UP, "Branch coverage of the test suite (reports with branch data)."),
     ("code_quality.max_complexity", "complexity", _DOWN, "Highest cyclomatic complexity of one function."),
     ("code_quality.average_complexity", "complexity", _DOWN, "Mean cyclomatic complexity of the functions."),
     ("code_quality.maintainability_index", "index", _UP, "Radon maintainability index (0-100), mean over files."),

@@ -72,6 +72,17 @@ class Metric:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+def printable_path(path: str) -> str:
+    """A path safe to publish. A file name that is not UTF-8 reaches us with its undecodable bytes as
+    surrogates (os.fsdecode, git's output decoded with surrogateescape), which no report, issue or SARIF file
+    can hold: each such byte is shown as `\\xNN`. A UTF-8 path is returned unchanged."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Location:
     """Where a finding is: a repo-relative POSIX path, lines 1-based (None when unknown)."""

@@ -32,8 +32,8 @@ class Server:
     @property
     def url(self) -> str:
         """The server's origin, e.g. http://127.0.0.1:9091."""
-        parts = urlsplit(self.ready_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        parts = urlsplit(self.ready_url)  # without the user:password@ a ready URL may carry
+        return f"{parts.scheme}://{parts.hostname}:{parts.port}"
 
 
 def start_process(argv: list[str], ready_url: str, log: Path, timeout: float = STARTUP_S) -> Server:
@@ -86,15 +86,22 @@ def start_pushgateway(folder: Path) -> Server:
                          folder / "pushgateway.log")
 
 
-def start_prometheus(folder: Path, scrape_configs: str = "") -> Server:
-    """A Prometheus 2.x with its config, TSDB and log in `folder`, evaluating every second."""
+def start_prometheus(folder: Path, scrape_configs: str = "", *, web_config: str = "",
+                     credentials: str = "") -> Server:
+    """A Prometheus 2.x with its config, TSDB and log in `folder`, evaluating every second. `web_config` is a
+    web configuration file's YAML (e.g. basic_auth_users); `credentials` (user:password) is what the readiness
+    check then authenticates with."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n" + scrape_configs)
     port = free_port()
-    return start_process(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'tsdb'}",
-                          f"--web.listen-address=127.0.0.1:{port}"], f"http://127.0.0.1:{port}/-/ready",
-                         folder / "prometheus.log")
+    argv = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}"]
+    if web_config:
+        (folder / "web.yml").write_text(web_config)
+        argv.append(f"--web.config.file={folder / 'web.yml'}")
+    userinfo = f"{credentials}@" if credentials else ""
+    return start_process(argv, f"http://{userinfo}127.0.0.1:{port}/-/ready", folder / "prometheus.log")
 
 
 def scraping(gateway: Server) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 from repo_automation.context import RunContext
 from repo_automation.core.derive import mi_rating
 from repo_automation.discover import walk
-from repo_automation.domain import Metric
+from repo_automation.domain import Metric, printable_path
 from repo_automation.errors import SourceSkipped
 from repo_automation.stages import Collector
 
@@ -79,7 +79,7 @@ class ComplexityCollector(Collector):
         broken: list[str] = []
         no_index = 0
         for path in self.python_files():
-            rel = path.relative_to(self._workspace).as_posix()
+            rel = printable_path(path.relative_to(self._workspace).as_posix())
             result = analyse_file(path, rel)
             if result is None:
                 broken.append(rel)

@@ -8,13 +8,20 @@ Metric names: a catalogue name (`reliability.error_rate`, `performance.request_r
 `app.` namespace (`app.active_users`: lower case, digits and `_` after `app.`), which alert conditions accept
 too. Any other name is a ConfigError before the run starts.
 
-Safety: the session defaults to read-only transactions, and every query runs in its own transaction opened
-with `SET TRANSACTION READ ONLY` and a `statement_timeout` (10 s by default), as a prepared statement, so a
-query holds exactly one statement. A query that tries to write is refused by PostgreSQL ("cannot execute …
-in a read-only transaction"). Each query stands alone: one that fails, times out, returns no number or
-several rows is named in the run's notices, and the others are still collected; only when none gives a
-number does the collector fail. NULL or no rows: no data, that metric is left out. The connection URL
-(and its password) never appears in a message.
+Safety: a read-only transaction does not stop everything (`COPY … TO PROGRAM` runs a shell command as the
+server's user, `lo_from_bytea` writes a large object), so the role itself must be read-only. Before any
+query the collector refuses (a failed source, saying why and how to fix it) a role that is a superuser, a
+member of `pg_execute_server_program` or `pg_write_server_files`, or holds INSERT, UPDATE, DELETE or
+TRUNCATE on any table it can see. A role made for it, e.g. `CREATE ROLE metrics LOGIN PASSWORD '…';
+GRANT pg_read_all_data TO metrics;` (PostgreSQL 14+), passes. Then the session defaults to read-only
+transactions, and every query runs in its own transaction opened with `SET TRANSACTION READ ONLY` and a
+`statement_timeout` (`statement_timeout_seconds`, 10 s by default), as a prepared statement, so a query
+holds exactly one statement, and the transaction is always rolled back, never committed. A query that tries
+to write is refused by PostgreSQL ("cannot execute … in a read-only transaction").
+
+Each query stands alone: one that fails, times out, returns no number or several rows is named in the run's
+notices, and the others are still collected; only when none gives a number does the collector fail. NULL or
+no rows: no data, that metric is left out. The connection URL (and its password) never appears in a message.
 """
 
 from __future__ import annotations
@@ -82,6 +89,34 @@ def as_number(rows: Sequence[Sequence[Any]]) -> float | None:
     return number
 
 
+# What makes a role unsafe for our queries, each row a reason. The table check reads only what the role can
+# see (has_table_privilege on its own privileges), a few names at most.
+ROLE_CHECK = """
+SELECT 'it is a superuser' WHERE (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+UNION ALL
+SELECT 'it is a member of ' || r FROM unnest(ARRAY['pg_execute_server_program', 'pg_write_server_files']) AS r
+ WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) AND pg_has_role(current_user, r, 'MEMBER')
+UNION ALL
+(SELECT 'it may write to ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'f')
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+    AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+  ORDER BY 1 LIMIT 3)
+"""
+READ_ONLY_RECIPE = ("connect as a role made for reading: CREATE ROLE metrics LOGIN PASSWORD '…'; "
+                    "GRANT pg_read_all_data TO metrics; (or GRANT SELECT on the tables the queries read)")
+
+
+def check_role(conn: Any) -> None:
+    """SourceFailed, before any query runs, when the connected role could change anything (see the module doc)."""
+    with conn.transaction(force_rollback=True):
+        reasons = [str(row[0]) for row in conn.execute(ROLE_CHECK).fetchall()]
+    if reasons:
+        raise SourceFailed("refused to query the database: the role in the URL is not read-only ("
+                           + "; ".join(reasons) + "); " + READ_ONLY_RECIPE)
+
+
 class DatabaseCollector(Collector):
     name: ClassVar[str] = "database"
 
@@ -105,7 +140,7 @@ class DatabaseCollector(Collector):
         url_env = cfg.url_env
         raw = ctx.env.get(url_env)
         return cls(url=Secret(raw) if raw else None, queries=dict(cfg.queries), url_env=url_env,
-                   enabled=cfg.enabled)
+                   enabled=cfg.enabled, statement_timeout_s=cfg.statement_timeout_seconds)
 
     def collect(self, ctx: RunContext) -> Sequence[Metric]:
         if not self.enabled:
@@ -117,6 +152,7 @@ class DatabaseCollector(Collector):
         metrics: list[Metric] = []
         failed: list[str] = []
         with self._open() as conn:
+            check_role(conn)
             for name, sql in self.queries.items():
                 try:
                     value = self._query(conn, sql)
@@ -157,7 +193,7 @@ class DatabaseCollector(Collector):
         import psycopg  # lazily: psycopg is the optional [postgres] extra
 
         try:
-            with conn.transaction():
+            with conn.transaction(force_rollback=True):  # nothing a query did is ever committed
                 conn.execute("SET TRANSACTION READ ONLY")
                 conn.execute("SELECT set_config('statement_timeout', %s, true)",
                              [str(max(1, int(self.statement_timeout_s * 1000)))])

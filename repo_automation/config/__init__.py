@@ -151,10 +151,44 @@ def load(path: Path, *, required: bool = False) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read configuration file {path}: {e}") from None
+    data = parse_json(text, path)
+    return from_data(data, path)
+
+
+MAX_DEPTH = 32  # the schema nests 6 levels; anything far deeper is a mistake or an attack, not a config
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows (use a finite number)")
+
+
+def parse_json(text: str, path: Path) -> Any:
+    """Standard JSON only: NaN/Infinity (Python's extension) and nesting deeper than MAX_DEPTH are refused with
+    a ConfigError, never a traceback."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as e:
         raise ConfigError(
             f"{path} is not valid JSON:", [f"$: line {e.lineno}, column {e.colno}: {e.msg}"]
         ) from None
-    return from_data(data, path)
+    except ValueError as e:  # parse_constant: NaN, Infinity, -Infinity
+        raise ConfigError(f"{path} is not valid JSON:", [f"$: {e}"]) from None
+    except RecursionError:
+        raise ConfigError(f"{path} is not a usable configuration:",
+                          [f"$: nested more than {MAX_DEPTH} levels deep"]) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ConfigError(f"{path} is not a usable configuration:", [f"$: nested more than {MAX_DEPTH} levels deep"])
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deeply objects and arrays nest (iteratively: a deep document must not exhaust the stack here)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest

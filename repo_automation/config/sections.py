@@ -57,10 +57,21 @@ class GitHubSource(SwitchableSource):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PrometheusAuth:
+    type: str
+    username: str | None
+    password_env: str | None
+    token_env: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PrometheusSource(SwitchableSource):
     endpoint: str | None
     metrics: tuple[str, ...]
     queries: Mapping[str, str]
+    job: str | None
+    selector: str | None
+    auth: PrometheusAuth | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +86,7 @@ class SonarQubeSource(SwitchableSource):
 class DatabaseSource(SwitchableSource):
     url_env: str
     queries: Mapping[str, str]
+    statement_timeout_seconds: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,8 @@
-"""coverage_minimum: line coverage must reach the configured percentage."""
+"""coverage_minimum: test coverage must reach the configured percentage.
+
+It reads `code_quality.coverage`: lines and branches together when the report has branch data (coverage.py's
+TOTAL, SonarQube's "coverage"), lines only otherwise. The message says which.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ class CoverageGate(Gate):
                               message=f"no coverage measured (no coverage report and no SonarQube coverage), "
                                       f"so the {_pct(self.minimum)} minimum cannot be checked")
         where = metric.metadata.get("path") or metric.source
+        basis = metric.metadata.get("basis")
+        where = f"{basis}, {where}" if basis else where
         if metric.value >= self.minimum:
             return GateResult(name=self.name, passed=True, actual=metric.value, threshold=self.minimum,
                               message=f"coverage {_pct(metric.value)} meets the minimum {_pct(self.minimum)} "

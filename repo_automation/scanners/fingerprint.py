@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
-from repo_automation.domain import Finding
+from repo_automation.domain import Finding, printable_path
 
 _WS = re.compile(r"\s+")
 _ID_ORDER = ("CVE-", "GHSA-", "PYSEC-", "OSV-")
@@ -37,7 +37,15 @@ def snippet_from_lines(lines: Sequence[str], start: int | None, end: int | None)
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    """A hash of the parts' bytes. A file name that is not UTF-8 reaches us with its undecodable bytes as
+    surrogates (os.fsdecode, git's output decoded with surrogateescape): hashing them back to the original
+    bytes keeps its fingerprint stable, where strict UTF-8 would crash the whole scan."""
+    text = "\x1f".join(parts)
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate from a tool's JSON (\ud800): hash it as written
+        data = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def canonical_id(ids: Iterable[str]) -> str:
@@ -81,5 +89,6 @@ def with_code_fingerprints(findings: Sequence[Finding]) -> list[Finding]:
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
         fp = code_fingerprint(f.tool, f.rule_id, path, snippet, occurrence)
-        by_id[id(f)] = dataclasses.replace(f, fingerprint=fp)
+        loc = f.location and dataclasses.replace(f.location, path=printable_path(f.location.path))
+        by_id[id(f)] = dataclasses.replace(f, fingerprint=fp, location=loc)
     return [by_id[id(f)] for f in findings]

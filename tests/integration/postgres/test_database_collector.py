@@ -1,8 +1,14 @@
-"""The database collector against the real PostgreSQL at 127.0.0.1:5432 (database `test`), one schema per test."""
+"""The database collector against the real PostgreSQL at 127.0.0.1:5432 (database `test`), one schema per test.
+
+The collector connects as a read-only role made for it (`pg_read_all_data`, as the README's recipe), created
+for this module with a random name and dropped after it; the refusal tests connect as the superuser and as
+roles with one dangerous grant each."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +28,36 @@ from tests.helpers import make_context
 from tests.postgres import PG_ADMIN, fresh_schema
 from tests.servers import free_port
 
-URL = PG_ADMIN
+READER = f"ra_reader_{uuid.uuid4().hex[:10]}"
+URL = f"postgresql://{READER}@127.0.0.1:5432/test"
+
+
+@contextmanager
+def role(name: str, *grants: str) -> Iterator[str]:
+    """A LOGIN role with the given GRANT statements ({r} is the role), dropped with its privileges afterwards."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{name}" LOGIN')
+        for grant in grants:
+            conn.execute(grant.format(r=f'"{name}"'))
+    try:
+        yield f"postgresql://{name}@127.0.0.1:5432/test"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{name}"')
+            conn.execute(f'DROP ROLE "{name}"')
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reader() -> Iterator[str]:
+    with role(READER, "GRANT pg_read_all_data TO {r}") as url:
+        yield url
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
     """A fresh schema with `orders` (5 rows, 3 open) and `requests` (8 rows, 2 failed), dropped after the test."""
     with fresh_schema("ra") as name:
-        with psycopg.connect(URL, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f"CREATE TABLE {name}.orders (id serial PRIMARY KEY, status text NOT NULL, total numeric)")
             conn.execute(f"INSERT INTO {name}.orders (status, total) VALUES ('open', 10.5), ('open', 4), ('open', 1),"
                          " ('shipped', 20), ('shipped', 7.25)")
@@ -39,7 +67,7 @@ def schema() -> Iterator[str]:
 
 
 def orders(schema: str) -> int:
-    with psycopg.connect(URL, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         row = conn.execute(f"SELECT count(*) FROM {schema}.orders").fetchone()
         assert row is not None
         return int(row[0])
@@ -180,3 +208,58 @@ def test_without_psycopg_installed_the_collector_says_which_extra_to_install(
     monkeypatch.setitem(__import__("sys").modules, "psycopg", None)  # as if the extra were not installed
     with pytest.raises(SourceFailed, match=r"needs psycopg: install repo-automation\[postgres\]"):
         collector({"app.x": "SELECT 1"}).collect(make_context(tmp_path))
+
+
+def large_objects() -> int:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def test_a_superuser_is_refused_before_any_query_runs(tmp_path: Path, schema: str) -> None:
+    """Under a superuser, a read-only transaction still lets COPY ... TO PROGRAM run a shell command."""
+    marker = tmp_path / "ran"
+    c = collector({"app.shell": f"COPY (SELECT 1) TO PROGRAM 'touch {marker}'",
+                   "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"}, url=PG_ADMIN)
+    with pytest.raises(SourceFailed) as err:
+        c.collect(make_context(tmp_path))
+    assert str(err.value).startswith("refused to query the database: the role in the URL is not read-only "
+                                     "(it is a superuser;")
+    assert "GRANT pg_read_all_data" in str(err.value)  # the fix, in the reason itself
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("grant", "reason"), [
+    ("GRANT pg_execute_server_program TO {r}", "it is a member of pg_execute_server_program"),
+    ("GRANT pg_write_server_files TO {r}", "it is a member of pg_write_server_files"),
+    ("GRANT USAGE ON SCHEMA {s} TO {r}; GRANT SELECT, UPDATE ON {s}.orders TO {r}", "it may write to {s}.orders"),
+    ("GRANT pg_write_all_data TO {r}", "it may write to {s}.orders"),
+])
+def test_a_role_that_can_write_or_run_programs_is_refused(tmp_path: Path, schema: str, grant: str,
+                                                         reason: str) -> None:
+    grants = [g.strip().replace("{s}", schema) for g in grant.split(";")]
+    with role(f"ra_probe_{uuid.uuid4().hex[:10]}", *grants) as url:
+        c = collector({"app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"}, url=url)
+        with pytest.raises(SourceFailed, match="refused to query the database") as err:
+            c.collect(make_context(tmp_path))
+    assert reason.format(s=schema) in str(err.value)
+
+
+def test_a_read_only_role_runs_and_a_large_object_it_writes_is_rolled_back(tmp_path: Path, schema: str) -> None:
+    """pg_read_all_data may still create large objects, even in a read-only transaction: nothing is committed."""
+    before = large_objects()
+    c = collector({"app.lo": "SELECT lo_from_bytea(0, 'x')::bigint",
+                   "app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'"})
+    got = {m.name: m.value for m in c.collect(make_context(tmp_path))}
+    assert got["app.open_orders"] == 3.0
+    assert large_objects() == before
+
+
+def test_the_statement_timeout_is_configurable(tmp_path: Path, schema: str) -> None:
+    cfg = {"tracking": {"data_sources": {"database": {"statement_timeout_seconds": 0.25, "queries": {
+        "app.slow": "SELECT count(*) FROM pg_sleep(30)", "app.ok": "SELECT 1"}}}}}
+    ctx = make_context(tmp_path, config=cfg, env={"APP_DATABASE_URL": URL})
+    got = DatabaseCollector.from_context(ctx).collect(ctx)
+    assert [m.name for m in got] == ["app.ok"]
+    assert notices_of(got) == ("database query app.slow: cancelled after the 0.25 s statement timeout",)

@@ -16,6 +16,7 @@ from repo_automation.domain import Status
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped
 from repo_automation.pipeline import Stages, measure
 from tests.helpers import make_context
+from tests.integration.prometheus.conftest import Backfill
 
 
 def collect(tmp_path: Path, endpoint: str | None, at: datetime, **prom: Any) -> dict[str, Any]:
@@ -145,3 +146,163 @@ def test_every_metric_is_in_the_catalogue_with_its_unit(backfilled_prometheus: t
         entry = info(name)
         assert entry is not None, name
         assert metric.unit == entry.unit, name
+
+
+# --- scope: the application's job, not every target Prometheus scrapes ---------------------------------------
+
+def test_unscoped_built_in_queries_are_not_averaged_over_several_jobs(backfill: Backfill, tmp_path: Path) -> None:
+    """A node exporter beside the app: averaging `up` over all three targets would read 96.67 %, not 95 %."""
+    url, at = backfill(other_job=True)
+    with pytest.raises(SourceSkipped) as err:
+        collect(tmp_path, url, at, metrics=["uptime"])
+    assert str(err.value) == (
+        f"Prometheus at {url} scrapes 2 jobs (app, node): the built-in queries for reliability.uptime would "
+        "average them all; set $.tracking.data_sources.prometheus.job (or selector) to the application's")
+    got = collect(tmp_path, url, at, metrics=["uptime"], job="app")
+    assert got["reliability.uptime"].value == pytest.approx(95.0)
+    assert got["reliability.uptime"].metadata["query"] == '100 * avg(avg_over_time(up{job="app"}[7d]))'
+
+
+def test_a_selector_scopes_every_built_in_query(backfill: Backfill, tmp_path: Path) -> None:
+    url, at = backfill(other_job=True)
+    got = collect(tmp_path, url, at, selector='job=~"app|none", instance!="zz"')
+    assert got["reliability.uptime"].value == pytest.approx(95.0)
+    assert got["performance.request_rate"].value == pytest.approx(10.5)
+    assert got["performance.response_time_p95"].value == pytest.approx(375.0)
+    assert 'http_requests_total{job=~"app|none", instance!="zz", status=~"5.."}' in (
+        got["reliability.error_rate"].metadata["query"])
+
+
+def test_explicit_queries_still_run_when_unscoped_built_ins_cannot(backfill: Backfill, tmp_path: Path) -> None:
+    url, at = backfill(other_job=True)
+    got = collect(tmp_path, url, at, metrics=["uptime", "request_rate"],
+                  queries={"request_rate": 'sum(rate(http_requests_total{job="app"}[5m]))'})
+    assert list(got) == ["performance.request_rate"]  # uptime left out rather than averaged over both jobs
+
+
+def test_a_healthy_service_without_5xx_series_has_error_rate_zero(backfill: Backfill, tmp_path: Path) -> None:
+    url, at = backfill(five_xx=False)
+    got = collect(tmp_path, url, at, job="app")
+    assert got["reliability.error_rate"].value == 0.0
+    assert got["performance.request_rate"].value == pytest.approx(10.0)
+    # no traffic series at all (another job): no data, not a made-up 0
+    with pytest.raises(SourceSkipped, match=r"has no data for .*reliability\.error_rate"):
+        collect(tmp_path, url, at, job="shop", metrics=["error_rate", "request_rate"])
+
+
+# --- auth: secrets named by environment variable, never shown -------------------------------------------------
+
+PASSWORD = "prom-pw-" + "7c1d9e4b"  # assembled, as a real one would never be written in a test's text
+
+
+def _basic(backfill: Backfill) -> tuple[str, datetime]:
+    import bcrypt
+
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    return backfill(web_config=f"basic_auth_users:\n  ci: {hashed}\n", credentials=f"ci:{PASSWORD}")
+
+
+def _collect_env(tmp_path: Path, url: str, at: datetime, env: dict[str, str], **prom: Any) -> dict[str, Any]:
+    ctx = make_context(tmp_path, config={"tracking": {"data_sources": {"prometheus": {"endpoint": url, **prom}}}},
+                       now=at, env=env)
+    return {m.name: m for m in PrometheusCollector.from_context(ctx).collect(ctx)}
+
+
+def test_basic_auth_from_an_environment_variable(backfill: Backfill, tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    url, at = _basic(backfill)
+    auth = {"type": "basic", "username": "ci", "password_env": "PROM_PASSWORD"}
+    got = _collect_env(tmp_path, url, at, {"PROM_PASSWORD": PASSWORD}, job="app", auth=auth)
+    assert got["reliability.uptime"].value == pytest.approx(95.0)
+    with pytest.raises(SourceFailed, match=r"refused the credentials \(HTTP 401\); check .*prometheus\.auth"):
+        _collect_env(tmp_path, url, at, {"PROM_PASSWORD": "wrong-password"}, job="app", auth=auth)
+    with pytest.raises(SourceSkipped, match="needs a password in PROM_PASSWORD, which is not set"):
+        _collect_env(tmp_path, url, at, {}, job="app", auth=auth)
+    assert PASSWORD not in caplog.text
+
+
+def test_credentials_in_the_endpoint_work_and_are_never_shown(backfill: Backfill, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    url, at = _basic(backfill)
+    with_userinfo = url.replace("http://", f"http://ci:{PASSWORD}@")
+    ctx = make_context(tmp_path, now=at, config={"tracking": {"data_sources": {"prometheus": {
+        "endpoint": with_userinfo, "job": "app", "metrics": ["uptime"]}}}})
+    collector = PrometheusCollector.from_context(ctx)
+    assert collector.collect(ctx)[0].value == pytest.approx(95.0)
+    assert PASSWORD not in repr(collector) and collector.endpoint == url
+    early = datetime.fromtimestamp(at.timestamp() - 7200, UTC)  # no data then: the reason names the endpoint
+    _, _, [result] = measure(Stages(collectors=[collector]), make_context(tmp_path, now=early))
+    assert result.status is Status.SKIPPED and url in result.reason and PASSWORD not in result.reason
+    assert PASSWORD not in caplog.text
+
+
+class _BearerProxy:
+    """A reverse proxy in front of the real Prometheus that wants `Authorization: Bearer <token>` (401 else),
+    as an authenticating proxy or a managed Prometheus does."""
+
+    def __init__(self, upstream: str, token: str) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        expected = f"Bearer {token}"
+        self.seen: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                proxy.seen.append(self.headers.get("Authorization") or "")
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Bearer realm="prometheus"')
+                    self.end_headers()
+                    return
+                with urllib.request.urlopen(upstream + self.path, timeout=10) as answer:
+                    body = answer.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        proxy = self
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_bearer_auth_from_an_environment_variable(backfill: Backfill, tmp_path: Path) -> None:
+    url, at = backfill()
+    token = "prom-token-" + "0b5e77aa"
+    proxy = _BearerProxy(url, token)
+    try:
+        auth = {"type": "bearer", "token_env": "PROM_TOKEN"}
+        got = _collect_env(tmp_path, proxy.url, at, {"PROM_TOKEN": token}, job="app", auth=auth)
+        assert got["performance.request_rate"].value == pytest.approx(10.5)
+        assert set(proxy.seen) == {f"Bearer {token}"}
+        with pytest.raises(SourceFailed, match=r"refused the credentials \(HTTP 401\)"):
+            _collect_env(tmp_path, proxy.url, at, {"PROM_TOKEN": "stale"}, job="app", auth=auth)
+    finally:
+        proxy.close()
+
+
+@pytest.mark.parametrize(("auth", "problem"), [
+    ({"type": "basic", "password_env": "P"}, "'username' is a required property"),
+    ({"type": "bearer"}, "'token_env' is a required property"),
+    ({"type": "digest"}, "'digest' is not one of ['basic', 'bearer']"),
+    ({"type": "bearer", "token": "written-in-the-file"}, "Additional properties are not allowed"),
+])
+def test_auth_written_wrong_is_a_configuration_error(tmp_path: Path, auth: dict[str, str], problem: str) -> None:
+    from repo_automation import config as config_mod
+
+    with pytest.raises(ConfigError) as err:
+        config_mod.from_data({"tracking": {"data_sources": {"prometheus": {"endpoint": "http://p:9090",
+                                                                           "auth": auth}}}})
+    assert any(p.startswith("$.tracking.data_sources.prometheus.auth") and problem in p for p in err.value.problems)

@@ -44,7 +44,16 @@ def _measured_project(root: Path, *, branch: bool) -> Path:
     _coverage(root, "run", *(["--branch"] if branch else []), "prog.py")
     _coverage(root, "xml", "-o", "coverage.xml")
     _coverage(root, "json", "-o", "coverage.json")
+    _coverage(root, "lcov", "-o", "coverage.lcov")
     return root
+
+
+def _report_total(root: Path) -> float:
+    """The TOTAL line of coverage.py's own `coverage report`, the figure users read."""
+    proc = subprocess.run([sys.executable, "-m", "coverage", "report", "--precision=2"], cwd=root,
+                          capture_output=True, text=True, timeout=120, check=True)
+    [total] = [line for line in proc.stdout.splitlines() if line.startswith("TOTAL")]
+    return float(total.split()[-1].rstrip("%"))
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +71,13 @@ def _collect(workspace: Path, paths: list[str]) -> list:
     return list(CoverageCollector.from_context(ctx).collect(ctx))
 
 
+def _by_name(workspace: Path, path: str) -> dict:
+    return {m.name: m for m in _collect(workspace, [path])}
+
+
 def test_cobertura_xml_from_coverage_py(project: Path) -> None:
-    [metric] = _collect(project, ["coverage.xml"])
+    metric, lines = _collect(project, ["coverage.xml"])
+    assert lines.name == "code_quality.line_coverage" and lines.value == 62.5
     assert metric.name == "code_quality.coverage"
     assert metric.value == 62.5
     assert metric.unit == "%"
@@ -71,32 +85,59 @@ def test_cobertura_xml_from_coverage_py(project: Path) -> None:
     assert metric.metadata["path"] == "coverage.xml"
     assert metric.metadata["format"] == "cobertura"
     assert (metric.metadata["covered_lines"], metric.metadata["total_lines"]) == (5, 8)
+    assert metric.metadata["basis"] == "lines"
 
 
-def test_coverage_py_json(project: Path) -> None:
-    [metric] = _collect(project, ["coverage.json"])
-    assert metric.value == 62.5
+@pytest.mark.parametrize("path", ["coverage.xml", "coverage.json", "coverage.lcov"])
+def test_line_only_report_equals_coverage_report_total(project: Path, path: str) -> None:
+    got = _by_name(project, path)
+    assert got["code_quality.coverage"].value == _report_total(project) == 62.5
+    assert "code_quality.branch_coverage" not in got  # no branch data measured, none invented
+
+
+@pytest.mark.parametrize("path", ["coverage.xml", "coverage.json", "coverage.lcov"])
+def test_branch_report_equals_coverage_report_total(branch_project: Path, path: str) -> None:
+    """With branches, users read coverage.py's TOTAL: (5 + 1) / (8 + 2) lines and branches = 60 %."""
+    got = _by_name(branch_project, path)
+    total = got["code_quality.coverage"]
+    assert total.value == _report_total(branch_project) == 60.0
+    assert total.metadata["basis"] == "lines and branches"
+    assert (total.metadata["covered_branches"], total.metadata["total_branches"]) == (1, 2)
+    assert got["code_quality.line_coverage"].value == 62.5  # lines alone stay a metric of their own
+    assert got["code_quality.branch_coverage"].value == 50.0
+
+
+def test_coverage_py_json_keeps_its_own_total(project: Path) -> None:
+    metric = _by_name(project, "coverage.json")["code_quality.coverage"]
     assert metric.metadata["format"] == "coverage.py-json"
-    assert metric.metadata["percent_covered"] == 62.5
+    assert metric.metadata["path"] == "coverage.json"
 
 
-def test_branch_coverage_json_keeps_line_coverage_and_reports_mixed_total(branch_project: Path) -> None:
-    [metric] = _collect(branch_project, ["coverage.json"])
-    assert metric.value == 62.5  # lines only, as in the Cobertura report of the same run
-    # coverage.py's own total counts the `if`'s two branches as well: (5 + 1) / (8 + 2)
-    assert metric.metadata["percent_covered"] == pytest.approx(60.0)
-    [xml_metric] = _collect(branch_project, ["coverage.xml"])
-    assert xml_metric.value == 62.5
+def test_lcov_from_coverage_py_is_read(branch_project: Path) -> None:
+    metric = _by_name(branch_project, "coverage.lcov")["code_quality.coverage"]
+    assert metric.metadata["format"] == "lcov"
+    assert (metric.metadata["covered_lines"], metric.metadata["total_lines"]) == (5, 8)
+
+
+def test_lcov_sums_records_and_counts_da_lines_without_lf(tmp_path: Path) -> None:
+    """Two records as genhtml/istanbul write them; the second has no LF/LH, so its DA lines count."""
+    (tmp_path / "lcov.info").write_text(
+        "TN:\nSF:a.py\nDA:1,1\nDA:2,0\nLF:2\nLH:1\nBRF:4\nBRH:3\nend_of_record\n"
+        "TN:\nSF:b.py\nDA:1,5\nDA:2,1\nDA:3,0\nend_of_record\n", encoding="utf-8")
+    got = _by_name(tmp_path, "lcov.info")
+    assert got["code_quality.line_coverage"].value == 60.0  # (1 + 2) / (2 + 3)
+    assert got["code_quality.branch_coverage"].value == 75.0
+    assert got["code_quality.coverage"].value == round(100 * (3 + 3) / (5 + 4), 2)
 
 
 def test_first_existing_path_wins(project: Path) -> None:
-    [metric] = _collect(project, ["missing/coverage.xml", "coverage.json", "coverage.xml"])
+    metric, _ = _collect(project, ["missing/coverage.xml", "coverage.json", "coverage.xml"])
     assert metric.metadata["path"] == "coverage.json"
 
 
 def test_default_paths_read_coverage_xml_first(project: Path) -> None:
     ctx = make_context(project)
-    [metric] = CoverageCollector.from_context(ctx).collect(ctx)
+    metric, _ = CoverageCollector.from_context(ctx).collect(ctx)
     assert metric.metadata["path"] == "coverage.xml"
 
 
@@ -121,7 +162,12 @@ def test_no_report_is_skipped_naming_the_paths(tmp_path: Path) -> None:
     ("coverage.json", b'{"meta": {}, "files": {}', "not valid JSON"),
     ("coverage.json", b'{"meta": {}}', "no 'totals' object"),
     ("coverage.json", b'{"totals": {"percent_covered": "high"}}', "percent_covered is not a number"),
-    ("coverage.txt", b"Name  Stmts  Miss  Cover\n", "neither Cobertura XML nor coverage.py JSON"),
+    ("coverage.txt", b"Name  Stmts  Miss  Cover\n", "neither Cobertura XML, coverage.py JSON nor lcov"),
+    ("lcov.info", b"TN:\nSF:a.py\nDA:1,1\n", "no complete record"),
+    ("lcov.info", b"SF:a.py\nLF:many\nend_of_record\n", "LF is not a whole number"),
+    ("lcov.info", b"SF:a.py\nLF:2\nLH:3\nend_of_record\n", "more lines or branches hit than found"),
+    ("lcov.info", b"SF:a.py\nLF:0\nLH:0\nend_of_record\n", "no measurable lines"),
+    ("lcov.info", b"SF:a.py\nDA:1\nend_of_record\n", "DA needs a line and a count"),
 ])
 def test_malformed_report_fails_with_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
     (tmp_path / name).write_bytes(content)

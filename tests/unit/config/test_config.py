@@ -55,6 +55,8 @@ BROKEN: dict[str, tuple[str, str]] = {
     "required-source-disabled.json": ("$.tracking.data_sources.sonarqube.required:",
                                       "sonarqube is required but disabled (enabled: false)"),
     "several-problems.json": ("$.alerts.critical.escalation_time_minutes:", "'soon' is not of type 'integer'"),
+    "nan-threshold.json": ("$:", "NaN is not a number JSON allows (use a finite number)"),
+    "infinity-weight.json": ("$:", "Infinity is not a number JSON allows (use a finite number)"),
 }
 
 
@@ -134,3 +136,15 @@ def test_cli_validate_config_folder_and_missing(tmp_path: Path, capsys: pytest.C
     assert main(["validate-config", "--config", str(tmp_path / "nope.json")], env={}) == 2
     err = capsys.readouterr().err
     assert f"configuration file not found: {tmp_path / 'nope.json'}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("depth", [40, 5000])
+def test_a_config_nested_too_deep_exits_2_without_a_traceback(tmp_path: Path, depth: int,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """40 levels parse but are refused; 5,000 would exhaust the parser's recursion (a RecursionError before)."""
+    path = tmp_path / "deep.json"
+    path.write_text('{"alerts": ' + '{"x": ' * depth + "1" + "}" * depth + "}", encoding="utf-8")
+    assert main(["validate-config", "--config", str(path)], env={}) == 2
+    err = capsys.readouterr().err
+    assert f"{path} is not a usable configuration" in err and "nested more than 32 levels deep" in err
+    assert "Traceback" not in err
