@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, Finding, FindingState, RunReport, Severity
@@ -87,6 +87,18 @@ def _output(report: RunReport, conclusion: str, reasons: Sequence[str], annotate
     return {"title": f"Health: {conclusion}", "summary": summary_for(report, conclusion, reasons, annotated, located)}
 
 
+S = TypeVar("S", bound=GitHubSink)
+
+
+def for_pull_request(cls: type[S], ctx: RunContext, *, client: GitHubClient | None, unavailable: str | None) -> S:
+    """A GitHub sink that acts on pull requests only (the check run, the PR comment): skipped, with the
+    reason, on any other event, and without a client when there is none."""
+    reason = pr_skip_reason(ctx)
+    if reason:
+        return cls(client=None, repository=None, skip_reason=reason)
+    return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
+
+
 class CheckRunSink(GitHubSink):
     name: ClassVar[str] = "checks"
 
@@ -94,10 +106,7 @@ class CheckRunSink(GitHubSink):
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
                      unavailable: str | None = None) -> CheckRunSink:
         """Production wiring: the run's one client, or None and why (`unavailable`)."""
-        reason = pr_skip_reason(ctx)
-        if reason:
-            return cls(client=None, repository=None, skip_reason=reason)
-        return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
+        return for_pull_request(cls, ctx, client=client, unavailable=unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         self.connected(pr_skip_reason(ctx))

@@ -20,7 +20,7 @@ from repo_automation.github.fingerprint import find_fingerprint, with_marker
 from repo_automation.report.escape import escape_code, escape_markdown
 from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink
-from repo_automation.sinks.github.checks import conclusion_for, pr_skip_reason
+from repo_automation.sinks.github.checks import conclusion_for, for_pull_request, pr_skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +113,7 @@ class PrCommentSink(GitHubSink):
     def from_context(cls, ctx: RunContext, *, client: GitHubClient | None = None,
                      unavailable: str | None = None) -> PrCommentSink:
         """Production wiring: the run's one client, or None and why (`unavailable`)."""
-        reason = pr_skip_reason(ctx)
-        if reason:
-            return cls(client=None, repository=None, skip_reason=reason)
-        return cls(client=client, repository=ctx.repository, skip_reason=None if client else unavailable)
+        return for_pull_request(cls, ctx, client=client, unavailable=unavailable)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         client, repository = self.connected(pr_skip_reason(ctx))
