@@ -69,6 +69,11 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
     ("code_quality.branch_coverage", "percent", _UP, "Branch coverage of the test suite (reports with branch data)."),
     ("code_quality.max_complexity", "complexity", _DOWN, "Highest cyclomatic complexity of one function."),
     ("code_quality.average_complexity", "complexity", _DOWN, "Mean cyclomatic complexity of the functions."),
+    ("code_quality.complex_functions", "count", _DOWN,
+     "Functions more complex than complexity_threshold (what the complexity ratchet compares)."),
+    ("code_quality.changed_complex_functions", "count", _DOWN,
+     "On a pull request: changed functions that are over complexity_threshold and new, or more complex than "
+     "at the base."),
     ("code_quality.maintainability_index", "index", _UP, "Radon maintainability index (0-100), mean over files."),
     ("code_quality.maintainability_rating", "rating", _DOWN,
      "Maintainability rating, A=1 … E=5 (Sonar's, or derived from radon's maintainability index)."),
