@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,15 @@ def commit(root: Path, path: str, text: str, message: str) -> str:
 
 
 def run(root: Path, tmp: Path, *, event: str = "schedule", payload: dict[str, Any] | None = None,
-        args: tuple[str, ...] = ()) -> tuple[int, dict[str, Any]]:
-    """One real run of the CLI on `root` (no GitHub token: nothing is written to GitHub)."""
+        args: tuple[str, ...] = (), github: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """One real run of the CLI on `root`; without `github` (GITHUB_API_URL, GITHUB_TOKEN, …) no token, so
+    nothing is written to GitHub."""
     event_path = tmp / f"event-{event}.json"
     event_path.write_text(json.dumps(payload or {"repository": {"full_name": "octo/app"}}), encoding="utf-8")
     out = tmp / "out"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "GIT_CONFIG_NOSYSTEM": "1", "GITHUB_EVENT_NAME": event,
            "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": "octo/app",
-           "GITHUB_SHA": git(root, "rev-parse", "HEAD").strip()}
+           "GITHUB_SHA": git(root, "rev-parse", "HEAD").strip(), **(github or {})}
     status = main(["run", "-C", str(root), "--output-dir", str(out), "--skip-deps", "--skip-docs",
                    "--history-db", str(tmp / "history.sqlite"), *args], env=env)
     return status, json.loads((out / "project-health-report.json").read_text(encoding="utf-8"))
@@ -99,10 +101,10 @@ def test_absolute_mode_fails_the_old_function_too(tmp_path: Path) -> None:
     assert gate(doc, "complexity_threshold")["mode"] == "absolute"
 
 
-def _pull_request(base: str, head: str) -> dict[str, Any]:
-    repo = {"full_name": "octo/app", "fork": False}
-    return {"action": "synchronize", "number": 5, "repository": repo,
-            "pull_request": {"number": 5, "base": {"sha": base, "ref": "main", "repo": repo},
+def pull_request_event(base: str, head: str, *, number: int = 5, repository: str = "octo/app") -> dict[str, Any]:
+    repo = {"full_name": repository, "fork": False}
+    return {"action": "synchronize", "number": number, "repository": repo,
+            "pull_request": {"number": number, "base": {"sha": base, "ref": "main", "repo": repo},
                              "head": {"sha": head, "ref": "feature", "repo": repo}}}
 
 
@@ -118,14 +120,14 @@ def feature_branch(tmp_path: Path) -> tuple[Path, str, str]:
 
 def test_a_pull_request_ratchets_against_its_base(tmp_path: Path) -> None:
     repo, base, head = feature_branch(tmp_path)
-    status, doc = run(repo, tmp_path, event="pull_request", payload=_pull_request(base, head))
+    status, doc = run(repo, tmp_path, event="pull_request", payload=pull_request_event(base, head))
     cx = gate(doc, "complexity_threshold")
     assert status == 0, doc["policy"]
     assert (cx["status"], cx["scope"]) == ("passed", "change")
     assert "this pull request adds or worsens none of them" in cx["message"]
 
     head = commit(repo, "app/new.py", complex_function("tangled", 12), "Add a new complex function")
-    status, doc = run(repo, tmp_path, event="pull_request", payload=_pull_request(base, head))
+    status, doc = run(repo, tmp_path, event="pull_request", payload=pull_request_event(base, head))
     cx = gate(doc, "complexity_threshold")
     assert status == 1
     assert (cx["status"], cx["scope"]) == ("failed", "change")
@@ -134,13 +136,13 @@ def test_a_pull_request_ratchets_against_its_base(tmp_path: Path) -> None:
     worse_legacy = complex_function("legacy", 13)
     head = commit(repo, "app/new.py", "def tangled(x):\n    return x\n", "Simplify the new one")
     head = commit(repo, "app/legacy.py", worse_legacy, "Make the legacy function worse")
-    status, doc = run(repo, tmp_path, event="pull_request", payload=_pull_request(base, head))
+    status, doc = run(repo, tmp_path, event="pull_request", payload=pull_request_event(base, head))
     assert status == 1
     assert gate(doc, "complexity_threshold")["details"] == [
         "app/legacy.py:1 legacy: complexity 14 (was 12 at the base)"]
 
 
-def _coverage_json(root: Path, test_code: str) -> None:
+def coverage_json(root: Path, test_code: str) -> None:
     """A real coverage.py JSON report of running `test_code` against the package."""
     (root / "run_tests.py").write_text(test_code, encoding="utf-8")
     for args in (["run", "--include=app/*", "run_tests.py"], ["json", "-o", "coverage.json"]):
@@ -151,17 +153,17 @@ def _coverage_json(root: Path, test_code: str) -> None:
 
 def test_a_pull_request_is_judged_on_the_coverage_of_the_lines_it_changes(tmp_path: Path) -> None:
     repo, base, head = feature_branch(tmp_path)  # legacy() never runs: the total is far below 80 %
-    _coverage_json(repo, "import app.legacy\nfrom app.util import double, triple\n"
+    coverage_json(repo, "import app.legacy\nfrom app.util import double, triple\n"
                          "assert double(2) == 4 and triple(1) == 3\n")
-    status, doc = run(repo, tmp_path, event="pull_request", payload=_pull_request(base, head))
+    status, doc = run(repo, tmp_path, event="pull_request", payload=pull_request_event(base, head))
     cov = gate(doc, "coverage_minimum")
     assert status == 0, doc["policy"]
     assert (cov["status"], cov["scope"]) == ("passed", "change")
     assert "the lines this pull request changes are 100.0% covered (2 of 2 changed line(s))" in cov["message"]
     assert cov["details"][0].startswith("app/legacy.py: ")  # the least covered file is named
 
-    _coverage_json(repo, "import app.legacy\nfrom app.util import double\nassert double(2) == 4\n")  # not triple()
-    status, doc = run(repo, tmp_path, event="pull_request", payload=_pull_request(base, head))
+    coverage_json(repo, "import app.legacy\nfrom app.util import double\nassert double(2) == 4\n")  # not triple()
+    status, doc = run(repo, tmp_path, event="pull_request", payload=pull_request_event(base, head))
     cov = gate(doc, "coverage_minimum")
     assert status == 1
     assert cov["status"] == "failed"
