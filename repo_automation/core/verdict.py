@@ -33,7 +33,7 @@ def decide(report: RunReport, config: Config, *, enforced: bool = True, pull_req
         if gate.passed is False:
             failed = f"gate {gate.name} failed: {gate.message}"
             if pull_request and gate.scope is GateScope.REPOSITORY:
-                context.append(f"repository-wide, not this pull request: {failed}")
+                context.append(failed)
             else:
                 reasons.append(failed)
     for alert in report.alerts:

@@ -199,7 +199,7 @@ def test_on_a_pull_request_repository_wide_failures_are_context_not_failure(tmp_
     wide = report((), gates=(_gate(False, GateScope.REPOSITORY),))
     on_pr = decide(wide, cfg, pull_request=True)
     assert on_pr.passed is True
-    assert on_pr.context == ("repository-wide, not this pull request: gate coverage_minimum failed: coverage low",)
+    assert on_pr.context == ("gate coverage_minimum failed: coverage low",)
     assert decide(wide, cfg).passed is False  # a scheduled run judges the repository
     change = report((), gates=(_gate(False, GateScope.CHANGE),))
     assert decide(change, cfg, pull_request=True).reasons == ("gate coverage_minimum failed: coverage low",)
