@@ -67,6 +67,8 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
      "when the report has no branch data."),
     ("code_quality.line_coverage", "percent", _UP, "Line coverage of the test suite (lines only)."),
     ("code_quality.branch_coverage", "percent", _UP, "Branch coverage of the test suite (reports with branch data)."),
+    ("code_quality.changed_lines_coverage", "percent", _UP,
+     "On a pull request: coverage of the lines it adds or changes (those the coverage report measures)."),
     ("code_quality.max_complexity", "complexity", _DOWN, "Highest cyclomatic complexity of one function."),
     ("code_quality.average_complexity", "complexity", _DOWN, "Mean cyclomatic complexity of the functions."),
     ("code_quality.complex_functions", "count", _DOWN,
