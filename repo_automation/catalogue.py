@@ -73,6 +73,8 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
     ("code_quality.average_complexity", "complexity", _DOWN, "Mean cyclomatic complexity of the functions."),
     ("code_quality.complex_functions", "count", _DOWN,
      "Functions more complex than complexity_threshold (what the complexity ratchet compares)."),
+    ("code_quality.complexity_threshold", "complexity", _NEUTRAL,
+     "The complexity_threshold complex_functions was counted for (a ratchet never compares two thresholds)."),
     ("code_quality.changed_complex_functions", "count", _DOWN,
      "On a pull request: changed functions that are over complexity_threshold and new, or more complex than "
      "at the base."),

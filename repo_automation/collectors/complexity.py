@@ -14,7 +14,8 @@ Metrics (source "complexity"):
   `worst_offenders` (top 10: path, line, name, complexity) and `over_threshold` (how many functions exceed
   the configured `complexity_threshold`);
 - `code_quality.complex_functions`: how many functions exceed `complexity_threshold` (what the complexity
-  ratchet compares with the last stored run);
+  ratchet compares with the last stored run), and `code_quality.complexity_threshold`, the threshold it was
+  counted for (the ratchet compares no counts made for two thresholds);
 - on a pull request, `code_quality.changed_complex_functions`: the changed functions over the threshold that
   are new or more complex than at the base (see complexity_change.py);
 - `code_quality.average_complexity`: the mean over all functions and methods;
@@ -135,6 +136,8 @@ class ComplexityCollector(Collector):
             Metric(name="code_quality.max_complexity", value=float(top), source=self.name, metadata=max_meta),
             Metric(name="code_quality.complex_functions", value=float(max_meta["over_threshold"]), source=self.name,
                    unit="count", metadata={"threshold": self._threshold, "functions": len(functions)}),
+            Metric(name="code_quality.complexity_threshold", value=float(self._threshold), source=self.name,
+                   unit="complexity"),
             Metric(name="code_quality.average_complexity", value=round(mean, 2), source=self.name,
                    metadata=summary),
         ]

@@ -25,6 +25,7 @@ from repo_automation.stages import Gate
 
 METRIC = "code_quality.max_complexity"
 COUNT = "code_quality.complex_functions"
+THRESHOLD = "code_quality.complexity_threshold"  # what COUNT was counted for
 CHANGED = "code_quality.changed_complex_functions"
 SUGGESTED = 3  # offenders turned into suggestions
 
@@ -78,13 +79,19 @@ class ComplexityGate(Gate):
                          offenders: list[dict[str, Any]], *, on_pr: bool) -> GateResult:
         count = metrics.get(COUNT)
         try:
-            baseline = self.baseline([COUNT, METRIC])
+            baseline = self.baseline([COUNT, METRIC, THRESHOLD])
         except HistoryError as e:
             return self._result(None, actual, f"{summary}; the ratchet cannot read its baseline: {e}", offenders)
         if baseline is None or count is None or COUNT not in baseline.values:
             return self._result(None, actual, f"{summary}; ratchet: no earlier stored run to compare with, so this "
                                               "run cannot be judged (store runs with --store-db, or set "
                                               "gate_modes.complexity_threshold to absolute)", offenders)
+        counted_for = baseline.values.get(THRESHOLD)
+        if counted_for is not None and int(counted_for) != self.threshold:
+            return self._result(None, actual, f"{summary}; ratchet: complexity_threshold changed since "
+                                              f"{baseline.label} ({int(counted_for)} then, {self.threshold} now), "
+                                              "so its count is not comparable: this run becomes the baseline",
+                                offenders)
         before, now = int(baseline.values[COUNT]), int(count.value)
         top_before = baseline.values.get(METRIC)
         scope = GateScope.CHANGE if on_pr else GateScope.REPOSITORY  # the stored run stands for the base

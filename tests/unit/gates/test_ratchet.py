@@ -203,3 +203,12 @@ def test_on_a_pull_request_repository_wide_failures_are_context_not_failure(tmp_
     assert decide(wide, cfg).passed is False  # a scheduled run judges the repository
     change = report((), gates=(_gate(False, GateScope.CHANGE),))
     assert decide(change, cfg, pull_request=True).reasons == ("gate coverage_minimum failed: coverage low",)
+
+
+def test_a_changed_threshold_is_not_compared_with_counts_for_the_old_one(ctx) -> None:
+    gate = _ratchet(baseline=_stored(**{"code_quality.complex_functions": 0, "code_quality.max_complexity": 14,
+                                        "code_quality.complexity_threshold": 15}))
+    r = gate.evaluate(_complexity([OLD]), ctx)
+    assert r.passed is None
+    assert "complexity_threshold changed since the last stored run (2026-01-01 06:00 UTC) (15 then, 10 now)" \
+        in r.message
