@@ -61,6 +61,20 @@ class Status(enum.StrEnum):
     FAILED = "failed"
 
 
+class GateMode(enum.StrEnum):
+    """How a coverage or complexity gate judges (`automation.code_quality.gate_modes`)."""
+
+    RATCHET = "ratchet"  # missing the threshold fails only when the measure got worse than the baseline
+    ABSOLUTE = "absolute"  # the threshold alone decides
+
+
+class GateScope(enum.StrEnum):
+    """What a gate result judges: the whole repository, or the change a pull request makes."""
+
+    REPOSITORY = "repository"
+    CHANGE = "change"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Metric:
     """One measured value. `name` is a catalogue name such as `security.critical_vulnerabilities`."""
@@ -129,6 +143,14 @@ class GateResult:
     threshold: float | str | None
     message: str
     details: tuple[str, ...] = ()  # e.g. the worst offenders of a complexity gate
+    mode: GateMode = GateMode.ABSOLUTE
+    scope: GateScope = GateScope.REPOSITORY  # on a pull request only CHANGE results can fail its check
+    baseline: str | None = None  # what a ratchet compared with, e.g. "last stored run (2026-05-01): 3"
+    suggestions: tuple[str, ...] = ()  # concrete next steps (automation.code_quality.improvement_suggestions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", GateMode(self.mode))
+        object.__setattr__(self, "scope", GateScope(self.scope))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +210,7 @@ class Verdict:
     passed: bool
     reasons: tuple[str, ...] = ()
     enforced: bool = True
+    context: tuple[str, ...] = ()  # on a pull request: repository-wide gate failures, shown but not judged
 
     @property
     def exit_code(self) -> int:

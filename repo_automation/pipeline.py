@@ -170,7 +170,8 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
 
 def judged(report: RunReport, ctx: RunContext) -> RunReport:
     """`report` with its verdict decided (core/verdict.decide, the one place a verdict is made)."""
-    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
+    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy,
+                                                      pull_request=ctx.pull_request is not None))
 
 
 def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:

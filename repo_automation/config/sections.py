@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from repo_automation.domain import AlertLevel, Severity
+from repo_automation.domain import AlertLevel, GateMode, Severity
 
 T = TypeVar("T")
 
@@ -204,11 +204,18 @@ class QualityGates:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GateModes:
+    coverage_minimum: GateMode
+    complexity_threshold: GateMode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeQuality:
     enabled: bool
     quality_gates: QualityGates
     auto_create_issues: bool
     improvement_suggestions: bool
+    gate_modes: GateModes
     exclude: tuple[str, ...]
 
 

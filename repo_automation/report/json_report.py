@@ -133,7 +133,8 @@ def _scalar(v: float | str | None) -> float | str | None:
 
 def _gate(g: GateResult) -> dict[str, Any]:
     return {"name": g.name, "status": gate_status(g), "passed": g.passed, "actual": _scalar(g.actual),
-            "threshold": _scalar(g.threshold), "message": g.message, "details": list(g.details)}
+            "threshold": _scalar(g.threshold), "message": g.message, "details": list(g.details),
+            "mode": g.mode.value, "scope": g.scope.value, "baseline": g.baseline, "suggestions": list(g.suggestions)}
 
 
 def _alert(a: Alert) -> dict[str, Any]:
@@ -156,7 +157,7 @@ def _unevaluated(r: UnevaluatedRule) -> dict[str, Any]:
 
 
 def _policy(v: Verdict) -> dict[str, Any]:
-    return {"passed": v.passed, "enforced": v.enforced, "reasons": list(v.reasons)}
+    return {"passed": v.passed, "enforced": v.enforced, "reasons": list(v.reasons), "context": list(v.context)}
 
 
 def to_json(report: RunReport) -> dict[str, Any]:

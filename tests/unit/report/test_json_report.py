@@ -84,7 +84,7 @@ def test_schema_rejects_what_a_consumer_could_not_read() -> None:
 
 def test_policy_is_the_reports_verdict() -> None:
     doc = json_report.to_json(replace(rich_report(), verdict=Verdict(passed=False, reasons=("gate coverage failed",))))
-    assert doc["policy"] == {"passed": False, "enforced": True, "reasons": ["gate coverage failed"]}
+    assert doc["policy"] == {"passed": False, "enforced": True, "reasons": ["gate coverage failed"], "context": []}
     assert json_report.validate(doc) == []
     assert "policy" not in json_report.to_json(rich_report())  # a report built by hand, without a verdict
 
