@@ -28,7 +28,7 @@ def test_counts_by_severity_and_state() -> None:
         _finding(4, Severity.HIGH, state="fixed"),      # not counted
         _finding(5, Severity.CRITICAL, state="ignored"),  # not counted
         _finding(6, Severity.MEDIUM, state="existing"),
-        _finding(7, Severity.MEDIUM, tool="pip-audit", package="requests"),  # dependency: not a hotspot
+        _finding(7, Severity.MEDIUM, tool="pip-audit", package="requests"),  # an advisory: a vulnerability
         _finding(8, Severity.LOW),
         _finding(9, Severity.UNKNOWN),
     ]
@@ -41,7 +41,7 @@ def test_counts_by_severity_and_state() -> None:
     assert _values(out) == {
         "security.critical_vulnerabilities": 1.0, "security.high_vulnerabilities": 2.0,
         "security.medium_vulnerabilities": 2.0, "security.low_vulnerabilities": 1.0,
-        "security.vulnerabilities": 3.0, "security.hotspots": 1.0,
+        "security.vulnerabilities": 4.0, "security.hotspots": 1.0,  # 2 advisories + 2 high code findings
     }
     meta = out[0].metadata
     assert meta["scanners"] == ("bandit", "pip-audit")
