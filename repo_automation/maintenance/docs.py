@@ -19,7 +19,7 @@ from urllib.parse import quote
 from repo_automation.domain import Health
 from repo_automation.errors import SourceFailed
 from repo_automation.gitutil import run_git
-from repo_automation.report.views import headline
+from repo_automation.report.views import fully_measured, measured_text
 
 BADGE_START = "<!-- repo-automation:badge -->"
 BADGE_END = "<!-- /repo-automation:badge -->"
@@ -64,7 +64,9 @@ def badge_markdown(health: Health, *, link: str | None = None) -> str | None:
     if doc is None:
         return None
     url = f"https://img.shields.io/badge/{_shields('health')}-{_shields(str(doc['message']))}-{doc['color']}"
-    alt = headline(health).replace("[", "(").replace("]", ")")
+    alt = f"{round(health.overall or 0)}/100, grade {health.grade}"
+    if not fully_measured(health):
+        alt += ", " + measured_text(health).replace("[", "(").replace("]", ")")
     image = f"![Repository health: {alt}]({url})"
     return f"[{image}]({link})" if link else image
 

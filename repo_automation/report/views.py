@@ -140,13 +140,24 @@ def headline(health: Health, *, quote: Callable[[str], str] = str) -> str:
     categories". `quote` escapes the source names (Markdown)."""
     if health.overall is None or health.grade is None:
         return "inconclusive: no category had the inputs it needs"
+    return f"{fmt_number(health.overall, 1)} ({quote(health.grade)}), {measured_text(health, quote=quote)}"
+
+
+def measured_text(health: Health, *, quote: Callable[[str], str] = str) -> str:
+    """The headline's second half: "from 1 of 4 categories (25% of the weight), partial: pip-audit failed"."""
     scored, weighing, share = health.measured()
-    text = f"{fmt_number(health.overall, 1)} ({quote(health.grade)}), from {scored} of {weighing} categories"
+    text = f"from {scored} of {_plural(weighing, 'category', 'categories')}"
     if scored < weighing:
         text += f" ({round(share * 100)}% of the weight)"
     if health.partial:
         text += ", partial: " + ", ".join(quote(p) for p in health.partial)
     return text
+
+
+def fully_measured(health: Health) -> bool:
+    """Every category that weighs was scored, on full evidence."""
+    scored, weighing, _ = health.measured()
+    return scored == weighing and not health.partial
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
