@@ -90,9 +90,11 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
     ("security.high_vulnerabilities", "count", _DOWN, "High-severity findings not fixed or ignored."),
     ("security.medium_vulnerabilities", "count", _DOWN, "Medium-severity findings not fixed or ignored."),
     ("security.low_vulnerabilities", "count", _DOWN, "Low-severity findings not fixed or ignored."),
-    ("security.vulnerabilities", "count", _DOWN, "Critical plus high findings (what the security score weighs)."),
+    ("security.vulnerabilities", "count", _DOWN,
+     "Dependency advisories (any severity) plus high and critical code findings, test code left out (what the "
+     "security score weighs)."),
     ("security.hotspots", "count", _DOWN,
-     "Sonar security hotspots, or else medium-severity code findings (bandit, semgrep)."),
+     "Sonar security hotspots, or else medium-severity code findings (bandit, semgrep), test code left out."),
     ("security.sonar_vulnerabilities", "count", _DOWN, "Vulnerabilities SonarQube reports for the project."),
 )
 

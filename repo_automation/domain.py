@@ -43,6 +43,14 @@ class FindingState(enum.StrEnum):
     BASELINE = "baseline"
 
 
+class FindingScope(enum.StrEnum):
+    """Which code a finding is in: the package's own, or test code (tests, docs, examples, fixtures:
+    `security_scanning.test_paths`), reported apart and not counted unless the config says so."""
+
+    MAIN = "main"
+    TEST = "test"
+
+
 class SourceKind(enum.StrEnum):
     """What kind of stage a SourceResult reports on."""
 
@@ -128,9 +136,11 @@ class Finding:
     help_uri: str | None = None
     state: FindingState = FindingState.ACTIVE  # PR mode and policy change it
     note: str | None = None  # why it is ignored, expired-ignore notice, …
+    scope: FindingScope = FindingScope.MAIN  # test code by path (scanners.interface.ToolScanner.scoped)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", FindingState(self.state))  # "new" given as text is the member
+        object.__setattr__(self, "scope", FindingScope(self.scope))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,6 +253,16 @@ class Health:
     grade: str | None
     categories: Mapping[str, CategoryScore]
     weights: Mapping[str, float] = field(default_factory=dict)
+    partial: tuple[str, ...] = ()  # what the scored categories did not see, short: "pip-audit failed"
+
+    def measured(self) -> tuple[int, int, float]:
+        """(scored categories, categories that weigh, share of the weight scored 0-1) for the headline; a
+        category of weight 0 counts in neither."""
+        weighing = [name for name in self.categories if self.weights.get(name, 1.0) > 0]
+        scored = [name for name in weighing if self.categories[name].score is not None]
+        total = sum(self.weights.get(name, 1.0) for name in weighing)
+        share = sum(self.weights.get(name, 1.0) for name in scored) / total if total > 0 else 0.0
+        return len(scored), len(weighing), share
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

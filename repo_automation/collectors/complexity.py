@@ -3,8 +3,8 @@
 Which files: every `*.py` the repository holds (in a git checkout: tracked, or untracked and not ignored —
 the same files the scanners see, `repo_automation.discover.walk`), except
 - hidden folders (`.git`, `.venv`, `.tox`, `.mypy_cache`, …),
-- anything matching `automation.security_scanning.exclude` (vendored and generated code: `.venv`, `venv`,
-  `node_modules`, `build`, `dist` by default), and
+- anything matching `automation.security_scanning.exclude` or its `exclude_extra` (vendored and generated
+  code: `.venv`, `venv`, `node_modules`, `build`, `dist`, … by default), and
 - anything matching `automation.code_quality.exclude` (default `tests`, `test`: the gate is about the code
   that ships; set it to `[]` to include tests).
 A pattern matches one path component (`build`, `*_pb2.py`) or the whole repo-relative path (`src/legacy/*`).
@@ -76,7 +76,7 @@ class ComplexityCollector(Collector):
     @classmethod
     def from_context(cls, ctx: RunContext) -> ComplexityCollector:
         quality = ctx.config.code_quality
-        return cls(workspace=ctx.workspace, exclude=[*ctx.config.security_scanning.exclude, *quality.exclude],
+        return cls(workspace=ctx.workspace, exclude=[*ctx.config.security_scanning.excluded, *quality.exclude],
                    threshold=quality.quality_gates.complexity_threshold, pull_request=ctx.pull_request)
 
     def collect(self, ctx: RunContext) -> list[Metric]:

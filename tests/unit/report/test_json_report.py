@@ -24,7 +24,9 @@ def test_rich_report_validates_against_the_shipped_schema() -> None:
 def test_empty_report_validates() -> None:
     doc = json_report.to_json(empty_report())
     assert json_report.validate(doc) == []
-    assert doc["health"] == {"overall": None, "grade": None, "weights": {}, "categories": {}}
+    assert doc["health"] == {"overall": None, "grade": None, "weights": {}, "categories": {},
+                             "headline": "inconclusive: no category had the inputs it needs",
+                             "measured": {"categories": 0, "of": 0, "weight_share": 0.0}, "partial": []}
 
 
 def test_inconclusive_category_is_null_with_its_missing_inputs_never_zero() -> None:
