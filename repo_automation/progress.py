@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from repo_automation import runner
 from repo_automation.domain import SourceResult, Status
+from repo_automation.redaction import run_secrets
 
 
 class Progress:
@@ -43,6 +44,11 @@ def _seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
+def _inert(line: str) -> str:
+    """A line of a tool's text that the runner cannot take for a workflow command (`::set-env::…`)."""
+    return line.replace("::", ": :")
+
+
 class ActionsProgress(Progress):
     """`::group::` per stage in the Actions log, printed when the stage ends."""
 
@@ -51,11 +57,11 @@ class ActionsProgress(Progress):
         self.lock = threading.Lock()
 
     def finished(self, result: SourceResult) -> None:
+        text = [f"{result.status.value}: {result.reason}"] if result.reason else []
+        text += [f"notice: {n}" for n in result.notices]
         lines = [runner.group(f"{result.kind} {result.name}: {result.status.value} in "
                               f"{_seconds(result.duration_s)}")]
-        if result.reason:
-            lines.append(f"{result.status.value}: {result.reason}")
-        lines.extend(f"notice: {n}" for n in result.notices)
+        lines += [_inert(line) for t in text for line in run_secrets().redact(t).splitlines()]
         lines.append(f"took {_seconds(result.duration_s)}")
         lines.append(runner.endgroup())
         with self.lock:
