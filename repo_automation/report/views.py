@@ -70,6 +70,14 @@ def counted(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.state in COUNTED_STATES]
 
 
+URGENT_SEVERITIES = ("critical", "high")
+
+
+def attention_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """The new (or, outside a pull request, active) critical and high findings, most severe first."""
+    return [f for f in sorted_findings(counted(findings)) if f.severity.value in URGENT_SEVERITIES]
+
+
 def severity_counts(findings: Sequence[Finding]) -> list[tuple[str, int]]:
     """(severity, count) of the counted findings, most severe first, every severity listed."""
     c = Counter(f.severity for f in counted(findings))

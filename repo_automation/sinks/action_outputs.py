@@ -15,7 +15,7 @@ from typing import TextIO
 
 from repo_automation import runner
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Finding, FindingScope, RunReport, Severity
+from repo_automation.domain import Action, Finding, FindingScope, FindingState, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import redact
 from repo_automation.report import markdown, views
@@ -25,7 +25,7 @@ from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
 
-MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per level per step and 50 per job
+PER_LEVEL = 10  # GitHub shows at most 10 annotations of each level (error, warning, notice) per step
 OUTPUTS: dict[str, str] = {  # name -> description (action.yml declares exactly these)
     "health-score": "Overall health score 0-100 (empty when inconclusive).",
     "health-grade": "Letter grade of the health score (empty when inconclusive).",
@@ -51,13 +51,28 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
           Severity.LOW: "notice", Severity.UNKNOWN: "notice"}
 
 
-def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> list[str]:
-    """Annotations for active/new findings in package code with a location, most severe first, at most
-    `limit` (test code is reported apart, in the summary)."""
-    package_code = views.in_scope(findings, FindingScope.MAIN)
+def annotated(findings: Sequence[Finding], per_level: int = PER_LEVEL) -> tuple[list[Finding], int]:
+    """The active/new findings with a location that get an annotation, and how many are left out.
+
+    At most `per_level` of each level: those on the changed lines of a pull request (state new) first, then
+    the most severe."""
+    package_code = views.in_scope(findings, FindingScope.MAIN)  # test code is reported apart, in the summary
     located = [f for f in views.sorted_findings(views.counted(package_code)) if f.location is not None]
+    located.sort(key=lambda f: f.state != FindingState.NEW)  # stable: severity order kept within each part
+    taken: dict[str, int] = {}
+    chosen = []
+    for f in located:
+        level = _LEVEL[f.severity]
+        if taken.get(level, 0) < per_level:
+            taken[level] = taken.get(level, 0) + 1
+            chosen.append(f)
+    return chosen, len(located) - len(chosen)
+
+
+def annotation_lines(findings: Sequence[Finding]) -> list[str]:
+    """One ::error / ::warning / ::notice line per finding, in the order given."""
     out = []
-    for f in located[:limit]:
+    for f in findings:
         loc = f.location
         assert loc is not None
         title = f"{f.tool} {f.rule_id} ({f.severity.value})"
@@ -125,10 +140,12 @@ class ActionOutputsWriter(Sink):
         if not self.active:
             raise SourceSkipped("not running in GitHub Actions (no GITHUB_OUTPUT)")
         files = self._written_files(report)
+        chosen, left_out = annotated(report.findings)
         actions: list[Action] = []
         try:
             if self.summary_file is not None:
-                text = markdown.job_summary(report, report_files=list(files.values()))
+                text = markdown.job_summary(report, report_files=list(files.values()),
+                                            annotations=(len(chosen), left_out))
                 n = runner.write_summary(self.summary_file, redact(text, self.secrets, forms=RENDERED_FORMS))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))
@@ -139,10 +156,12 @@ class ActionOutputsWriter(Sink):
                                       performed=True, target="$GITHUB_OUTPUT"))
         except OSError as e:
             raise SourceFailed(f"cannot write the runner's files: {e}") from e
-        lines = annotation_lines(report.findings)
+        lines = annotation_lines(chosen)
         for line in lines:
             self.stream.write(redact(line, self.secrets, forms=RENDERED_FORMS) + "\n")
         self.stream.flush()
         if lines:
-            actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s)", performed=True))
+            more = f" ({left_out} left out: {PER_LEVEL} per level per step)" if left_out else ""
+            actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s){more}",
+                                  performed=True))
         return actions
