@@ -1,10 +1,8 @@
 """The Grafana dashboard proved without a Grafana (none can be installed here): three real `repo-automation
 metrics` runs store into a real PostgreSQL history and push to a real Pushgateway that a real Prometheus
 scrapes; then every PromQL expression of every panel returns at least one series, `automation_runs_total`
-reads 3, and every SQL query of every panel and variable runs against that history and returns rows.
-
-Grafana's template variables and SQL macros are expanded the way Grafana does: `$repository` in PromQL is a
-regex value (`=~`), in SQL a quoted list; `$__timeFilter(col)` is `col BETWEEN 'from' AND 'to'`.
+reads 3, and every SQL query of every panel runs against that history and returns rows (variables and macros
+expanded as Grafana does: tests/grafana_panels.py).
 """
 
 from __future__ import annotations
@@ -21,8 +19,9 @@ import psycopg
 import pytest
 import requests
 
-from devtools.grafana_dashboards import FILE, POSTGRES, PROMETHEUS
+from devtools.grafana_dashboards import POSTGRES, PROMETHEUS
 from repo_automation.cli import main
+from tests.grafana_panels import dashboard, promql, sql, targets
 from tests.postgres import fresh_schema, schema_url
 from tests.sample_repo import write_sample_repo
 
@@ -34,26 +33,6 @@ RUNS = 3
 def pg_url() -> Iterator[str]:
     with fresh_schema("ra_dashboards") as name:
         yield schema_url(name)
-
-
-def dashboard() -> dict[str, Any]:
-    return json.loads(FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def targets(kind: str) -> list[tuple[str, dict[str, Any]]]:
-    """(panel title, target) of every panel target whose data source is of `kind`."""
-    return [(p["title"], t) for p in dashboard()["panels"] for t in p.get("targets", [])
-            if t["datasource"]["type"] == kind]
-
-
-def promql(expr: str) -> str:
-    return expr.replace("$repository", re.escape(REPOSITORY))
-
-
-def sql(text: str, start: datetime, end: datetime) -> str:
-    text = re.sub(r"\$__timeFilter\((\w+)\)", lambda m: f"{m.group(1)} BETWEEN '{start.isoformat()}' AND "
-                  f"'{end.isoformat()}'", text)
-    return text.replace("$repository", f"'{REPOSITORY}'")
 
 
 def query(prometheus: str, expr: str) -> list[dict[str, Any]]:
@@ -103,9 +82,9 @@ def test_every_panel_query_answers_after_real_runs(runs: tuple[str, str, datetim
     proms = targets(PROMETHEUS)
     assert len(proms) >= 8
     for title, target in proms:
-        assert query(prometheus, promql(target["expr"])), f"{title}: {target['expr']} returned no series"
+        assert query(prometheus, promql(target["expr"], REPOSITORY)), f"{title}: {target['expr']} returned no series"
     health = {s["metric"]["category"] for s in query(prometheus, promql(
-        next(t["expr"] for title, t in proms if title == "Project Health Scores")))}
+        next(t["expr"] for title, t in proms if title == "Project Health Scores"), REPOSITORY))}
     assert "overall" in health
 
     sqls = targets(POSTGRES)
@@ -113,10 +92,10 @@ def test_every_panel_query_answers_after_real_runs(runs: tuple[str, str, datetim
     end = datetime.now(UTC) + timedelta(minutes=1)
     with psycopg.connect(history, connect_timeout=10) as conn:
         for title, target in sqls:
-            rows = conn.execute(sql(target["rawSql"], began - timedelta(minutes=1), end)).fetchall()
+            rows = conn.execute(sql(target["rawSql"], REPOSITORY, began - timedelta(minutes=1), end)).fetchall()
             assert rows, f"{title}: no rows"
         stored = next(t["rawSql"] for title, t in sqls if title == "Stored runs")
-        rows = conn.execute(sql(stored, began - timedelta(minutes=1), end)).fetchall()
+        rows = conn.execute(sql(stored, REPOSITORY, began - timedelta(minutes=1), end)).fetchall()
     assert len(rows) == RUNS  # one row per run: its time, repository, health, duration, changes, values
     assert all(r[1] == REPOSITORY and r[3] is not None and r[3] >= 0 for r in rows)
 
