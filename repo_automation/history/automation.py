@@ -9,9 +9,9 @@ stored run carries, beside its metrics and health scores, rows of source "automa
   did not make has no row). Issues created are `automation.changes.issue_created`.
 
 `read_totals` reads them back for one repository (and the rows that carry none, as every read does): the
-runs are the distinct run timestamps in `project_metrics` (every version of the table has them, so runs
-stored before these rows existed are counted too), the durations feed the histogram, the changes are summed
-per type.
+runs are those of the runs ledger plus, for rows without a run id (a plain version-1 table, or rows a
+migration brought over), their distinct timestamps, so runs stored before these rows existed are counted
+too; the durations feed the histogram; the changes are summed per type.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from repo_automation.domain import ChangeKind, Metric, RunReport
+from repo_automation.history import schema
 from repo_automation.history.store import HistoryStore
 
 SOURCE = "automation"
@@ -56,18 +57,34 @@ def automation_metrics(report: RunReport, duration_s: float) -> list[Metric]:
 
 
 def read_totals(store: HistoryStore, repository: str) -> Totals:
-    """The totals of `repository` in `store` (a store with no table yet: all zero)."""
-    if store.version() == 0:
+    """The totals of `repository` in `store` (a store with no table yet: all zero). Each read is a few index
+    steps, not a scan of the store: the runs from the ledger, the rows by their names."""
+    version = store.version()
+    if version == 0:
         return Totals()
     scoped = store.dialect.scoped()
-    runs = store.query(f"SELECT COUNT(DISTINCT timestamp) FROM project_metrics WHERE {scoped}",  # noqa: S608  # nosec B608
-                       [repository], "count the stored runs")
-    durations = store.query(  # the formatted part is the dialect's own SQL
+    names = [CHANGES_PREFIX + kind.value for kind in ChangeKind]
+    marks = ", ".join("?" for _ in names)
+    durations = store.query(  # the formatted parts are "?" placeholders and the dialect's own SQL
         f"SELECT metric_value FROM project_metrics WHERE metric_name = ? AND {scoped} "  # noqa: S608  # nosec B608
         "AND metric_value IS NOT NULL ORDER BY timestamp", [DURATION, repository], "read the run durations")
     changes = store.query(
-        f"SELECT metric_name, SUM(metric_value) FROM project_metrics WHERE metric_name LIKE ? AND {scoped} "  # noqa: S608  # nosec B608
-        "AND metric_value IS NOT NULL GROUP BY metric_name", [CHANGES_PREFIX + "%", repository],
+        f"SELECT metric_name, SUM(metric_value) FROM project_metrics WHERE metric_name IN ({marks}) "  # noqa: S608  # nosec B608
+        f"AND {scoped} AND metric_value IS NOT NULL GROUP BY metric_name", [*names, repository],
         "sum the changes made")
-    return Totals(runs=int(runs[0][0]) if runs else 0, durations=tuple(float(v) for (v,) in durations),
+    return Totals(runs=_runs(store, repository, ledger=version >= 2), durations=tuple(float(v) for (v,) in durations),
                   changes={str(name)[len(CHANGES_PREFIX):]: float(total) for name, total in changes})
+
+
+def _runs(store: HistoryStore, repository: str, *, ledger: bool) -> int:
+    """The runs stored: from version 2 each is once in the ledger, and the rows a migration brought over (no
+    run id) count by their distinct timestamps; a plain table (version 1) counts only those."""
+    scoped = store.dialect.scoped()
+    legacy = f"SELECT COUNT(DISTINCT timestamp) FROM project_metrics WHERE {scoped}"  # noqa: S608  # nosec B608
+    if not ledger:
+        rows = store.query(legacy, [repository], "count the stored runs")
+        return int(rows[0][0]) if rows else 0
+    rows = store.query(  # the formatted parts are the dialect's own SQL
+        f"SELECT (SELECT COUNT(*) FROM {schema.RUNS} WHERE repository IN (?, '')) + "  # noqa: S608  # nosec B608
+        f"({legacy} AND run_id IS NULL)", [repository, repository], "count the stored runs")
+    return int(rows[0][0]) if rows else 0
