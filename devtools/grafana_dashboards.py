@@ -116,7 +116,7 @@ def _status_panels() -> list[Any]:
         .with_target(_prom(f"sum by (type) ({fam.CHANGES}_total{{{REPO}}})", "{{type}}"))
         .thresholds(_thresholds((None, "blue"))).reduce_options(_last()).height(6).span(8),
         gauge.Panel().title("Project Health Scores").description("0 to 100: red below 60, yellow below 80.")
-        .with_target(_prom(f"{fam.HEALTH}{{{REPO}}}", "{{category}}")).min(0).max(100)
+        .with_target(_prom(f"{fam.HEALTH}{{{REPO}}}", "{{category}} ({{repository}})")).min(0).max(100)
         .thresholds(_thresholds((None, "red"), (60, "yellow"), (80, "green"))).reduce_options(_last())
         .show_threshold_markers(True).height(8).span(24),
         timeseries.Panel().title("Run duration").unit("s")
