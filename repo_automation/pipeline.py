@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from repo_automation.context import RunContext
-from repo_automation.core.derive import derive_metrics
+from repo_automation.core.derive import Counting, derive_metrics
 from repo_automation.core.rules import evaluate_rules
 from repo_automation.core.scoring import score
 from repo_automation.core.verdict import decide
@@ -37,7 +37,7 @@ from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of
 
 log = logging.getLogger(__name__)
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"  # 1.2: health headline/measured/partial, finding scope, test_findings, gate modes, policy.context
 
 T = TypeVar("T")
 
@@ -142,7 +142,8 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     metrics, findings, sources = measure(stages, ctx)
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
-    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER])
+    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER],
+                             counting=Counting.from_section(ctx.config.security_scanning))
     gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx)
     health = score(metrics, ctx.config)
     outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
@@ -170,7 +171,8 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
 
 def judged(report: RunReport, ctx: RunContext) -> RunReport:
     """`report` with its verdict decided (core/verdict.decide, the one place a verdict is made)."""
-    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
+    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy,
+                                                      pull_request=ctx.pull_request is not None))
 
 
 def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.domain import RunReport
+from repo_automation.domain import FindingScope, RunReport
 from repo_automation.report import views
 from repo_automation.report.escape import escape_code, escape_markdown
 
@@ -87,7 +87,8 @@ def environment() -> jinja2.Environment:
 
 
 def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) -> dict[str, Any]:
-    findings = views.sorted_findings(report.findings)
+    findings = views.sorted_findings(views.in_scope(report.findings, FindingScope.MAIN))
+    test_findings = views.sorted_findings(views.in_scope(report.findings, FindingScope.TEST))
     changes = {c.name: c for c in report.history.changes}
     chart = views.mermaid_trend(report.history.trend)
     return {
@@ -105,6 +106,11 @@ def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) 
         "counted_total": len(views.counted(findings)),
         "severity_counts": views.severity_counts(findings),
         "state_counts": views.state_counts(findings),
+        "test_findings": test_findings[:findings_limit],
+        "test_findings_hidden": max(0, len(test_findings) - findings_limit),
+        "test_severity_counts": [(s, n) for s, n in views.severity_counts(test_findings) if n],
+        "headline": Trusted(views.headline(report.health, quote=escape_markdown)),
+        "security_basis": Trusted(basis) if (basis := views.security_basis(report)) else None,  # our own words
         "gates": report.gates,
         "gates_failed": views.gate_failed_count(report),
         "alerts": report.alerts,

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from repo_automation import runner
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Finding, RunReport, Severity
+from repo_automation.domain import Action, Finding, FindingScope, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import redact
 from repo_automation.report import markdown, views
@@ -29,12 +29,17 @@ MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per level per step and 50 per jo
 OUTPUTS: dict[str, str] = {  # name -> description (action.yml declares exactly these)
     "health-score": "Overall health score 0-100 (empty when inconclusive).",
     "health-grade": "Letter grade of the health score (empty when inconclusive).",
+    "health-headline": ("The score with how much of it was measured, e.g. `100 (A), from 1 of 4 categories "
+                        "(25% of the weight), partial: pip-audit failed`."),
+    "health-measured-weight": ("Share of the scoring weight the overall score rests on, 0-100 (categories that "
+                               "could be scored)."),
     "report-markdown": "Path of project-health-report.md, relative to the workspace (empty when not written).",
     "report-json": "Path of project-health-report.json, relative to the workspace (empty when not written).",
     "automation-report": "Path of automation-report-YYYY-MM-DD.md, relative to the workspace (empty when not written).",
-    "findings-count": "Active and new findings (ignored, baseline and fixed ones are not counted).",
-    "critical-count": "Active and new findings of critical severity.",
-    "high-count": "Active and new findings of high severity.",
+    "findings-count": ("Active and new findings in package code (test code, ignored, baseline and fixed ones are "
+                       "not counted)."),
+    "critical-count": "Active and new findings of critical severity in package code.",
+    "high-count": "Active and new findings of high severity in package code.",
     "alerts-count": "Alert rules that fired.",
     "gates-failed": "Quality gates that failed (inconclusive ones are not counted).",
     "sources-failed": "Collectors, scanners, gates and sinks that failed.",
@@ -47,8 +52,10 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 
 
 def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> list[str]:
-    """Annotations for active/new findings with a location, most severe first, at most `limit`."""
-    located = [f for f in views.sorted_findings(views.counted(findings)) if f.location is not None]
+    """Annotations for active/new findings in package code with a location, most severe first, at most
+    `limit` (test code is reported apart, in the summary)."""
+    package_code = views.in_scope(findings, FindingScope.MAIN)
+    located = [f for f in views.sorted_findings(views.counted(package_code)) if f.location is not None]
     out = []
     for f in located[:limit]:
         loc = f.location
@@ -63,15 +70,18 @@ def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) 
 def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
     """The step outputs (all strings; an empty string when unknown, e.g. a report without a verdict)."""
     verdict = report.verdict
-    counts = dict(views.severity_counts(report.findings))
+    package_code = views.in_scope(report.findings, FindingScope.MAIN)
+    counts = dict(views.severity_counts(package_code))
     h = report.health
     return {
         "health-score": views.fmt_number(h.overall, 1) if h.overall is not None else "",
         "health-grade": h.grade or "",
+        "health-headline": views.headline(h),
+        "health-measured-weight": views.fmt_number(h.measured()[2] * 100, 1) if h.overall is not None else "",
         "report-markdown": files.get("markdown", ""),
         "report-json": files.get("json", ""),
         "automation-report": files.get("automation", ""),
-        "findings-count": str(len(views.counted(report.findings))),
+        "findings-count": str(len(views.counted(package_code))),
         "critical-count": str(counts["critical"]),
         "high-count": str(counts["high"]),
         "alerts-count": str(len(report.alerts)),

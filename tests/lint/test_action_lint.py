@@ -233,3 +233,15 @@ def test_the_readme_workflow_snippet_lints_and_uses_only_declared_inputs(tmp_pat
     declared = set(load(ROOT / "action.yml")["inputs"])
     for step in action_steps(snippet):
         assert set(step.get("with", {})) <= declared, step
+
+
+def test_the_pull_request_workflow_uploads_no_partial_sarif() -> None:
+    """PR mode (on by default) scans only the changed files and the action writes no SARIF then; uploading one
+    anyway would make code scanning close the alerts of every unchanged file."""
+    from repo_automation import config as config_mod
+
+    assert config_mod.defaults().security_scanning.pr_mode is True
+    data = load(ROOT / "examples" / "workflows" / "pull-request.yml")
+    uploads = [s for job in data["jobs"].values() for s in job["steps"]
+               if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]
+    assert uploads == []

@@ -44,13 +44,16 @@ def test_outputs_summary_and_annotations(tmp_path: Path) -> None:
     assert outputs["report-markdown"] == "reports/project-health-report.md"
     assert outputs["report-json"] == "reports/project-health-report.json"
     assert outputs["automation-report"] == "reports/automation-report-2026-11-29.md"
-    assert outputs["findings-count"] == "4"  # active + new; ignored and baseline do not count
+    assert outputs["findings-count"] == "4"  # active + new in package code; test code, ignored, baseline do not count
     assert (outputs["critical-count"], outputs["high-count"]) == ("1", "1")
     assert (outputs["alerts-count"], outputs["gates-failed"], outputs["sources-failed"]) == ("1", "1", "1")
     assert outputs["dry-run"] == "false"
     assert outputs["policy-passed"] == "false"  # a failed gate and critical findings
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert "**Overall: 72.5 / 100 — grade C**" in summary
+    headline = "72.5 (C), from 2 of 3 categories (80% of the weight), partial: pip-audit failed"
+    assert outputs["health-headline"] == headline
+    assert outputs["health-measured-weight"] == "80"
+    assert "**Overall: 72.5 (C), from 2 of 3 categories (80% of the weight), partial: pip\\-audit failed**" in summary
     assert "Full reports: `reports/project-health-report.md`" in summary
     commands = [parse_command(line) for line in stream.getvalue().splitlines()]
     # located active/new findings only (the `new` one has no location), most severe first
