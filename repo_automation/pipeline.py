@@ -37,7 +37,8 @@ from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of
 
 log = logging.getLogger(__name__)
 
-REPORT_SCHEMA_VERSION = "1.2"  # 1.2: health headline/measured/partial, finding scope, test_findings, gate modes, policy.context
+# 1.2: health headline/measured/partial, finding scope, test_findings, gate modes, policy.context
+REPORT_SCHEMA_VERSION = "1.2"
 
 T = TypeVar("T")
 
