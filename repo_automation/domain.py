@@ -289,6 +289,20 @@ class History:
     trend: tuple[TrendPoint, ...] = ()
 
 
+class ChangeKind(enum.StrEnum):
+    """A change the automation made to the repository, counted by type in `automation_changes_total{type}`."""
+
+    ISSUE_CREATED = "issue_created"
+    ISSUE_UPDATED = "issue_updated"
+    ISSUE_CLOSED = "issue_closed"
+    ISSUE_REOPENED = "issue_reopened"
+    ISSUE_TRIAGED = "issue_triaged"
+    DEPENDENCY_PULL_REQUEST = "dependency_pull_request"  # opened or updated
+    DOCS_PULL_REQUEST = "docs_pull_request"  # opened or updated
+    PULL_REQUEST_MERGED = "pull_request_merged"
+    PULL_REQUEST_CLOSED = "pull_request_closed"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Action:
     """A write a sink performed, or would perform in a dry run."""
@@ -297,6 +311,7 @@ class Action:
     description: str
     performed: bool
     target: str | None = None  # URL or path
+    change: ChangeKind | None = None  # what kind of change to the repository it is, when it is one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -189,14 +189,16 @@ def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
 
     A required sink (the metrics history with `tracking.data_sources.history.required`) that fails is part of
     the verdict: it is decided again after each sink, so the sinks after it (the check run, the PR comment)
-    and the writers show the verdict the run exits with."""
+    and the writers show the verdict the run exits with. Each sink sees the actions and results of the sinks
+    before it (the history stores the changes the GitHub sinks made; the Pushgateway reads what it stored)."""
     actions: list[Action] = []
     current = report
     for sink in [*stages.sinks]:
         items, res = _run_one(SourceKind.SINK, sink.name, functools.partial(sink.deliver, current, ctx),
                               stages.progress)
         actions.extend(items)
-        current = judged(dataclasses.replace(current, sources=(*current.sources, res)), ctx)
+        current = judged(dataclasses.replace(current, sources=(*current.sources, res), actions=tuple(actions)),
+                         ctx)
     final = dataclasses.replace(current, actions=tuple(actions))
     writer_actions: list[Action] = []
     for writer in stages.writers:

@@ -112,14 +112,16 @@ def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Findin
 
 
 def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None) -> list[Sink]:
-    # client None when there is no token/repository: each sink then says why it skipped (`unavailable`)
-    github = [s.from_context(ctx, client=client, unavailable=unavailable)
-              for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
-    upkeep: list[Sink] = []
+    # client None when there is no token/repository: each sink then says why it skipped (`unavailable`).
+    # Order: what changes the repository (issues, triage, pull requests) first, so the history stores the
+    # changes made; then the history, before the check run and PR comment (a required history that cannot be
+    # written is in their verdict); the Pushgateway last, reading the totals the history now holds.
+    changes: list[Sink] = [s.from_context(ctx, client=client, unavailable=unavailable) for s in (IssueSink, TriageSink)]
     if ctx.settings.command.maintains:
-        upkeep = [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
-                  DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
-    return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
+        changes += [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
+                    DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
+    checks = [s.from_context(ctx, client=client, unavailable=unavailable) for s in (CheckRunSink, PrCommentSink)]
+    return [*changes, HistorySink.from_context(ctx), *checks, SlackSink.from_context(ctx),
             PushgatewaySink.from_context(ctx)]
 
 

@@ -278,6 +278,7 @@ class Slack:
 class Pushgateway:
     url: str | None
     job: str
+    textfile: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
