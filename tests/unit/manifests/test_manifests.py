@@ -55,6 +55,7 @@ def test_rewrite_keeps_extras_markers_comments_and_other_lines() -> None:
 
 
 def test_pip_compile_hashes_are_renewed_and_nothing_else_moves() -> None:
+    # tests/data/manifests/pip-compile.txt is pip-compile 7's own output (--generate-hashes) over the test index
     text = (DATA / "pip-compile.txt").read_text(encoding="utf-8")
     pins = parse_manifest("requirements.txt", text).pins
     assert [(p.key, p.version, p.hashed) for p in pins] == [
@@ -63,11 +64,15 @@ def test_pip_compile_hashes_are_renewed_and_nothing_else_moves() -> None:
     assert out is not None
     assert changed_lines(text, out) == [
         "-six==1.16.0 \\",
-        "-    --hash=sha256:1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926 \\",
         "-    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
         "+six==1.17.0 \\",
         f"+    --hash=sha256:{NEW_SIX}"]
-    assert out.endswith("    # via -r requirements.in\n")  # pip-compile's "via" comment stays under its pin
+    two = rewrite_pin("requirements.txt", text, "idna", "2.10", "3.7", ["b" * 64, "a" * 64])  # wheel and sdist
+    assert two is not None and changed_lines(text, two) == [
+        "-idna==2.10 \\", "-    --hash=sha256:b97d804b1e9b523befed77c48dacec60e6dcb0b5391d57af6a65a312a90648c0",
+        "+idna==3.7 \\", "+    --hash=sha256:" + "a" * 64 + " \\", "+    --hash=sha256:" + "b" * 64]
+    # pip-compile's "via" comment stays under its pin, its global option stays
+    assert out.endswith("    # via -r requirements.in\n") and "--find-links /opt/wheels\n" in out
 
 
 def test_pyproject_comments_that_mention_the_pin_are_never_edited() -> None:
