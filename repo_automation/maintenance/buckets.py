@@ -121,7 +121,10 @@ def _clean(key: str, release: Release, rules: Rules, min_age: timedelta, notes: 
         return False
     if rules.advisories is not None:
         found = rules.advisories(key, release.version)
-        if found:
+        if found is None:
+            notes.append(f"{key} {release.version}: its advisories could not be checked (the vulnerability "
+                         "service did not answer); proposed unchecked")
+        elif found:
             notes.append(f"{key} {release.version} has advisories of its own ({', '.join(found)}): skipped")
             return False
     return True

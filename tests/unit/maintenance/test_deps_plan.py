@@ -113,3 +113,13 @@ def test_hashed_pins_without_new_hashes_and_stale_locks_are_not_merged() -> None
                         locks={"pyproject.toml": ["uv.lock (`uv lock`)"]})
     assert not change.merge and "uv.lock (`uv lock`)" in change.body
     assert "lock file needs a refresh" in change.merge_reason
+
+
+def test_a_vulnerability_service_that_does_not_answer_is_said() -> None:
+    pins = parse_manifest("requirements.txt", "tomli==1.0.0\n").pins
+    unchecked = Rules(buckets=(Bucket.PATCH,), min_age=timedelta(0), security_min_age=timedelta(0), now=NOW,
+                      uploaded=lambda r: r.uploaded, advisories=lambda key, version: None)
+    plan = plan_updates(pins, {"tomli": releases("1.0.0", "1.0.3")}, unchecked)
+    assert [u.target for u in plan.updates] == ["1.0.3"]
+    assert plan.notes == ["tomli 1.0.3: its advisories could not be checked (the vulnerability service did not "
+                          "answer); proposed unchecked"]
