@@ -116,15 +116,23 @@ def is_pylock(relpath: str) -> bool:
     return name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml") and name.count(".") == 2)
 
 
-def is_manifest(relpath: str) -> bool:
-    """A dependency manifest pip-audit reads: requirements files, pyproject.toml, PEP 751 lock files."""
-    name = PurePosixPath(relpath).name
-    parent = PurePosixPath(relpath).parent.name
-    if name == "pyproject.toml" or is_pylock(relpath):
-        return True
-    if not name.endswith(".txt"):
+def is_lock(relpath: str) -> bool:
+    """A lock file read for the audit: uv.lock, poetry.lock, PEP 751 pylock*.toml."""
+    return PurePosixPath(relpath).name in ("uv.lock", "poetry.lock") or is_pylock(relpath)
+
+
+def is_requirements(relpath: str) -> bool:
+    """A pip requirements file: requirements*.txt (and *requirements*.txt), constraints*.txt, and any .txt
+    under a folder named requirements (requirements/base.txt, requirements/envs/prod.txt)."""
+    path = PurePosixPath(relpath)
+    if not path.name.endswith(".txt"):
         return False
-    return "requirements" in name or parent == "requirements"
+    return "requirements" in path.name or path.name.startswith("constraints") or "requirements" in path.parent.parts
+
+
+def is_manifest(relpath: str) -> bool:
+    """A dependency manifest: requirements and constraints files, pyproject.toml, lock files."""
+    return PurePosixPath(relpath).name == "pyproject.toml" or is_lock(relpath) or is_requirements(relpath)
 
 
 def python_files(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str], *,

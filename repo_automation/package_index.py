@@ -1,16 +1,18 @@
 """The package index: which versions of a project exist (PEP 503 HTML or PEP 691 JSON, via pypi-simple).
 
-Pre-releases are ignored unless the current pin is one; yanked files never count as a candidate. One GET
-per project, with a timeout; an index that does not know a project says so (the package is reported, the
-others go on).
+Each version comes with its files' sha256 digests (to renew `--hash` pins) and its upload time: PEP 700's
+`upload-time` when the index gives it (PyPI's JSON form), else the Last-Modified header of one of its files,
+asked only for the versions about to be proposed (the minimum release age). One GET per project, with a
+timeout; an index that does not know a project says so (the package is reported, the others go on).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 
 from repo_automation import __version__
 from repo_automation.errors import SourceFailed
@@ -33,6 +35,9 @@ class UnknownProject(SourceFailed):
 class Release:
     version: str
     yanked: bool
+    hashes: tuple[str, ...] = ()  # sha256 digests of the release's files that are not yanked
+    uploaded: datetime | None = None  # the first upload (PEP 700), when the index says
+    url: str = ""  # one of its files, for the upload time of an index that does not say it (Last-Modified)
 
 
 def parse_version(text: str) -> Version | None:
@@ -42,34 +47,6 @@ def parse_version(text: str) -> Version | None:
         return Version(text)
     except InvalidVersion:
         return None
-
-
-def newest(releases: Iterable[Release], current: str) -> str | None:
-    """The newest release above `current` that is neither yanked nor (unless current is one) a pre-release."""
-    now = parse_version(current)
-    best: tuple[Version, str] | None = None
-    for r in releases:
-        v = parse_version(r.version)
-        if v is None or r.yanked or (v.is_prerelease and not (now is not None and now.is_prerelease)):
-            continue
-        if now is not None and v <= now:
-            continue
-        if best is None or v > best[0]:
-            best = (v, r.version)
-    return best[1] if best else None
-
-
-def lowest_fixed(releases: Iterable[Release], current: str, fixed: Iterable[str]) -> str | None:
-    """The lowest available, not yanked release that is at least one of the advisory's fixed versions."""
-    now = parse_version(current)
-    fixes = [v for v in (parse_version(f) for f in fixed) if v is not None and (now is None or v > now)]
-    if not fixes:
-        return None
-    floor = min(fixes)
-    candidates = [(v, r.version) for r in releases
-                  if not r.yanked and (v := parse_version(r.version)) is not None and v >= floor
-                  and not v.is_prerelease]
-    return min(candidates)[1] if candidates else None
 
 
 class PackageIndex:
@@ -103,11 +80,39 @@ class PackageIndex:
         except (requests.RequestException, UnsupportedRepoVersionError, ValueError) as e:
             raise SourceFailed(f"{project}: the package index {redact_url(self.index_url)} did not answer usefully "
                                f"({type(e).__name__}: {e})") from e
-        files: dict[str, list[bool]] = {}
+        files: dict[str, list[Any]] = {}
         for pkg in page.packages:
             if pkg.version:
-                files.setdefault(pkg.version, []).append(pkg.is_yanked)
-        return [Release(version=v, yanked=all(flags)) for v, flags in files.items()]
+                files.setdefault(pkg.version, []).append(pkg)
+        return [_release(v, pkgs) for v, pkgs in files.items()]
+
+    def uploaded(self, release: Release) -> datetime | None:
+        """When the release was published: the index's upload time, else its file's Last-Modified header
+        (one HEAD request); None when neither is known."""
+        if release.uploaded is not None or not release.url:
+            return release.uploaded
+        import requests  # lazily, for start-up time
+
+        self.requests += 1
+        try:
+            answer = self.session.head(release.url, timeout=self.timeout_s, allow_redirects=True)
+        except requests.RequestException as e:
+            log.info("upload time of %s unknown: %s", redact_url(release.url), type(e).__name__)
+            return None
+        stamp = answer.headers.get("Last-Modified") if answer.ok else None
+        try:
+            return parsedate_to_datetime(stamp).astimezone(UTC) if stamp else None
+        except (TypeError, ValueError):
+            return None
 
     def close(self) -> None:
         self.session.close()
+
+
+def _release(version: str, files: list[Any]) -> Release:
+    """One version from its files (pypi-simple DistributionPackages): yanked only when all of them are."""
+    live = [f for f in files if not f.is_yanked]
+    hashes = tuple(sorted({str(f.digests["sha256"]) for f in live if f.digests.get("sha256")}))
+    times = [f.upload_time for f in files if getattr(f, "upload_time", None) is not None]
+    return Release(version=version, yanked=not live, hashes=hashes, uploaded=min(times) if times else None,
+                   url=str((live or files)[0].url))

@@ -146,12 +146,15 @@ class AutoMerge:
     patch: bool
     minor: bool
     major: bool
+    method: str
+    without_required_checks: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SecurityUpdates:
     auto_merge: bool
     notification_channels: tuple[str, ...]
+    minimum_release_age_days: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,6 +163,10 @@ class DependencyUpdates:
     frequency: str
     auto_merge: AutoMerge
     security_updates: SecurityUpdates
+    buckets: tuple[str, ...]
+    group: tuple[str, ...]
+    minimum_release_age_days: float
+    pull_request_limit: int
     requirements_files: tuple[str, ...]
     index_url: str
 

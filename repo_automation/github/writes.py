@@ -1,8 +1,9 @@
 """Every write the action makes on GitHub, as small typed methods of the one client (GitHubClient inherits
-them): issues, labels and comments; check runs and commit statuses; branches, file commits, pull requests
-and merges. Each is one REST request sent through the client's request loop (retries, Retry-After, rate
-limits, a pause between writes, every request counted in ApiUsage); a refusal raises GitHubError with the
-HTTP status and GitHub's message. Arguments and results are plain values, never PyGithub objects.
+them): issues, labels and comments; check runs and commit statuses; branches, file commits, pull requests,
+merges and native auto-merge. Each is one REST request (auto-merge: one GraphQL mutation) sent through the
+client's request loop (retries, Retry-After, rate limits, a pause between writes, every request counted in
+ApiUsage); a refusal raises GitHubError with the HTTP status and GitHub's message. Arguments and results are
+plain values, never PyGithub objects.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class IssueRef:
 
     number: int
     url: str  # html_url
+    node_id: str = ""  # the GraphQL id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +52,8 @@ def _branch_ref(branch: str) -> str:
 
 
 def _issue(body: Any) -> IssueRef:
-    return IssueRef(number=int(body["number"]), url=str(body.get("html_url") or ""))
+    return IssueRef(number=int(body["number"]), url=str(body.get("html_url") or ""),
+                    node_id=str(body.get("node_id") or ""))
 
 
 def _comment(body: Any) -> CommentRef:
@@ -68,6 +71,10 @@ class GitHubWrites(ABC):
     @abstractmethod
     def send(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
         """Send one write and return the JSON answer (GitHubError when GitHub refuses it)."""
+
+    @abstractmethod
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one GraphQL document with variables (GitHubError with GitHub's messages when it refuses)."""
 
     # -- issues, labels, comments ----------------------------------------------------------------------
     def create_issue(self, repository: str, *, title: str, body: str, labels: Sequence[str]) -> IssueRef:
@@ -145,3 +152,21 @@ class GitHubWrites(ABC):
         answer = self.send("PUT", f"{_repo(repository)}/pulls/{number}/merge",
                            {"merge_method": method, "sha": sha, "commit_title": commit_title})
         return MergeResult(merged=bool(answer.get("merged")), message=str(answer.get("message") or ""))
+
+    def enable_auto_merge(self, pull_node_id: str, *, method: str) -> str | None:
+        """GitHub's native auto-merge on a pull request (GraphQL enablePullRequestAutoMerge): GitHub merges
+        it once the base branch's requirements are met. `method` squash | merge | rebase. Returns the merge
+        method GitHub recorded."""
+        answer = self.graphql(ENABLE_AUTO_MERGE, {"pullRequestId": pull_node_id, "mergeMethod": method.upper()})
+        pull = ((answer.get("enablePullRequestAutoMerge") or {}).get("pullRequest") or {})
+        request = pull.get("autoMergeRequest") or {}
+        return str(request["mergeMethod"]) if request.get("mergeMethod") else None
+
+
+ENABLE_AUTO_MERGE = """
+mutation EnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {
+  enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: $mergeMethod}) {
+    pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+  }
+}
+"""

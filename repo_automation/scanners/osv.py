@@ -107,6 +107,17 @@ class OSVSeverity:
         with self._lock:
             return {vid: self._cache.get(vid, Severity.UNKNOWN) for vid in wanted}
 
+    def advisories(self, package: str, version: str) -> tuple[str, ...] | None:
+        """The ids of the advisories that affect `package` at `version` (one POST /v1/query); None when the
+        service did not answer (the failure is kept in `failures`)."""
+        body = self._request("POST", "/v1/query", f"{package} {version}",
+                             json={"package": {"name": canonical_package(package), "ecosystem": "PyPI"},
+                                   "version": version})
+        if body is None:
+            return None
+        return tuple(sorted(str(r["id"]) for r in body.get("vulns") or []
+                            if isinstance(r, Mapping) and isinstance(r.get("id"), str)))
+
     def _within_budget(self, todo: list[Any]) -> list[Any]:
         budget = max(self.max_lookups - self._fetched, 0)
         if len(todo) > budget:

@@ -14,24 +14,21 @@ that includes others (`-r`, `-c`, `-e`) or whose global options differ between t
 from __future__ import annotations
 
 import logging
-import re
-import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from repo_automation.discover import is_pylock
-from repo_automation.errors import SourceFailed
+from repo_automation.discover import is_lock
+from repo_automation.errors import ConfigError
+from repo_automation.manifests import parse_manifest, pinned_version
+from repo_automation.manifests.requirements_txt import is_include, logical_lines, requirement_part
 
 log = logging.getLogger(__name__)
 
 Job = tuple[str, Sequence[str] | None]  # (manifest, the lines to audit; None: the whole file)
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_PER_REQ_OPTION = re.compile(r"\s+--?[A-Za-z]")  # --hash=…, --config-settings …: not part of the requirement
-_INCLUDES = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
-PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(;.*)?$")  # name==version
+_EDITABLE = ("-e", "--editable")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +38,7 @@ class Entry:
     text: str
     key: tuple[str, ...]  # (name, extras, specifier, marker, url); the normalised text when unparsable
     name: str  # PEP 503 name ('' when unparsable)
+    pinned: bool = False  # one exact version (manifests.pinned_version)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,79 +69,42 @@ def entry(text: str) -> Entry:
     from packaging.requirements import InvalidRequirement, Requirement  # lazily, for start-up time
     from packaging.utils import canonicalize_name
 
-    requirement = _PER_REQ_OPTION.split(text, maxsplit=1)[0].strip()
     try:
-        req = Requirement(requirement)
+        req = Requirement(requirement_part(text))
     except InvalidRequirement:
         return Entry(text=text, key=(" ".join(text.split()),), name="")
     name = str(canonicalize_name(req.name))
     specifier = ",".join(sorted(str(s) for s in req.specifier))
     return Entry(text=text, key=(name, ",".join(sorted(req.extras)), specifier, str(req.marker or ""),
-                                 req.url or ""), name=name)
+                                 req.url or ""), name=name, pinned=pinned_version(req) is not None)
 
 
 def unpinned(e: Entry) -> bool:
-    """A requirement pip-audit cannot audit without resolving it: parsed, no URL, not one exact `==` version.
-
-    Unparsable lines and URL requirements are left to pip-audit to judge (it names what it skips)."""
-    name, _, specifier, _, url = e.key if len(e.key) == 5 else ("", "", "", "", "")
-    if not name or url:
-        return False
-    return not (specifier.startswith("==") and "," not in specifier and "*" not in specifier)
+    """A requirement pip-audit cannot audit without resolving it: parsed, no URL, and not a pin
+    (manifests.pinned_version). Unparsable lines and URL requirements are left to pip-audit to judge."""
+    name, url = (e.key[0], e.key[4]) if len(e.key) == 5 else ("", "")
+    return bool(name) and not url and not e.pinned
 
 
 def requirement_text(e: Entry) -> str:
     """The requirement itself, without per-requirement options (`--hash=…`), for messages."""
-    return _PER_REQ_OPTION.split(e.text, maxsplit=1)[0].strip()
-
-
-def logical_lines(text: str) -> list[str]:
-    """pip's reading of a requirements file: continuations joined, comments and blank lines dropped."""
-    out: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = pending + raw
-        if line.endswith("\\"):
-            pending = line[:-1] + " "
-            continue
-        pending = ""
-        line = _COMMENT.sub("", line).strip()
-        if line:
-            out.append(line)
-    if pending.strip():
-        out.append(_COMMENT.sub("", pending).strip())
-    return [ln for ln in out if ln]
+    return requirement_part(e.text)
 
 
 def parse_requirements(text: str) -> Requirements:
     entries: list[Entry] = []
     options: list[str] = []
-    for line in logical_lines(text):
+    for logical in logical_lines(text):
+        line = logical.body
         if line.startswith("-"):
-            flag = re.split(r"[\s=]", line, maxsplit=1)[0]
-            include = next((i for i in _INCLUDES if flag == i or (len(i) == 2 and flag.startswith(i))), None)
-            if include:
-                return Requirements(whole=f"it uses {include}")
+            if is_include(line) or line.startswith(_EDITABLE):
+                flag = line.split()[0].split("=")[0]
+                flag = flag if flag.startswith("--") else flag[:2]
+                return Requirements(whole=f"it uses {flag}")
             options.append(" ".join(line.split()))
             continue
         entries.append(entry(line))
     return Requirements(entries=tuple(entries), options=tuple(options))
-
-
-def pyproject_pins(path: Path) -> tuple[list[str], list[str]]:
-    """(pinned requirement lines, unpinned requirement strings) of a pyproject's [project] tables."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as e:
-        raise SourceFailed(f"{path.name} cannot be read: {e}") from e
-    project = data.get("project")
-    if not isinstance(project, dict):
-        project = {}
-    reqs = [r for r in project.get("dependencies", []) if isinstance(r, str)]
-    for extra in (project.get("optional-dependencies") or {}).values():
-        reqs += [r for r in extra if isinstance(r, str)]
-    pinned = [r for r in reqs if PIN.match(r)]
-    return pinned, [r for r in reqs if not PIN.match(r)]
 
 
 def read_requirements(root: Path, manifest: str) -> Requirements:
@@ -151,18 +112,20 @@ def read_requirements(root: Path, manifest: str) -> Requirements:
     path = root / manifest
     if not path.is_file():
         return Requirements()
-    if is_pylock(manifest):
+    if is_lock(manifest):
         return Requirements(whole="it is a lock file")
-    if PurePosixPath(manifest).name == "pyproject.toml":
-        try:
-            pinned, unpinned = pyproject_pins(path)
-        except SourceFailed as e:  # audited whole, where the failure is reported as for a full scan
-            return Requirements(whole=str(e))
-        return Requirements(entries=tuple(entry(r) for r in (*pinned, *unpinned)))
     try:
-        return parse_requirements(path.read_text(encoding="utf-8", errors="replace"))
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         return Requirements(whole=f"it cannot be read ({e})")
+    if PurePosixPath(manifest).name != "pyproject.toml":
+        return parse_requirements(text)
+    try:
+        found = parse_manifest(manifest, text)
+    except ConfigError as e:  # audited whole, where the failure is reported as for a full scan
+        return Requirements(whole=str(e))
+    return Requirements(entries=tuple(entry(r) for r in (*(p.text for p in found.pins),
+                                                          *(u.requirement for u in found.unpinned))))
 
 
 def diff(manifest: str, head: Requirements, base: Requirements) -> PinDiff | str:

@@ -1,13 +1,12 @@
 """pip-audit over the repository's requirements files, pyproject.toml pins and PEP 751 lock files.
 
-Requirements files: `pip-audit -r FILE --no-deps --disable-pip -f json` (pins audited as written, nothing
-installed). pip-audit refuses a whole file for one requirement that is not pinned to one version, so such
-a file is audited for its pins alone (through a temporary requirements file of those lines and the file's
-options) and the others are named as skipped. pyproject.toml: its [project] dependencies and
-optional-dependencies that are pinned with `==` are audited the same way through a temporary requirements
-file; unpinned ones cannot be audited without resolving (which installs), so they are named as skipped.
-A lock file (pylock.toml, pylock.<name>.toml) is audited with `pip-audit --locked` on a folder holding
-that file alone: the exact versions a library's ranges resolved to.
+Requirements files, constraints files and pyproject.toml (PEP 621, PEP 735 groups, Poetry) are read through
+the one manifest model (repo_automation.manifests): their pins (`==` one version, or `===`) go to
+`pip-audit -r TMPFILE --no-deps --disable-pip -f json` as written (hashes, markers, the file's global
+options kept), nothing installed; every requirement that is not a pin (a range, `==1.*`, no version) is named
+as skipped, "not a pin", never a reason to refuse the file. A `-r` include that is not a manifest of its own
+is followed. uv.lock and poetry.lock are audited for their exact versions the same way. A PEP 751 lock file
+(pylock.toml, pylock.<name>.toml) is audited with `pip-audit --locked` on a folder holding that file alone.
 
 Service: config `vulnerability_service` (default osv) and `osv_url`. pip-audit's own environment variables
 win when the user set them: PIP_AUDIT_VULNERABILITY_SERVICE, PIP_AUDIT_OSV_URL (and every other
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -39,24 +37,15 @@ from typing import Any, ClassVar
 from repo_automation.context import RunContext
 from repo_automation.discover import is_excluded, is_manifest, is_pylock, read_lines
 from repo_automation.domain import Finding, Location, Severity
-from repo_automation.errors import NothingToScan, SourceFailed
+from repo_automation.errors import ConfigError, NothingToScan, SourceFailed
+from repo_automation.manifests import Manifest, parse_manifest, pin_lines
+from repo_automation.manifests.requirements_txt import parse as parse_requirements_file
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, at_once, run_tool
 from repo_automation.scanners.osv import OSVSeverity
-from repo_automation.scanners.pindiff import (
-    PIN,
-    Job,
-    Requirements,
-    parse_requirements,
-    plan,
-    pyproject_pins,
-    requirement_text,
-    unpinned,
-)
+from repo_automation.scanners.pindiff import Job, plan
 from repo_automation.scanners.prmode import Side
 from repo_automation.stages import Noted, notices_of
-
-_LOCK_NAME = re.compile(r"""^\s*name\s*=\s*["']([A-Za-z0-9][A-Za-z0-9._-]*)["']\s*$""")  # pylock [[packages]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,54 +81,50 @@ def parse_audit(text: str) -> AuditResult:
     return AuditResult(vulns=vulns, skipped=skipped, audited=audited)
 
 
-def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str] | None, list[str]]:
-    """(lines to audit, or None for the file as it is; requirements that are not pinned, named as skipped).
+def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """(the lines to audit: global options and pins as written; the requirements that are not pins, each
+    with the reason).
 
-    pip-audit audits pins as written (`--no-deps`) and rejects a whole file for one unpinned line, so the
-    pinned requirements are audited on their own and the others named. A file that includes others (`-r`,
-    `-c`, `-e`) is handed to pip-audit as it is."""
-    if path.name == "pyproject.toml":
-        if selection is None:
-            return pyproject_pins(path)
-        return [r for r in selection if PIN.match(r)], [r for r in selection if not PIN.match(r)]
-    reqs = _read_requirements(path, selection)
-    split = _pins_only(reqs) if reqs is not None else None
-    if split is None:
-        return (None if selection is None else list(selection)), []
-    return split
-
-
-def _read_requirements(path: Path, selection: Sequence[str] | None) -> Requirements | None:
-    """The selected lines, or the file, parsed; None when the file cannot be read (pip-audit names why)."""
+    pip-audit audits pins as written (`--no-deps`) and rejects a whole file for one requirement that is not
+    one version, so the pins (manifests.pinned_version) are audited on their own and the others named.
+    A `-r` include that is not a manifest of its own is followed (one that is gets its own audit)."""
     if selection is not None:
-        return parse_requirements("\n".join(selection))
+        found = parse_requirements_file(path.name, "\n".join(selection))
+        return [*found.options, *(p.text for p in found.pins)], _loose(found)
+    found = _manifest(path)
+    lines = [*found.options, *(p.text for p in found.pins)]
+    loose = _loose(found)
+    for extra in _included(path, found, {path.resolve()}):
+        lines += [p.text for p in extra.pins]
+        loose += _loose(extra)
+    return lines, loose
+
+
+def _manifest(path: Path) -> Manifest:
     try:
-        return parse_requirements(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return None
+        return parse_manifest(path.name, path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ConfigError) as e:
+        raise SourceFailed(f"{path.name} cannot be read: {e}") from e
 
 
-def _pins_only(reqs: Requirements) -> tuple[list[str], list[str]] | None:
-    """(the option lines and pinned requirements, the loose requirements' text), or None when the lines can
-    go to pip-audit as they are (all pinned, or the file includes others)."""
-    loose = [e for e in reqs.entries if unpinned(e)]
-    if reqs.whole or not loose:
-        return None
-    pinned = [e.text for e in reqs.entries if not unpinned(e)]
-    return ([*reqs.options, *pinned] if pinned else []), [requirement_text(e) for e in loose]
+def _loose(found: Manifest) -> list[str]:
+    return [f"{u.requirement} ({u.reason})" for u in found.unpinned]
 
 
-def pin_line(lines: Sequence[str], package: str) -> int | None:
-    """The line that pins `package`: `name==…` in a requirements file or pyproject, `name = "…"` in a lock."""
-    want = canonical_package(package)
-    for n, line in enumerate(lines, 1):
-        m = re.match(r"\s*\"?([A-Za-z0-9][A-Za-z0-9._-]*)", line)
-        if m and canonical_package(m.group(1)) == want and ("==" in line):
-            return n
-        lock = _LOCK_NAME.match(line)
-        if lock and canonical_package(lock.group(1)) == want:
-            return n
-    return None
+def _included(path: Path, found: Manifest, seen: set[Path]) -> list[Manifest]:
+    """The requirements files `found` includes with -r that discovery does not audit on their own."""
+    out: list[Manifest] = []
+    for line in found.includes:
+        flag, _, target = line.replace("=", " ", 1).partition(" ")
+        if flag not in ("-r", "--requirement") or not target.strip():
+            continue
+        child = (path.parent / target.strip()).resolve()
+        if child in seen or not child.is_file() or is_manifest(child.name):
+            continue
+        seen.add(child)
+        inner = _manifest(child)
+        out += [inner, *_included(child, inner, seen)]
+    return out
 
 
 def _with_notices(side: Side, notices: Sequence[str]) -> Side:
@@ -233,13 +218,13 @@ class PipAuditScanner(ToolScanner):
         severities = self._severities()
         by_id = severities.severities((name, version, v["id"]) for _, name, version, v in raw)
         notices += [self.notice(f"severity lookup: {failure}") for failure in severities.failures[:5]]
-        lines: dict[str, list[str]] = {}
+        lines: dict[str, dict[str, int]] = {}
         out = []
         for manifest, name, version, v in raw:
             if manifest not in lines:
-                lines[manifest] = read_lines(root, manifest)
+                lines[manifest] = pin_lines(manifest, "\n".join(read_lines(root, manifest)))
             out.append(self._finding(manifest, name, version, v, by_id.get(v["id"], Severity.UNKNOWN),
-                                     pin_line(lines[manifest], name)))
+                                     lines[manifest].get(canonical_package(name))))
         return Noted(out, notices)
 
     def _severities(self) -> OSVSeverity:
@@ -253,7 +238,7 @@ class PipAuditScanner(ToolScanner):
         with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:
             source, loose = self._source_args(root / manifest, selection, Path(tmp))
             if not source:
-                return AuditResult(vulns=[], skipped=[f"{u} (not pinned)" for u in loose], audited=0)
+                return AuditResult(vulns=[], skipped=loose, audited=0)
             out = Path(tmp) / "audit.json"
             argv = [exe, *source, "-f", "json", "-o", str(out), "--progress-spinner", "off", "--aliases", "on",
                     "--desc", "on", "--cache-dir", str(Path(tmp) / "cache"), *self.service_args()]
@@ -264,7 +249,7 @@ class PipAuditScanner(ToolScanner):
             if result.returncode not in (0, 1) or not out.is_file():
                 raise SourceFailed(f"pip-audit failed (exit {result.returncode}): {result.stderr_tail()}")
             parsed = parse_audit(out.read_text(encoding="utf-8", errors="replace"))
-        return AuditResult(vulns=parsed.vulns, skipped=parsed.skipped + [f"{u} (not pinned)" for u in loose],
+        return AuditResult(vulns=parsed.vulns, skipped=parsed.skipped + loose,
                            audited=parsed.audited)
 
     @staticmethod
@@ -275,11 +260,10 @@ class PipAuditScanner(ToolScanner):
             shutil.copyfile(req, tmp / "lock" / req.name)
             return ["--locked", str(tmp / "lock")], []
         lines, loose = requirement_lines(req, selection)
-        if lines is not None:  # pins of pyproject or of a file with loose requirements, or PR mode's lines
-            if not lines:
-                return [], loose
-            req = tmp / "requirements.txt"
-            req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if not lines:
+            return [], loose
+        req = tmp / "requirements.txt"
+        req.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return ["-r", str(req), "--no-deps", "--disable-pip"], loose
 
     @staticmethod

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.discover import is_excluded, is_manifest, is_pylock, read_lines
+from repo_automation.discover import is_excluded, is_lock, is_manifest, read_lines
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
+from repo_automation.manifests import pin_lines
 from repo_automation.redaction import Secret
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import severity_from_word
-from repo_automation.scanners.pip_audit import pin_line
 
 
 def _severity(value: Any) -> Severity:
@@ -89,12 +89,13 @@ def parse_report(text: str, manifest: str, lines: Sequence[str] = ()) -> list[Fi
     if not isinstance(data, dict) or not ("vulnerabilities" in data or "scan_results" in data):
         raise SourceFailed("safety's JSON report has neither 'vulnerabilities' nor 'scan_results'")
     found = list(_check_vulns(data)) + list(_scan_vulns(data))
+    where = pin_lines(manifest, "\n".join(lines))
     out = []
     for v in found:
         ids = (v["id"], v["cve"]) if v["cve"] else (v["id"],)
         safety_id = v["id"] if v["id"].upper().startswith(("CVE-", "GHSA-", "PYSEC-")) else f"SAFETY-{v['id']}"
         ids = (safety_id, *ids[1:])
-        line = pin_line(lines, v["package"])
+        line = where.get(canonical_package(v["package"]))
         out.append(Finding(
             tool="safety",
             rule_id=safety_id,
@@ -122,14 +123,14 @@ class SafetyScanner(ToolScanner):
         return cls(api_key=ctx.settings.safety_api_key, **kwargs)
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
-        return [p for p in paths if is_manifest(p) and not p.endswith("pyproject.toml") and not is_pylock(p)
+        return [p for p in paths if is_manifest(p) and not p.endswith("pyproject.toml") and not is_lock(p)
                 and not is_excluded(p, self.exclude)]
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         if not self.api_key:
             raise SourceSkipped("safety needs a Safety API key (input safety-api-key or SAFETY_API_KEY)")
         files = [m for m in self.manifests(root, paths)
-                 if not m.endswith("pyproject.toml") and not is_pylock(m)]
+                 if not m.endswith("pyproject.toml") and not is_lock(m)]
         if not files:
             raise NothingToScan("no requirements files to check")
         exe = self.tool()

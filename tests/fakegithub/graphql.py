@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakegithub.repo_data import Commit, Item, Release, RepoData, actor, data_for, iso
+from tests.fakegithub.routes_automerge import Refused
 from tests.fakegithub.state import State
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "node_modules" / "@octokit" / "graphql-schema" / "schema.graphql"
@@ -109,16 +110,25 @@ def handle(state: State, body: Any) -> tuple[int, dict[str, Any]]:
     root = {"rateLimit": {"cost": cost, "limit": GRAPHQL_LIMIT, "used": state.graphql_used,
                           "remaining": max(0, GRAPHQL_LIMIT - state.graphql_used), "resetAt": "2099-01-01T00:00:00Z",
                           "nodeCount": 0},
-            "repository": lambda info, owner, name, **_: _repository(state, owner, name)}
+            "repository": lambda info, owner, name, **_: _repository(state, owner, name),
+            "enablePullRequestAutoMerge": lambda info, input: _auto_merge(state, info, input)}
     result = execute(schema(), document, root_value=root, variable_values=variables)
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
-        bugs = [e.message for e in result.errors if not isinstance(e.original_error, NotFound)]
+        bugs = [e.message for e in result.errors if not isinstance(e.original_error, (NotFound, Refused))]
         if bugs:  # the fake could not resolve what the schema allows: a defect of the fake or its data
             _violation(state, "POST /graphql: " + "; ".join(bugs))
         payload["errors"] = [{**e.formatted, **({"type": "NOT_FOUND"} if isinstance(e.original_error, NotFound)
+                                                else {"type": "UNPROCESSABLE"} if isinstance(e.original_error, Refused)
                                                 else {})} for e in result.errors]
     return 200, payload
+
+
+def _auto_merge(state: State, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    from tests.fakegithub.routes_automerge import enable_auto_merge
+
+    with state.lock:
+        return enable_auto_merge(state, info, input)
 
 
 # -- resolving from RepoData ---------------------------------------------------------------------

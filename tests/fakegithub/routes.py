@@ -40,6 +40,8 @@ def get_repo(state: State, repo: Repo | None, a: dict[str, Any], q: dict[str, li
         "open_issues_count": sum(1 for i in repo.issues.values() if i["state"] == "open"),
         "has_issues": True, "archived": False, "fork": False, "visibility": "private" if repo.private else "public",
         "stargazers_count": 0, "forks_count": 0, "watchers_count": 0, "subscribers_count": 0,
+        "allow_auto_merge": bool(getattr(repo.__dict__.get("_git"), "allow_auto_merge", False)),
+        "allow_squash_merge": True, "allow_merge_commit": True, "allow_rebase_merge": True,
     }, {}
 
 

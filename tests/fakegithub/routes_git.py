@@ -29,6 +29,8 @@ class GitData:
     commits: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> tree, parents, message
     refs: dict[str, str] = field(default_factory=dict)  # branch -> commit sha
     merge_blocked: str | None = None  # a message: merges answer 405 with it (branch protection)
+    allow_auto_merge: bool = True  # the repository setting "Allow auto-merge"
+    required_checks: list[str] = field(default_factory=lambda: ["tests"])  # the default branch's protection
 
 
 def git(repo: Repo) -> GitData:
@@ -192,7 +194,7 @@ def pull_json(state: State, repo: Repo, number: int) -> dict[str, Any]:
                 head=_branch(state, repo, pull["head_ref"], pull["head_sha"]),
                 base=_branch(state, repo, pull["base_ref"], pull["base_sha"]),
                 merged=bool(pull.get("merged_at")), merged_at=pull.get("merged_at"),
-                merge_commit_sha=pull.get("merge_commit_sha"), draft=False)
+                merge_commit_sha=pull.get("merge_commit_sha"), draft=False, auto_merge=pull.get("auto_merge"))
 
 
 def list_pulls(state: State, repo: Repo | None, a: dict[str, Any], q: dict[str, list[str]], b: Any) -> Reply:

@@ -20,6 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.fakegithub import routes as r
+from tests.fakegithub import routes_automerge as am
 from tests.fakegithub import routes_checks as c
 from tests.fakegithub import routes_git as g
 from tests.fakegithub.faults import Fault
@@ -50,10 +51,11 @@ RULES: list[tuple[str, str, Any]] = [
     ("PATCH", R + "/check-runs/<int:check_run_id>", c.update_check_run),
     ("GET", R + "/check-runs/<int:check_run_id>/annotations", c.list_annotations),
     ("POST", R + "/statuses/<sha>", c.create_status),
-    ("GET", R + "/pulls/<int:pull_number>", c.get_pull),
+    ("GET", R + "/pulls/<int:pull_number>", am.get_pull),
     ("GET", R + "/pulls/<int:pull_number>/files", c.list_pull_files),
 ]
 RULES += [(method, R + path, handler) for method, path, handler in g.RULES]  # git data, contents, pulls
+RULES += [(method, R + path, handler) for method, path, handler in am.RULES if path.startswith("/branches")]
 ROUTES = RouteTable(RULES)
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 

@@ -11,8 +11,11 @@ the default branch, applies the edits, and compares with what the change's branc
 - the pull request for the branch is found by `head=owner:branch` and updated when its title or body
   changed, else created — never a second one; a pull request closed without merging means "not this one",
   and the change is left alone;
-- merge (squash) when the change's policy allows, through the pulls merge endpoint with the head SHA, so
-  GitHub's branch protection (required checks, reviews) still decides: a 405/409 leaves it for a later run.
+- a branch merely behind the default branch is not rebuilt: only a missing edit (a newer version
+  supersedes it) or a conflict GitHub reports (`mergeable: false`) rebuilds it;
+- merge when the change's policy allows, through GitHub's native auto-merge (sinks/github/automerge.py), so
+  GitHub merges once the required checks pass; where nothing would wait for CI it is left for review and
+  says why, unless the configuration allows merging without checks.
 In a dry run only the reads happen and each would-be pull request is described.
 """
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +32,7 @@ from repo_automation.domain import Action, ChangeKind
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.maintenance.changes import Change
+from repo_automation.sinks.github.automerge import MergeGate, enable, note_for, read_gate
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +52,25 @@ class Pull:
     body: str
     url: str
     labels: tuple[str, ...] = ()
+    node_id: str = ""
+    auto_merge: bool = False  # GitHub's auto-merge is on
+    created_at: str = ""
 
 
 def _pull(item: dict[str, Any]) -> Pull:
     return Pull(number=int(item["number"]), state=str(item.get("state") or "open"),
                 merged=bool(item.get("merged_at")), title=str(item.get("title") or ""),
                 body=str(item.get("body") or ""), url=str(item.get("html_url") or ""),
-                labels=tuple(str(x.get("name")) for x in item.get("labels") or () if isinstance(x, dict)))
+                labels=tuple(str(x.get("name")) for x in item.get("labels") or () if isinstance(x, dict)),
+                node_id=str(item.get("node_id") or ""), auto_merge=bool(item.get("auto_merge")),
+                created_at=str(item.get("created_at") or ""))
+
+
+def _own(item: dict[str, Any], repository: str, prefix: str) -> bool:
+    """A pull request from this repository's own branch whose name starts with `prefix`."""
+    head = item.get("head") or {}
+    repo = (head.get("repo") or {}).get("full_name") or ""
+    return str(head.get("ref") or "").startswith(prefix) and repo.lower() == repository.lower()
 
 
 def _missing_labels(change: Change, pull: Pull | None) -> list[str]:
@@ -78,22 +94,18 @@ def _reason(e: Exception) -> str:
     return http_error(e) + hint
 
 
-def merge_method(repo: dict[str, Any]) -> str:
-    """The first merge method the repository allows: squash, merge, rebase (GitHub omits the flags for
-    tokens without push access; then squash is tried and GitHub's refusal is reported)."""
-    for method, flag in (("squash", "allow_squash_merge"), ("merge", "allow_merge_commit"),
-                         ("rebase", "allow_rebase_merge")):
-        if repo.get(flag) is not False:
-            return method
-    return "squash"
-
-
 class PullRequestPublisher:
-    def __init__(self, *, client: GitHubClient, repository: str, sink: str) -> None:
+    def __init__(self, *, client: GitHubClient, repository: str, sink: str, merge_method: str = "squash",
+                 merge_without_checks: bool = False) -> None:
+        """`merge_method` for GitHub's auto-merge; `merge_without_checks`: merge at once where no required
+        check would make GitHub wait for CI (else such changes are left for review, and say why)."""
         self.client = client
         self.repository = repository
         self.sink = sink
-        self.merge_method = "squash"
+        self.merge_method = merge_method
+        self.merge_without_checks = merge_without_checks
+        self.gate: MergeGate | None = None
+        self._repo: dict[str, Any] = {}
 
     # -- reads (conditional GETs) --------------------------------------------------------------------
     def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any | None:
@@ -109,7 +121,7 @@ class PullRequestPublisher:
         repo = self._get("")
         if not isinstance(repo, dict) or not repo.get("default_branch"):
             raise SourceFailed(f"{self.repository}: cannot read the repository's default branch")
-        self.merge_method = merge_method(repo)
+        self._repo = repo
         return str(repo["default_branch"])
 
     def ref_sha(self, branch: str) -> str | None:
@@ -129,17 +141,16 @@ class PullRequestPublisher:
                                      limit=100)
         return sorted((_pull(i) for i in items), key=lambda p: (p.state != "open", -p.number))
 
+    def owned_pulls(self, prefix: str) -> list[Pull]:
+        """The newest 100 pull requests (any state) from this repository's branches starting with `prefix`."""
+        items = self.client.list_all(f"/repos/{self.repository}/pulls",
+                                     {"state": "all", "sort": "created", "direction": "desc"}, limit=100)
+        return [_pull(i) for i in items if _own(i, self.repository, prefix)]
+
     def open_pulls(self, prefix: str) -> dict[str, Pull]:
         """Open pull requests from this repository's own branches starting with `prefix`, by branch."""
         items = self.client.list_all(f"/repos/{self.repository}/pulls", {"state": "open"}, limit=500)
-        out: dict[str, Pull] = {}
-        for item in items:
-            head = item.get("head") or {}
-            repo = (head.get("repo") or {}).get("full_name") or ""
-            ref = str(head.get("ref") or "")
-            if ref.startswith(prefix) and repo.lower() == self.repository.lower():
-                out[ref] = _pull(item)
-        return out
+        return {str(item["head"]["ref"]): _pull(item) for item in items if _own(item, self.repository, prefix)}
 
     def close(self, pull: Pull, comment: str, *, dry_run: bool) -> Action:
         """Close a pull request, then say why (closed first: a failed comment is not repeated by later runs)."""
@@ -159,6 +170,10 @@ class PullRequestPublisher:
         default = self.default_branch()
         actions: list[Action] = []
         failures: list[str] = []
+        if any(c.merge for c in changes):
+            self.gate = read_gate(self.client, self.repository, self._repo, default)
+            note = note_for(self.gate, self.merge_without_checks)
+            changes = [_noted(c, note) if c.merge and note else c for c in changes]
         for change in changes:
             done: list[str] = []  # filled as steps succeed, so a failure can say how far it got
             try:
@@ -179,7 +194,7 @@ class PullRequestPublisher:
         pulls = self.pulls_for(change.branch)
         open_pr = next((p for p in pulls if p.state == "open"), None)
         branch_sha = self.ref_sha(change.branch)
-        stale = branch_sha is None or self._stale(change, desired)
+        stale = branch_sha is None or self._stale(change, desired, open_pr)
         if (left_alone := self._left_alone(change, pulls, open_pr, stale)) is not None:
             return [left_alone]
         steps = self._steps(change, open_pr, branch_sha, stale)
@@ -211,16 +226,21 @@ class PullRequestPublisher:
                                       f"(#{declined.number}); delete branch {change.branch} to propose it again")
         return None
 
-    def _stale(self, change: Change, desired: dict[str, str]) -> bool:
-        """Must the branch be (re)built? Yes when it lacks an edit; for a change merged automatically, also when
-        it is not level with the default branch (what is merged must be what was checked)."""
+    def _stale(self, change: Change, desired: dict[str, str], open_pr: Pull | None) -> bool:
+        """Must the branch be (re)built? Only when it lacks an edit (a newer version supersedes what it holds)
+        or its pull request has a conflict; a branch merely behind the default branch is left as it is."""
         edits = {e.path: e for e in change.edits}
         for path, text in desired.items():
             have = self.read(path, change.branch).text
             check = edits[path].satisfied
-            if have != text and (change.merge or check is None or not check(have)):
+            if have != text and (check is None or not check(have)):
                 return True
-        return False
+        return open_pr is not None and self._conflicted(open_pr)
+
+    def _conflicted(self, pull: Pull) -> bool:
+        """GitHub says the pull request cannot be merged as it is (mergeable false: a conflict)."""
+        item = self._get(f"pulls/{pull.number}")
+        return isinstance(item, dict) and item.get("mergeable") is False
 
     @staticmethod
     def _steps(change: Change, open_pr: Pull | None, branch_sha: str | None, stale: bool) -> list[str]:
@@ -234,8 +254,8 @@ class PullRequestPublisher:
             steps.append(f"update pull request #{open_pr.number}")
         if open_pr is not None and _missing_labels(change, open_pr):
             steps.append("label " + ", ".join(_missing_labels(change, open_pr)))
-        if change.merge:
-            steps.append(f"merge ({change.merge_reason})")
+        if change.merge and not (open_pr is not None and open_pr.auto_merge):
+            steps.append(f"merge once CI agrees ({change.merge_reason})")
         return steps
 
     def _apply(self, change: Change, open_pr: Pull | None, default: tuple[str, str], branch_sha: str | None,
@@ -262,7 +282,7 @@ class PullRequestPublisher:
         actions = [Action(sink=self.sink, performed=True, target=url, change=_change_kind(change),
                           description=f"{'; '.join(done)} — {change.describe()}")] if done else []
         if change.merge:
-            actions.append(self._merge(change, number, url, head))
+            actions.append(self._merge(change, pull, head))
         return actions
 
     def _create_pull(self, change: Change, default_branch: str) -> Pull:
@@ -278,7 +298,7 @@ class PullRequestPublisher:
                     return found
             raise
         return Pull(number=created.number, state="open", merged=False, title=change.title, body=change.body,
-                    url=created.url)
+                    url=created.url, node_id=created.node_id)
 
     def _commit(self, change: Change, branch_sha: str | None, base_sha: str, base: dict[str, RemoteFile],
                 desired: dict[str, str]) -> str:
@@ -294,17 +314,35 @@ class PullRequestPublisher:
                                         branch=change.branch, sha=base[path].sha)
         return head
 
-    def _merge(self, change: Change, number: int, url: str, head: str | None) -> Action:
-        assert head is not None  # the branch exists: found, created or reset above
+    def _merge(self, change: Change, pull: Pull, head: str | None) -> Action:
+        """GitHub's auto-merge where required checks make it wait for CI; else merged at once when the
+        configuration allows it, or left for review (the pull request says why)."""
+        assert head is not None and self.gate is not None  # the branch exists; the gate is read when merging
+        number, url = pull.number, pull.url
+        blocked = self.gate.blocked()
+        if blocked is None:
+            return enable(self.client, self.repository, sink=self.sink, number=number, url=url, node_id=pull.node_id,
+                          method=self.merge_method, already=pull.auto_merge, gate=self.gate)
+        if not self.merge_without_checks:
+            return Action(sink=self.sink, performed=False, target=url,
+                          description=f"not merged: #{number} — {blocked}; left for review")
         try:
             status = self.client.merge_pull(self.repository, number, method=self.merge_method, sha=head,
                                             commit_title=f"{change.title} (#{number})")
         except GitHubError as e:
-            if e.status in (405, 409, 422):  # not mergeable yet (checks, reviews, conflicts) or head moved
+            if e.status in (405, 409, 422):  # not mergeable yet (reviews, conflicts) or head moved
                 return Action(sink=self.sink, performed=False, target=url,
                               description=f"not merged yet: #{number} {http_error(e)}; a later run tries again")
             raise
         return Action(sink=self.sink, performed=bool(status.merged), target=url,
                       change=ChangeKind.PULL_REQUEST_MERGED if status.merged else None,
-                      description=f"merged pull request #{number} ({change.merge_reason})" if status.merged
-                      else f"merge of #{number} refused: {status.message}")
+                      description=f"merged pull request #{number} without required checks ({change.merge_reason})"
+                      if status.merged else f"merge of #{number} refused: {status.message}")
+
+
+def _noted(change: Change, note: str) -> Change:
+    """The change with `note` in its body, above the hidden marker."""
+    body, marker_start = change.body, change.body.rfind("\n\n<!--")
+    if marker_start < 0:
+        return replace(change, body=f"{body.rstrip()}\n\n{note}")
+    return replace(change, body=f"{body[:marker_start]}\n\n{note}{body[marker_start:]}")

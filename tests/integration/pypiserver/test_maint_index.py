@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from repo_automation.errors import SourceFailed
-from repo_automation.package_index import PackageIndex, UnknownProject, newest
+from repo_automation.maintenance.buckets import candidates
+from repo_automation.package_index import PackageIndex, Release, UnknownProject
 from tests.servers import free_port
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -68,6 +69,11 @@ def json_index() -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def newest(releases: list[Release], current: str) -> str | None:
+    found = candidates(releases, current)
+    return found[-1][1].version if found else None
+
+
 def _index(url: str) -> PackageIndex:
     return PackageIndex(index_url=url, session=requests.Session(), timeout_s=5)
 
@@ -85,6 +91,18 @@ def test_pep503_html_from_pypiserver(package_index: str) -> None:
     assert versions == ["3.1.2", "3.1.4", "3.2.0rc1"]
     assert newest(index.releases("pyparsing"), "3.1.2") == "3.1.4"
     assert index.requests == 2
+
+
+def test_hashes_and_upload_times_from_pypiserver(live_index: Any) -> None:
+    import hashlib
+    from datetime import UTC, datetime
+
+    index = _index(live_index.url)
+    [release] = [r for r in index.releases("six") if r.version == "1.17.0"]
+    wheel = next(live_index.folder.glob("six-1.17.0-*.whl"))
+    assert release.hashes == (hashlib.sha256(wheel.read_bytes()).hexdigest(),)  # to renew --hash pins
+    assert release.uploaded is None  # an HTML index does not say: the file's Last-Modified does
+    assert index.uploaded(release) == datetime(2024, 1, 15, tzinfo=UTC)
 
 
 def test_unknown_project_and_unreachable_index_are_reasons_not_tracebacks(package_index: str) -> None:

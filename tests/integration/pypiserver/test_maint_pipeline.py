@@ -24,19 +24,19 @@ def _run(ctx: Any, client: Any) -> Any:
 
 
 def test_dry_run_of_the_maintenance_sinks_describes_every_pr_and_writes_nothing(
-        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, package_index: str) -> None:
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any, live_index: Any) -> None:
     files = {"requirements.txt": "six==1.16.0\nidna==2.10\n", "README.md": "# demo\n"}
     seed(fake_github.state, fake_github.state.repo(*REPO.split("/")), files)
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    config = {"automation": {"dependency_updates": {"index_url": package_index}}}
+    config = {"automation": {"dependency_updates": {"index_url": live_index.url}}}
     final = _run(context(tmp_path, fake_github, config=config, dry_run=True), ghc)
     assert fake_github.mutating_requests() == []
     assert {s.name: s.status for s in final.sources if s.kind == "sink"} == {
         "dependency-updates": Status.OK, "docs": Status.OK}
-    would = sorted(a.description.split(" — ")[-1] for a in final.actions)
-    assert would == ["Bump idna from 2.10 to 3.7 (repo-automation/deps/idna-3.7)",
-                     "Bump six from 1.16.0 to 1.17.0 (repo-automation/deps/six-1.17.0)",
+    would = sorted(a.description.split(" — ")[-1] for a in final.actions if a.description.startswith("would "))
+    assert would == ["Bump idna from 2.10 to 3.7 (repo-automation/deps/idna-major)",
+                     "Bump six from 1.16.0 to 1.17.0 (repo-automation/deps/six-minor)",
                      "docs: update the health badge and changelog (repo-automation/docs)"]
 
 

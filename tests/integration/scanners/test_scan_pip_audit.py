@@ -73,7 +73,7 @@ def test_pyproject_pins_are_audited_and_unpinned_named(project: Path, osv: FakeO
     findings = audit.scan(ctx)
     from_pyproject = sorted(f.rule_id for f in findings if f.location and f.location.path == "pyproject.toml")
     assert from_pyproject == ["PYSEC-2020-96", "PYSEC-2021-142"]  # pyyaml==5.3
-    assert any("click>=8 (not pinned)" in n for n in notices_of(findings))
+    assert any("click>=8 (not a pin: a range" in n for n in notices_of(findings))
 
 
 def test_user_environment_variables_win(project: Path, osv: FakeOSV) -> None:
@@ -104,7 +104,7 @@ def test_unpinned_requirements_file_is_named_and_the_rest_audited(project: Path,
     audit = scanner(ctx)
     findings = audit.scan(ctx)
     assert len(findings) == 10
-    assert any("requirements-dev.txt" in n and "not pinned" in n for n in notices_of(findings))
+    assert any("requirements-dev.txt" in n and "not a pin" in n for n in notices_of(findings))
 
 
 def test_severity_lookups_are_cached_bounded_and_failures_named(osv: FakeOSV) -> None:
@@ -148,7 +148,8 @@ def test_pins_of_a_file_with_loose_requirements_are_audited(project: Path, osv: 
     # the pin was audited (its three advisories, located at its own line) and the loose two named as skipped
     assert sorted(f.rule_id for f in findings) == ["PYSEC-2021-108", "PYSEC-2023-192", "PYSEC-2023-212"]
     assert {f.location.start_line for f in findings if f.location} == {3}
-    assert any("requirements-dev.txt: pytest>=8 (not pinned); requirements-dev.txt: black (not pinned)" in n
+    assert any("requirements-dev.txt: pytest>=8 (not a pin: a range, left as it is); "
+               "requirements-dev.txt: black (not a pin: no version given)" in n
                for n in notices_of(scanned)), notices_of(scanned)
     assert ("urllib3", "1.26.4") in audited_pins(osv)
 
@@ -163,7 +164,7 @@ def test_a_file_without_pins_is_skipped_by_name_without_running_pip_audit(projec
     with pytest.raises(SourceFailed) as e:
         scanner(ctx, executable=exe).scan(ctx)
     assert "no dependency could be audited" in str(e.value)
-    assert "django>=4 (not pinned)" in str(e.value) and "requests (not pinned)" in str(e.value)
+    assert "django>=4 (not a pin: a range" in str(e.value) and "requests (not a pin: no version given)" in str(e.value)
     assert not ran.exists()
 
 
@@ -200,4 +201,37 @@ def test_a_pep_751_lock_file_is_audited_by_pip_audit_locked(project: Path, osv: 
     assert sorted(f.rule_id for f in findings) == expected
     assert {(f.package, f.version) for f in findings} == {("jinja2", "2.10")}
     assert {(f.location.path, f.location.start_line) for f in findings if f.location} == {("pylock.toml", 10)}
-    assert any("jinja2>=2 (not pinned)" in n for n in notices_of(findings))  # the range is named, not audited
+    assert any("jinja2>=2 (not a pin: a range" in n for n in notices_of(findings))  # the range is named, not audited
+
+
+def test_a_wildcard_is_not_a_pin_no_crash_no_traceback(project: Path, osv: FakeOSV) -> None:
+    # `==1.*` matches many versions: pip-audit given it crashes with InvalidVersion; it is named instead
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\ndependencies = ["pyyaml==5.3", "six==1.*"]\n', encoding="utf-8")
+    ctx = context(project, osv)
+    findings = scanner(ctx).scan(ctx)
+    assert sorted(f.rule_id for f in findings if f.location and f.location.path == "pyproject.toml") == [
+        "PYSEC-2020-96", "PYSEC-2021-142"]
+    said = " ".join(notices_of(findings))
+    assert "pyproject.toml: six==1.* (not a pin: the wildcard ==1.* matches many versions)" in said
+    assert "Traceback" not in said and "InvalidVersion" not in said
+
+
+def test_includes_a_loose_line_triple_equals_and_lock_files_do_not_refuse_a_file(project: Path, osv: FakeOSV) -> None:
+    (project / "pyproject.toml").unlink()
+    (project / "requirements.txt").write_text("-r common.txt\n-c constraints.txt\njinja2===2.10\nflask\n",
+                                              encoding="utf-8")
+    (project / "common.txt").write_text("urllib3==1.26.4\n", encoding="utf-8")  # not a manifest of its own
+    (project / "constraints.txt").write_text("six==1.16.0\n", encoding="utf-8")
+    (project / "sub").mkdir()
+    (project / "sub" / "uv.lock").write_text(
+        'version = 1\n\n[[package]]\nname = "pyyaml"\nversion = "5.3"\n'
+        'source = { registry = "https://pypi.org/simple" }\n',
+        encoding="utf-8")
+    ctx = context(project, osv)
+    findings = scanner(ctx).scan(ctx)
+    where = sorted({(f.location.path, f.package) for f in findings if f.location})
+    assert where == [("requirements.txt", "jinja2"), ("requirements.txt", "urllib3"), ("sub/uv.lock", "pyyaml")]
+    assert {f.location.start_line for f in findings if f.location and f.package == "jinja2"} == {3}
+    assert any("requirements.txt: flask (not a pin: no version given)" in n for n in notices_of(findings))
+    assert ("six", "1.16.0") in audited_pins(osv)  # the constraints file is audited too, on its own

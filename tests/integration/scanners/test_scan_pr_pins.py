@@ -136,7 +136,8 @@ def test_a_loose_requirement_added_beside_a_pin_is_named_and_the_pin_audited(pro
     got, notices = pip_audit_scan(project, pull_request(project, tmp_path, change), osv)
     assert got == {"new": ["pyyaml:PYSEC-2020-96:7", "pyyaml:PYSEC-2021-142:7"]}
     assert audited_pins(osv) == [("pyyaml", "5.3")]  # pip-audit never saw the loose line, so it did not refuse
-    assert "pip-audit: 1 dependency skipped, not audited: requirements.txt: pytest>=8 (not pinned)" in notices
+    assert ("pip-audit: 1 dependency skipped, not audited: requirements.txt: pytest>=8 "
+            "(not a pin: a range, left as it is)") in notices
 
 
 def test_a_changed_lock_file_is_audited_whole_at_head_and_base(project: Path, tmp_path: Path, osv: FakeOSV) -> None:

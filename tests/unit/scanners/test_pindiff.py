@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from repo_automation.manifests.requirements_txt import logical_lines
 from repo_automation.scanners.pindiff import (
     PinDiff,
     diff,
     entry,
-    logical_lines,
     notice,
     parse_requirements,
     plan,
@@ -29,14 +29,15 @@ def pins(head: str, base: str) -> PinDiff:
 
 def test_logical_lines_join_continuations_and_drop_comments() -> None:
     text = f"# header\nsix==1.16.0 \\\n    {HASH}  # pinned\n\nurl#frag==1\n  requests==2.0 # c\n"
-    assert logical_lines(text) == [f"six==1.16.0      {HASH}", "url#frag==1", "requests==2.0"]
+    assert [x.body for x in logical_lines(text)] == [f"six==1.16.0     {HASH}", "url#frag==1", "requests==2.0"]
+    assert [(x.first, x.last) for x in logical_lines(text)] == [(1, 2), (4, 4), (5, 5)]
 
 
 def test_the_changed_lines_are_kept_as_written() -> None:
     head = f'jinja2[i18n]==2.11.3 ; python_version >= "3" \\\n    {HASH}\nsix==1.16.0\nnew==1.0\n'
     base = "six==1.16.0\njinja2==2.10\nold==0.1\n"
     d = pins(head, base)
-    assert [e.text for e in d.head] == [f'jinja2[i18n]==2.11.3 ; python_version >= "3"      {HASH}', "new==1.0"]
+    assert [e.text for e in d.head] == [f'jinja2[i18n]==2.11.3 ; python_version >= "3"     {HASH}', "new==1.0"]
     assert [e.text for e in d.base] == ["jinja2==2.10", "old==0.1"]
     assert d.unchanged == 1 and d.changed_names == ["jinja2", "new", "old"]
 
@@ -95,7 +96,8 @@ def test_plan_audits_pins_or_whole_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("line", "loose"), [
-    ("urllib3==1.26.4", False), ("Django===4.2.15", False), ("jinja2[i18n] == 2.10 ; python_version >= '3'", False),
+    ("urllib3==1.26.4", False), ("Django===4.2.15", False), ("numpy==1.*", True),
+    ("jinja2[i18n] == 2.10 ; python_version >= '3'", False),
     ("pyyaml==5.3 --hash=sha256:abc", False),
     ("pytest>=8", True), ("black", True), ("requests==2.*", True), ("six>=1,==1.16.0", True),
     ("pkg @ https://example.com/pkg-1.0.tar.gz", False),  # a URL: pip-audit judges it
