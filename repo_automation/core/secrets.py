@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from repo_automation import redaction
-from repo_automation.domain import Finding
+from repo_automation.domain import Finding, SourceResult
 
 SECRET_RULES = frozenset({"B105", "B106", "B107"})  # bandit's hard-coded password checks
 SECRET_CWES = frozenset({"CWE-259", "CWE-321", "CWE-798", "CWE-522"})  # hard-coded passwords, keys, credentials
@@ -86,4 +86,19 @@ def redact_findings(findings: Sequence[Finding], known: Iterable[str] | None = N
         found += values
     if found:
         redaction.register(*found)
+    return out
+
+
+def redact_sources(sources: Sequence[SourceResult]) -> list[SourceResult]:
+    """The stage results with any secret in their reasons and notices marked (a tool's stderr may echo one)."""
+    known = list(redaction.run_secrets())
+
+    def clean(text: str) -> str:
+        return redaction.redact_marked(text, known)[0]
+
+    out = []
+    for s in sources:
+        reason, notices = clean(s.reason), tuple(clean(n) for n in s.notices)
+        out.append(s if (reason, notices) == (s.reason, s.notices) else
+                   dataclasses.replace(s, reason=reason, notices=notices))
     return out

@@ -69,8 +69,20 @@ def test_a_known_secret_of_the_run_is_marked_in_any_finding_and_found_values_joi
     assert out.message == f"connect with {redaction.marked('s3cr3t-database-password', 'known-secret')}"
     assert GITHUB in run  # the logs mask it from now on
     assert run.redact(f"log {GITHUB}") == "log ***"
+    redaction.start_run([])  # leave no registry behind for other tests
 
 
 def test_a_finding_without_a_secret_is_the_same_value() -> None:
     f = _finding("subprocess call with shell=True", "subprocess.call(c, shell=True)", rule="B602", cwe=("CWE-78",))
     assert redact_findings([f], known=[]) == [f]
+
+
+def test_a_token_a_failed_tool_echoed_is_marked_in_its_reason() -> None:
+    from repo_automation.core.secrets import redact_sources
+    from repo_automation.domain import SourceResult, Status
+
+    redaction.start_run([])
+    failed = SourceResult(name="trivy", kind="scanner", status=Status.FAILED, reason=f"bad token {GITHUB}")
+    ok = SourceResult(name="bandit", kind="scanner", status=Status.OK)
+    out = redact_sources([failed, ok])
+    assert out[0].reason == f"bad token {redaction.marked(GITHUB, 'github-token')}" and out[1] is ok
