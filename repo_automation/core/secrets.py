@@ -8,8 +8,8 @@ is built, each finding's title, message, snippet and note are redacted (`redacti
 - for a secret finding (bandit B105/B106/B107, a CWE for hard-coded credentials, a trivy or semgrep secret
   rule), the string literals it quotes, since the tool says they are the secret.
 Each value is replaced by `[REDACTED <kind> len=<n> sha256:<6 hex>]` everywhere it appears in the finding,
-and joins the run's registry so the logs mask it too. Fingerprints are left as the scanners made them (from
-the source, before redaction), so they stay stable across runs.
+and (from 8 characters on) joins the run's registry so the logs mask it too. Fingerprints are left as the
+scanners made them (from the source, before redaction), so they stay stable across runs.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ _SECRET_WORDS = re.compile(r"secret|password|passwd|token|credential|api[-_]?key
 _LITERAL = re.compile(r"'([^'\n]+)'|\"([^\"\n]+)\"")
 _MASKED = re.compile(r"[^\s'\"`]*\*{4,}[^\s'\"`]*")  # a value the tool masked, maybe only in part (trivy)
 LITERAL_KIND = "hardcoded-secret"
+# A flagged literal joins the run's registry (the logs mask it) from this length on: bandit also flags
+# `token_type = "bearer"`, and masking every "bearer" in the log would help nobody.
+REGISTERED_LENGTH = 8
 
 
 def is_secret_finding(f: Finding) -> bool:
@@ -84,8 +87,9 @@ def redact_findings(findings: Sequence[Finding], known: Iterable[str] | None = N
         clean, values = redact_finding(f, secrets)
         out.append(clean)
         found += values
-    if found:
-        redaction.register(*found)
+    kept = [v for v in found if len(v) >= REGISTERED_LENGTH]
+    if kept:
+        redaction.register(*kept)
     return out
 
 
