@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from repo_automation.domain import RunReport
+from repo_automation.domain import FindingScope, RunReport
 from repo_automation.report import svg, views
 from repo_automation.report.svg import Point
 
@@ -97,7 +97,7 @@ def build_dashboard(report: RunReport, history: History) -> Dashboard:
     now = report.generated_at
     cats = {name: c.score for name, c in sorted(report.health.categories.items())}
     category_series = {name: _points(history, f"health.{name}", now, score) for name, score in cats.items()}
-    counts = views.severity_counts(report.findings)
+    counts = views.severity_counts(views.in_scope(report.findings, FindingScope.MAIN))  # test code: apart
     columns = _finding_columns(report, history, counts)
     metrics = _metric_rows(report, history)
     gates = [(g.name, _gate_result(g.passed), g.message) for g in report.gates]

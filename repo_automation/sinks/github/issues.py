@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, RunReport
+from repo_automation.domain import Action, ChangeKind, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint, make_fingerprint
@@ -84,6 +84,17 @@ class IssueOp:
     comment: str | None = None
     into: str | None = None  # MIGRATE: the fingerprint of the issue that replaces it
     why: str | None = None  # KEEP_OPEN: which owner failed, and its reason
+
+    @property
+    def change(self) -> ChangeKind | None:
+        """The kind of change this operation makes, for automation_changes_total (none: an issue kept open
+        that already says why is not written)."""
+        if self.kind is OpKind.KEEP_OPEN and self.body is None:
+            return None
+        return {OpKind.CREATE: ChangeKind.ISSUE_CREATED, OpKind.UPDATE: ChangeKind.ISSUE_UPDATED,
+                OpKind.CLOSE: ChangeKind.ISSUE_CLOSED, OpKind.REOPEN: ChangeKind.ISSUE_REOPENED,
+                OpKind.CLOSE_DUPLICATE: ChangeKind.ISSUE_CLOSED, OpKind.MIGRATE: ChangeKind.ISSUE_CLOSED,
+                OpKind.KEEP_OPEN: ChangeKind.ISSUE_UPDATED}[self.kind]
 
     def describe(self) -> str:
         where = f"#{self.number}" if self.number is not None else "new issue"
@@ -273,7 +284,7 @@ class IssueSink(GitHubSink):
             if failures:
                 raise SourceFailed(f"dry run: {'; '.join(failures)}")
             return actions + [Action(sink=self.name, description=op.describe(), performed=False,
-                                     target=self._target(op)) for op in ops]
+                                     target=self._target(op), change=op.change) for op in ops]
         actions += self._apply(ops, failures, numbers=self._numbers(ops))
         actions += self._close_duplicates(wanted, ops, failures)
         if failures:
@@ -370,7 +381,8 @@ class IssueSink(GitHubSink):
                 log.warning("issue operation failed: %s: %s", op.describe(), http_error(e))
                 failures.append(f"{op.describe()}: {http_error(e)}")
                 continue
-            out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url))
+            out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url,
+                              change=op.change))
         return out
 
     def _apply_one(self, op: IssueOp, numbers: dict[str, int]) -> str:
