@@ -19,6 +19,7 @@ from repo_automation.context import RunContext
 from repo_automation.core.derive import Counting, derive_metrics
 from repo_automation.core.rules import evaluate_rules
 from repo_automation.core.scoring import score
+from repo_automation.core.secrets import redact_findings, redact_sources
 from repo_automation.core.verdict import decide
 from repo_automation.domain import (
     Action,
@@ -148,6 +149,8 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     """Everything up to the immutable RunReport: measure, gate, score, evaluate rules, decide the verdict.
     No side effects."""
     metrics, findings, sources = measure(stages, ctx)
+    findings = redact_findings(findings)  # once, where findings enter: no secret leaves in any output
+    sources = redact_sources(sources)  # nor in what a failed tool said
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
     metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER],

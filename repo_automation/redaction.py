@@ -10,12 +10,18 @@
   ::add-mask::. The logging `MaskingFilter` reads it, the sinks redact what they write with it.
 - `redact`: the one function that replaces secrets in text; `redact_url` shows a URL with its password
   replaced through it.
+- `redact_marked`: secrets inside outside text (a finding's message or snippet) — every value of a known
+  token shape (detect-secrets' plugins) and every value known to be secret — replaced by a marked redaction
+  that names the type, length and a short hash (`marked`), so a reader can tell two secrets apart.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
@@ -208,3 +214,97 @@ class MaskingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+# -- secrets inside outside text (a finding's message or snippet) ---------------------------------------
+# Known token shapes come from detect-secrets' own plugins (maintained upstream), not from a list of ours.
+_NOT_SECRETS = frozenset({"Public IP (ipv4)"})  # an address is not a credential
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----")
+_EDGE = " \t\"'=:"  # what some detect-secrets patterns take in around the value
+KNOWN = "known-secret"
+
+
+def marked(value: str, kind: str) -> str:
+    """The marked redaction of one secret: its type, length and a short hash, e.g.
+    `[REDACTED github-token len=40 sha256:1a2b3c]` (the same value always gives the same mark)."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return f"[REDACTED {kind} len={len(value)} sha256:{digest}]"
+
+
+def _kind(secret_type: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-") or "secret"
+
+
+@functools.cache
+def _shapes() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    """(kind, patterns) of every regex-based detect-secrets plugin (imported on first use: start-up time)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    out = []
+    plugins: dict[str, type[object]] = dict(get_mapping_from_secret_type_to_class())
+    for secret_type, plugin in sorted(plugins.items()):
+        if issubclass(plugin, RegexBasedDetector) and secret_type not in _NOT_SECRETS:
+            out.append((_kind(secret_type), tuple(plugin().denylist)))
+    return tuple(out)
+
+
+def _span(text: str, m: re.Match[str], kind: str) -> tuple[int, int]:
+    """The secret inside a match: a capture group that holds the value (AWS secret key, a URL password),
+    else the whole match without the separators some patterns take in; a private key to its END line."""
+    start, end = m.span()
+    if m.lastindex and len(m.group(m.lastindex) or "") >= 8:
+        start, end = m.span(m.lastindex)
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    if kind == "private-key":
+        begin = text.rfind("-----", 0, start)
+        start = begin if begin >= 0 and "\n" not in text[begin:start] else start
+        found = _PEM_END.search(text, end)
+        end = found.end() if found else len(text)  # a cut-off key: the rest of the text is key material
+    return start, end
+
+
+def secret_spans(text: str, known: Iterable[str] = ()) -> list[tuple[int, int, str]]:
+    """Where secrets stand in `text`: (start, end, kind), sorted and not overlapping. `known` are values
+    known to be secret (the run's registry, a literal a scanner flagged) and are found wherever they stand."""
+    spans: list[tuple[int, int, str]] = []
+    for kind, patterns in _shapes():
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                start, end = _span(text, m, kind)
+                if end - start >= MIN_LENGTH:
+                    spans.append((start, end, kind))
+    for value in sorted({v for v in known if len(v) >= MIN_LENGTH}, key=len, reverse=True):
+        at = text.find(value)
+        while at >= 0:
+            spans.append((at, at + len(value), KNOWN))
+            at = text.find(value, at + len(value))
+    merged: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if merged and start < merged[-1][1]:
+            prev = merged[-1]
+            merged[-1] = (prev[0], max(prev[1], end), prev[2])
+        else:
+            merged.append((start, end, kind))
+    return merged
+
+
+def redact_marked(text: str, known: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """`text` with every secret of a known shape and every `known` value replaced by its marked redaction,
+    and the secret values it replaced (for the run's registry)."""
+    spans = secret_spans(text, known)
+    if not spans:
+        return text, []
+    parts: list[str] = []
+    values: list[str] = []
+    at = 0
+    for start, end, kind in spans:
+        value = text[start:end]
+        parts += [text[at:start], marked(value, kind)]
+        values.append(value)
+        at = end
+    parts.append(text[at:])
+    return "".join(parts), values

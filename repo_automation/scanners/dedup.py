@@ -5,6 +5,10 @@ alias (pip-audit's PYSEC-… with alias CVE-…, safety's 39525 with CVE-…, tr
 finding keeps every tool in `tool` ("pip-audit+safety"), the union of ids (the first tool's id first),
 the worst known severity, the union of fixed versions, and the canonical fingerprint. Code findings with
 the same fingerprint (one tool, same rule, same snippet and occurrence) are exact duplicates and kept once.
+Code findings of different tools on the same line of the same file that share a CWE (bandit's B602 and
+semgrep's subprocess-shell-true, both CWE-78) are one problem: the merged finding names every tool in `tool`
+("bandit+semgrep"), every tool's rule in `ids` (so an ignore of either rule matches it), the union of CWEs,
+and keeps the first tool's rule id and fingerprint.
 PR states merge conservatively: new beats existing beats fixed.
 """
 
@@ -55,18 +59,26 @@ def _union(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def _merged_ids(group: Sequence[Finding], *, several_tools: bool) -> tuple[str, ...]:
+    """The advisory ids and aliases of a dependency; for a code problem several tools saw, every tool's rule."""
+    if group[0].package or not several_tools:
+        return _union(i for f in group for i in f.ids)
+    return _union(i for f in group for i in (f.ids or (f.rule_id,)))
+
+
 def _merge(group: list[Finding]) -> Finding:
     first = group[0]
     if len(group) == 1:
         return first
     tools = list(_union(t for f in group for t in f.tool.split("+")))
-    ids = _union(i for f in group for i in f.ids)
+    ids = _merged_ids(group, several_tools=len(tools) > 1)
     return dataclasses.replace(
         first,
         tool="+".join(tools),
         ids=ids,
         severity=_worst_known(group),
         fixed_versions=_union(v for f in group for v in f.fixed_versions),
+        cwe=_union(c for f in group for c in f.cwe),
         fingerprint=dependency_fingerprint(first.package or "", ids) if first.package else first.fingerprint,
         message=max((f.message for f in group), key=len),
         help_uri=next((f.help_uri for f in group if f.help_uri), None),
@@ -97,17 +109,42 @@ def _add_dependency(f: Finding, groups: list[list[Finding]], by_key: dict[tuple[
         by_key[k] = idx
 
 
+def _line_keys(f: Finding) -> list[tuple[str, int, str]]:
+    loc = f.location
+    if loc is None or loc.start_line is None or f.package:
+        return []
+    return [(loc.path, loc.start_line, c) for c in f.cwe]
+
+
+def _same_line_group(f: Finding, groups: list[list[Finding]], by_line: dict[tuple[str, int, str], int]
+                     ) -> int | None:
+    """The group of another tool's finding on the same line with a CWE in common, if any."""
+    tools = set(f.tool.split("+"))
+    for key in _line_keys(f):
+        idx = by_line.get(key)
+        if idx is not None and not any(tools & set(g.tool.split("+")) for g in groups[idx]):
+            return idx
+    return None
+
+
 def merge_findings(findings: Sequence[Finding]) -> list[Finding]:
     """Deduplicate across tools, order preserved (a merged finding sits where its first report was)."""
     groups: list[list[Finding]] = []
     by_key: dict[tuple[str, str], int] = {}  # (package, id) -> group index
     by_fp: dict[str, int] = {}
+    by_line: dict[tuple[str, int, str], int] = {}  # (path, line, CWE) -> group index
     for f in findings:
         if f.package and f.ids:
             _add_dependency(f, groups, by_key)
-        elif f.fingerprint in by_fp:
-            groups[by_fp[f.fingerprint]].append(f)
+            continue
+        if f.fingerprint in by_fp:
+            idx = by_fp[f.fingerprint]
+        elif (same := _same_line_group(f, groups, by_line)) is not None:
+            idx = by_fp[f.fingerprint] = same
         else:
-            by_fp[f.fingerprint] = len(groups)
-            groups.append([f])
+            idx = by_fp[f.fingerprint] = len(groups)
+            groups.append([])
+        groups[idx].append(f)
+        for key in _line_keys(f):
+            by_line.setdefault(key, idx)
     return [_merge(g) for g in groups if g]

@@ -269,7 +269,8 @@ class PipAuditScanner(ToolScanner):
     @staticmethod
     def _finding(manifest: str, name: str, version: str, v: dict[str, Any], severity: Severity,
                  line: int | None) -> Finding:
-        ids = (str(v["id"]), *[str(a) for a in v.get("aliases") or [] if a != v["id"]])
+        # pip-audit prints aliases from a set, in any order: sorted, two runs give the same finding
+        ids = (str(v["id"]), *sorted({str(a) for a in v.get("aliases") or [] if a != v["id"]}))
         description = str(v.get("description") or "")
         return Finding(
             tool="pip-audit",

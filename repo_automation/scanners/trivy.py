@@ -51,7 +51,7 @@ def _code(target: str, kind: str, item: dict[str, Any]) -> Finding:
         tool="trivy", rule_id=rule, severity=severity_from_word(item.get("Severity")),
         title=str(item.get("Title") or rule), message=str(item.get("Message") or item.get("Description") or ""),
         fingerprint="", location=Location(path=target, start_line=start, end_line=end, snippet=_snippet(item, cause)),
-        help_uri=item.get("PrimaryURL") or None,
+        help_uri=item.get("PrimaryURL") or None, cwe=("CWE-798",) if kind == "secret" else (),
     )
 
 

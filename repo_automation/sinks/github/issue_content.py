@@ -1,11 +1,16 @@
 """What the `issues` sink wants to exist: one DesiredIssue per finding group, fired alert and failed gate.
 
 Grouping (each group has one fingerprint, so one issue):
-- a dependency finding (it names a package) by advisory id — `dep:<advisory>`, every affected package listed;
-- a code finding by tool, rule and file — `code:<tool>:<rule>:<path>`, every line listed;
+- a dependency finding (it names a package) by package — `pkg:<name>`: every advisory with its severity,
+  the lowest version that fixes them all, and the open dependency-update pull request when there is one
+  (issues of earlier versions, one per advisory — `dep:<advisory>` — are migrated into it by the sink);
+- a code finding by its first tool, rule and file — `code:<tool>:<rule>:<path>`, every line listed (a
+  finding several tools reported on one line, merged by scanners/dedup.py, names every tool);
 - any other finding by tool and rule — `finding:<tool>:<rule>`;
 - a fired alert by level and condition — `alert:<level>:<condition>`;
 - a failed gate (when automation.code_quality.auto_create_issues) — `gate:<name>`.
+Each finding issue names its owners — the tools that reported it — in a hidden marker
+(`<!-- repo-automation:owners=… -->`): only its owners can close it (see issues.py).
 Only active/new/existing findings count (ignored, baseline and fixed ones do not). Alerts come first, then
 findings worst first (the order matters when creations are capped per run). All outside text is
 escaped; bodies stay under GitHub's 65,536 characters, cut with a pointer to the full report.
@@ -14,7 +19,7 @@ escaped; bodies stay under GitHub's 65,536 characters, cut with a pointer to the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from repo_automation.context import RunContext
@@ -22,6 +27,8 @@ from repo_automation.domain import Alert, Finding, FindingState, GateResult, Run
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
 from repo_automation.runner import run_link
+from repo_automation.scanners.fingerprint import canonical_package
+from repo_automation.sinks.github.package_issue import UpdatePull, package_issue
 
 OWNED_LABEL = "repo-automation"
 MAX_BODY = 65_536
@@ -33,18 +40,42 @@ FOOTER = ("_Managed by repo-automation: updated on each run, closed when the pro
           "returns. Close it as \u201cnot planned\u201d to stop tracking it._")
 
 
+OWNERS_PREFIX = "<!-- repo-automation:owners="
+_OWNERS = re.compile(r"<!-- repo-automation:owners=([a-z0-9+,-]{1,200}) -->")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DesiredIssue:
     fingerprint: str
     title: str
     body: str  # already escaped and marked
     labels: tuple[str, ...]
+    owners: tuple[str, ...] = ()  # the tools whose findings it holds
+    supersedes: tuple[str, ...] = ()  # fingerprints of earlier issues it replaces (one per advisory)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IssuePlanInput:
     desired: tuple[DesiredIssue, ...]
     protected: tuple[str, ...]  # fingerprint prefixes whose source was not measured this run
+    failed: tuple[tuple[str, str], ...] = ()  # (scanner, why) for each scanner that failed this run
+    scanners: tuple[str, ...] = ()  # every scanner of this run
+
+
+def owners_of(body: str) -> tuple[str, ...]:
+    """The owners an issue body names (none for an issue written before owners were recorded)."""
+    found = _OWNERS.findall(body or "")
+    return tuple(found[-1].split(",")) if found else ()
+
+
+def _with_owners(body: str, owners: Sequence[str]) -> str:
+    """The owners marker just before the fingerprint marker (which stays last)."""
+    head, sep, marker = body.rstrip().rpartition("\n\n")
+    return f"{head}\n{OWNERS_PREFIX}{','.join(owners)} -->{sep}{marker}\n"
+
+
+def tools_of(group: Sequence[Finding]) -> tuple[str, ...]:
+    return tuple(sorted({t for f in group for t in f.tool.split("+")}))
 
 
 def clean_title(text: str) -> str:
@@ -79,34 +110,28 @@ def _link(url: str | None) -> str:
 
 def _group_key(f: Finding) -> tuple[str, ...]:
     if f.package:
-        return ("dep", f.ids[0] if f.ids else f.rule_id)
+        return ("pkg", canonical_package(f.package))
+    tool = f.tool.split("+")[0]  # a merged finding belongs with its first tool's
     if f.location is not None:
-        return ("code", f.tool, f.rule_id, f.location.path)
-    return ("finding", f.tool, f.rule_id)
+        return ("code", tool, f.rule_id, f.location.path)
+    return ("finding", tool, f.rule_id)
 
 
-def _finding_issue(key: tuple[str, ...], group: Sequence[Finding], labels: tuple[str, ...], pointer: str
-                   ) -> DesiredIssue:
+def _finding_issue(key: tuple[str, ...], group: Sequence[Finding], labels: tuple[str, ...], pointer: str,
+                   pulls: Mapping[str, UpdatePull]) -> DesiredIssue:
     worst = max(group, key=lambda f: f.severity.rank)
     fp = make_fingerprint(*key)
     sev = worst.severity.value
-    if key[0] == "dep":
-        title, items = _dependency_title_items(key, group, sev)
+    supersedes: tuple[str, ...] = ()
+    if key[0] == "pkg":
+        title, head, items = package_issue(key[1], group, sev, pulls.get(key[1]))
+        supersedes = tuple(sorted({make_fingerprint("dep", i) for f in group for i in f.ids}))
     else:
         title, items = _code_title_items(key, group, worst, sev)
-    head = _finding_head(group, worst, sev)
-    return DesiredIssue(fingerprint=fp, title=clean_title(title), body=fit_body(head, items, fp, pointer),
-                        labels=labels)
-
-
-def _dependency_title_items(key: tuple[str, ...], group: Sequence[Finding], sev: str) -> tuple[str, list[str]]:
-    """A vulnerable dependency: the advisory in which packages, one line per affected version."""
-    packages = sorted({f.package or "" for f in group})
-    title = f"[{sev}] {key[1]} in {', '.join(packages)}"
-    items = [f"- {escape_code(f.package)} {escape_code(f.version)} — fixed in "
-             f"{', '.join(escape_code(v) for v in f.fixed_versions) or 'no release yet'} "
-             f"(reported by {escape_markdown(f.tool)})" for f in group]
-    return title, items
+        head = _finding_head(group, worst, sev)
+    owners = tools_of(group)
+    return DesiredIssue(fingerprint=fp, title=clean_title(title), labels=labels, owners=owners,
+                        body=_with_owners(fit_body(head, items, fp, pointer), owners), supersedes=supersedes)
 
 
 def _code_title_items(key: tuple[str, ...], group: Sequence[Finding], worst: Finding, sev: str
@@ -122,11 +147,10 @@ def _code_title_items(key: tuple[str, ...], group: Sequence[Finding], worst: Fin
 
 def _finding_head(group: Sequence[Finding], worst: Finding, sev: str) -> list[str]:
     """The body's opening: severity and title, tool, rule, then advisories, CWE and help link when known."""
-    ids = sorted({i for f in group for i in f.ids})
+    rules = list(dict.fromkeys(i for f in group for i in (f.ids or (f.rule_id,))))
     head = [f"**{escape_markdown(sev)}** finding: {escape_markdown(worst.title, max_len=300)}", "",
-            f"- Tool: {escape_markdown(worst.tool)}", f"- Rule: {escape_code(worst.rule_id)}"]
-    if ids:
-        head.append(f"- Advisories: {', '.join(escape_code(i) for i in ids)}")
+            f"- {'Tools' if '+' in worst.tool else 'Tool'}: {escape_markdown(', '.join(tools_of(group)))}",
+            f"- {'Rules' if len(rules) > 1 else 'Rule'}: {', '.join(escape_code(r) for r in rules)}"]
     if worst.cwe:
         head.append(f"- CWE: {', '.join(escape_code(c) for c in worst.cwe)}")
     if worst.help_uri:
@@ -157,13 +181,12 @@ def _gate_issue(gate: GateResult, pointer: str) -> DesiredIssue:
 
 
 def _protected(report: RunReport, ctx: RunContext, findings_on: bool, gates_on: bool) -> tuple[str, ...]:
+    """Fingerprint prefixes this run cannot judge at all; a finding issue whose owner failed is kept open by
+    the planner (it knows the owners), not here."""
     out: list[str] = []
     scanners = [s for s in report.sources if s.kind is SourceKind.SCANNER]
     if not findings_on or not scanners:
-        out += ["dep:", "code:", "finding:"]
-    for s in scanners:
-        if s.status is Status.FAILED:  # skipped is a steady state; failed is a hole in this run's data
-            out += ["dep:", make_fingerprint("code", s.name) + ":", make_fingerprint("finding", s.name) + ":"]
+        out += ["pkg:", "dep:", "code:", "finding:"]
     if any(s.kind is SourceKind.COLLECTOR and s.status is Status.FAILED for s in report.sources):
         out.append("alert:")
     if not gates_on:
@@ -172,8 +195,21 @@ def _protected(report: RunReport, ctx: RunContext, findings_on: bool, gates_on: 
     return tuple(dict.fromkeys(out))
 
 
-def desired_issues(report: RunReport, ctx: RunContext) -> IssuePlanInput:
-    """The issues this run wants, and the fingerprint prefixes it cannot judge."""
+def _finding_issues(findings: Sequence[Finding], labels: tuple[str, ...], pointer: str,
+                    pulls: Mapping[str, UpdatePull]) -> list[DesiredIssue]:
+    """One issue per group of open findings, worst first (the order matters when creations are capped)."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for f in findings:
+        if f.state in ISSUE_STATES:
+            groups.setdefault(_group_key(f), []).append(f)
+    worst_first = sorted(groups.items(), key=lambda kv: (-max(f.severity.rank for f in kv[1]), kv[0]))
+    return [_finding_issue(k, g, labels, pointer, pulls) for k, g in worst_first]
+
+
+def desired_issues(report: RunReport, ctx: RunContext, pulls: Mapping[str, UpdatePull] | None = None
+                   ) -> IssuePlanInput:
+    """The issues this run wants, the fingerprint prefixes it cannot judge and the scanners that failed.
+    `pulls`: the open dependency-update pull request of each package (by PEP 503 name)."""
     link = run_link(ctx.env)
     pointer = f"the full report is in the workflow run's artifacts ({link})" if link else \
         "the full report is in the workflow run's artifacts"
@@ -183,13 +219,11 @@ def desired_issues(report: RunReport, ctx: RunContext) -> IssuePlanInput:
     labels = tuple(dict.fromkeys([OWNED_LABEL, *configured]))
     out: list[DesiredIssue] = [_alert_issue(a, pointer) for a in report.alerts]
     if findings_on:
-        groups: dict[tuple[str, ...], list[Finding]] = {}
-        for f in report.findings:
-            if f.state in ISSUE_STATES:
-                groups.setdefault(_group_key(f), []).append(f)
-        worst_first = sorted(groups.items(), key=lambda kv: (-max(f.severity.rank for f in kv[1]), kv[0]))
-        out += [_finding_issue(k, g, labels, pointer) for k, g in worst_first]
+        out += _finding_issues(report.findings, labels, pointer, pulls or {})
     if gates_on:
         out += [_gate_issue(g, pointer) for g in report.gates if g.passed is False]
     unique = {d.fingerprint: d for d in out}
-    return IssuePlanInput(desired=tuple(unique.values()), protected=_protected(report, ctx, findings_on, gates_on))
+    scanners = [s for s in report.sources if s.kind is SourceKind.SCANNER]
+    failed = tuple((s.name, s.reason) for s in scanners if s.status is Status.FAILED)  # skipped: a steady state
+    return IssuePlanInput(desired=tuple(unique.values()), protected=_protected(report, ctx, findings_on, gates_on),
+                          failed=failed, scanners=tuple(s.name for s in scanners))

@@ -3,16 +3,23 @@
 `plan_issue_sync(desired, existing)` compares the issues this run wants (one per finding group, fired alert
 and failed gate — see issue_content.py) with the action's existing issues, matched by the fingerprint
 marker in their bodies, and returns the operations: create, update (only when title, body or labels
-changed), close with a comment (the problem is gone), reopen with a comment (it came back), and close
-duplicates. The sink lists the action's issues once (by its label, state=all, paginated), applies the plan
-through the run's GitHubClient, and — because a POST retried after a gateway error may have created an issue
-twice — after any creation lists once more and closes extra copies. In a dry run it only reads.
+changed), close with a comment (the problem is gone), reopen with a comment (it came back), close
+duplicates, migrate (an issue of one advisory, from before issues were grouped by package, is closed with a
+link to its package's issue), and keep open (the problem was not seen, but a tool that owns the issue
+failed this run: the issue says so, and only its owners can close it).
+
+The sink lists the repository's issues once (state=all, paginated, conditional) and keeps those with the
+action's marker, whatever their labels and whoever wrote them (a label removed by hand, an issue written
+under another token: still ours, never duplicated). It applies the plan through the run's GitHubClient,
+and — because a POST retried after a gateway error may have created an issue twice — after any creation
+lists once more and closes extra copies. In a dry run it only reads.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -21,10 +28,21 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, ChangeKind, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
-from repo_automation.github.fingerprint import find_fingerprint
+from repo_automation.github.fingerprint import find_fingerprint, make_fingerprint
+from repo_automation.maintenance.deps_plan import DEPS_BRANCH
+from repo_automation.package_index import parse_version
+from repo_automation.report.escape import escape_markdown
 from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink
-from repo_automation.sinks.github.issue_content import OWNED_LABEL, DesiredIssue, IssuePlanInput, desired_issues
+from repo_automation.sinks.github.issue_content import (
+    OWNED_LABEL,
+    OWNERS_PREFIX,
+    DesiredIssue,
+    IssuePlanInput,
+    desired_issues,
+    owners_of,
+)
+from repo_automation.sinks.github.package_issue import UpdatePull
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +69,8 @@ class OpKind(enum.StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     CLOSE_DUPLICATE = "close-duplicate"
+    MIGRATE = "migrate"
+    KEEP_OPEN = "keep-open"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,20 +82,28 @@ class IssueOp:
     body: str | None = None
     labels: tuple[str, ...] = ()
     comment: str | None = None
+    into: str | None = None  # MIGRATE: the fingerprint of the issue that replaces it
+    why: str | None = None  # KEEP_OPEN: which owner failed, and its reason
 
     @property
-    def change(self) -> ChangeKind:
-        """The kind of change this operation makes, for automation_changes_total."""
+    def change(self) -> ChangeKind | None:
+        """The kind of change this operation makes, for automation_changes_total (none: an issue kept open
+        that already says why is not written)."""
+        if self.kind is OpKind.KEEP_OPEN and self.body is None:
+            return None
         return {OpKind.CREATE: ChangeKind.ISSUE_CREATED, OpKind.UPDATE: ChangeKind.ISSUE_UPDATED,
                 OpKind.CLOSE: ChangeKind.ISSUE_CLOSED, OpKind.REOPEN: ChangeKind.ISSUE_REOPENED,
-                OpKind.CLOSE_DUPLICATE: ChangeKind.ISSUE_CLOSED}[self.kind]
+                OpKind.CLOSE_DUPLICATE: ChangeKind.ISSUE_CLOSED, OpKind.MIGRATE: ChangeKind.ISSUE_CLOSED,
+                OpKind.KEEP_OPEN: ChangeKind.ISSUE_UPDATED}[self.kind]
 
     def describe(self) -> str:
         where = f"#{self.number}" if self.number is not None else "new issue"
         what = {OpKind.CREATE: "create", OpKind.UPDATE: "update", OpKind.CLOSE: "close",
-                OpKind.REOPEN: "reopen", OpKind.CLOSE_DUPLICATE: "close duplicate"}[self.kind]
+                OpKind.REOPEN: "reopen", OpKind.CLOSE_DUPLICATE: "close duplicate",
+                OpKind.MIGRATE: "close (migrated)", OpKind.KEEP_OPEN: "keep open"}[self.kind]
         title = f" {self.title!r}" if self.title else ""
-        return f"{what} issue {where}{title} [{self.fingerprint}]"
+        extra = f" into the issue [{self.into}]" if self.into else f": {self.why}" if self.why else ""
+        return f"{what} issue {where}{title} [{self.fingerprint}]{extra}"
 
 
 def _labels_missing(want: Sequence[str], have: Sequence[str]) -> bool:
@@ -93,15 +121,30 @@ def _merged_labels(want: Sequence[str], have: Sequence[str]) -> tuple[str, ...]:
 
 
 def plan_issue_sync(desired: Sequence[DesiredIssue], existing: Sequence[ExistingIssue],
-                    *, protected: Sequence[str] = (), closing_comment: str = "", reopening_comment: str = ""
-                    ) -> list[IssueOp]:
+                    *, protected: Sequence[str] = (), closing_comment: str = "", reopening_comment: str = "",
+                    failed: Mapping[str, str] | None = None, scanners: Sequence[str] = ()) -> list[IssueOp]:
     """What to do so that each desired fingerprint has exactly one open issue and the rest are closed.
 
-    `protected` lists fingerprint prefixes whose source was not measured this run (a scanner failed or was
-    skipped): their issues are not closed, since absence proves nothing. An issue closed by a person as "not
-    planned" is left closed: someone decided. Among several issues with one fingerprint the open one with
-    the lowest number is kept; other open copies are closed as duplicates.
+    `protected` lists fingerprint prefixes whose source was not measured this run: their issues are not
+    closed, since absence proves nothing. `failed` names the scanners that failed this run (and why): an
+    issue one of its owners failed to re-check is kept open and says why (`scanners`: every scanner of the
+    run, the owners of an advisory issue from before owners were recorded). An issue of one advisory that a
+    package issue now holds is migrated. An issue closed by a person as "not planned" is left closed:
+    someone decided. Among several issues with one fingerprint the open one with the lowest number is kept;
+    other open copies are closed as duplicates.
     """
+    primary, ops = _primaries(existing)
+    wanted = {d.fingerprint: d for d in desired}
+    for fp, d in wanted.items():
+        ops.extend(_plan_one(d, primary.get(fp), reopening_comment))
+    into = {old: d.fingerprint for d in desired for old in d.supersedes}
+    gone = [i for fp, i in primary.items() if fp not in wanted and i.state == "open"
+            and not fp.startswith(tuple(protected))]
+    return ops + [_plan_gone(i, into, failed or {}, scanners, closing_comment) for i in gone]
+
+
+def _primaries(existing: Sequence[ExistingIssue]) -> tuple[dict[str, ExistingIssue], list[IssueOp]]:
+    """The issue kept for each fingerprint (open first, then the lowest number), and closing its open copies."""
     by_fp: dict[str, list[ExistingIssue]] = {}
     for issue in existing:
         if issue.fingerprint:
@@ -111,18 +154,51 @@ def plan_issue_sync(desired: Sequence[DesiredIssue], existing: Sequence[Existing
     for fp, issues in by_fp.items():
         ordered = sorted(issues, key=lambda i: (i.state != "open", i.number))
         primary[fp] = ordered[0]
-        for dup in ordered[1:]:
-            if dup.state == "open":
-                ops.append(IssueOp(kind=OpKind.CLOSE_DUPLICATE, fingerprint=fp, number=dup.number,
-                                   comment=f"Duplicate of #{ordered[0].number}."))
-    wanted = {d.fingerprint: d for d in desired}
-    for fp, d in wanted.items():
-        ops.extend(_plan_one(d, primary.get(fp), reopening_comment))
-    for fp, issue in primary.items():
-        if fp not in wanted and issue.state == "open" and not fp.startswith(tuple(protected)):
-            ops.append(IssueOp(kind=OpKind.CLOSE, fingerprint=fp, number=issue.number, title=issue.title,
-                               comment=closing_comment or "No longer detected: closing."))
-    return ops
+        ops += [IssueOp(kind=OpKind.CLOSE_DUPLICATE, fingerprint=fp, number=dup.number,
+                        comment=f"Duplicate of #{ordered[0].number}.") for dup in ordered[1:] if dup.state == "open"]
+    return primary, ops
+
+
+def _plan_gone(issue: ExistingIssue, into: Mapping[str, str], failed: Mapping[str, str], scanners: Sequence[str],
+               closing_comment: str) -> IssueOp:
+    """An open issue this run did not find: migrated into its package's issue, kept open (an owner failed),
+    or closed."""
+    fp = issue.fingerprint or ""
+    if fp in into:
+        return IssueOp(kind=OpKind.MIGRATE, fingerprint=fp, number=issue.number, title=issue.title, into=into[fp])
+    if blocking := [(t, failed[t]) for t in _owners(issue, scanners) if t in failed]:
+        return _keep_open(issue, blocking)
+    return IssueOp(kind=OpKind.CLOSE, fingerprint=fp, number=issue.number, title=issue.title,
+                   comment=closing_comment or "No longer detected: closing.")
+
+
+def _owners(issue: ExistingIssue, scanners: Sequence[str]) -> tuple[str, ...]:
+    """The tools that own an issue: as its body names them, else (an issue from before owners were recorded)
+    the tool in its fingerprint, or every scanner for an advisory issue."""
+    fp = issue.fingerprint or ""
+    named = owners_of(issue.body)
+    if named:
+        return named
+    kind, _, rest = fp.partition(":")
+    if kind in ("code", "finding"):
+        return (rest.split(":")[0],)
+    return tuple(scanners) if kind in ("dep", "pkg") else ()
+
+
+_STILL_OPEN = re.compile(r"\n> \*\*Still open:\*\*[^\n]*\n")
+
+
+def _keep_open(issue: ExistingIssue, blocking: Sequence[tuple[str, str]]) -> IssueOp:
+    """Keep an issue whose owner failed: its body says which owner failed and why, until the owner runs again."""
+    why = "; ".join(f"{tool} failed: {reason}" for tool, reason in blocking)
+    line = (f"\n> **Still open:** not seen in the last run, but {escape_markdown(why, max_len=400)}. "
+            "Only the tools that found it close it, once they run again.\n")
+    body = _STILL_OPEN.sub("", issue.body)
+    at = [i for i in (body.rfind(OWNERS_PREFIX), body.rfind("<!-- repo-automation:fingerprint=")) if i >= 0]
+    cut = min(at) if at else len(body)
+    new_body = f"{body[:cut].rstrip()}\n{line}\n{body[cut:]}"
+    return IssueOp(kind=OpKind.KEEP_OPEN, fingerprint=issue.fingerprint or "", number=issue.number,
+                   title=issue.title, body=None if new_body == issue.body else new_body, why=why)
 
 
 def _plan_one(d: DesiredIssue, have: ExistingIssue | None, reopening_comment: str) -> list[IssueOp]:
@@ -165,6 +241,7 @@ def _plan(wanted: IssuePlanInput, existing: Sequence[ExistingIssue], ctx: RunCon
     at = f" in the run on {ctx.sha[:12]}" if ctx.sha else ""
     more = f" ([run]({link}))" if link else ""
     return plan_issue_sync(wanted.desired, existing, protected=wanted.protected,
+                           failed=dict(wanted.failed), scanners=wanted.scanners,
                            closing_comment=f"No longer detected{at}{more}: closing. Reopened if it comes back.",
                            reopening_comment=f"Detected again{at}{more}: reopening.")
 
@@ -196,6 +273,9 @@ class IssueSink(GitHubSink):
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         self._require_default_branch_run(ctx)
         wanted = desired_issues(report, ctx)
+        packages = [d.fingerprint[len("pkg:"):] for d in wanted.desired if d.fingerprint.startswith("pkg:")]
+        if packages:  # link each package's open update pull request
+            wanted = desired_issues(report, ctx, self._update_pulls(packages))
         ops, actions = _cap_creates(_plan(wanted, self._list(), ctx))
         failures: list[str] = []
         labels = sorted({lab for op in ops for lab in op.labels}, key=str.lower)
@@ -205,7 +285,7 @@ class IssueSink(GitHubSink):
                 raise SourceFailed(f"dry run: {'; '.join(failures)}")
             return actions + [Action(sink=self.name, description=op.describe(), performed=False,
                                      target=self._target(op), change=op.change) for op in ops]
-        actions += self._apply(ops, failures)
+        actions += self._apply(ops, failures, numbers=self._numbers(ops))
         actions += self._close_duplicates(wanted, ops, failures)
         if failures:
             done = "; ".join(a.description for a in actions) or "nothing"
@@ -229,10 +309,28 @@ class IssueSink(GitHubSink):
         return self._apply(dups, failures)
 
     def _list(self) -> list[ExistingIssue]:
-        """The action's issues, open and closed: one conditional listing by the action's label."""
+        """The action's issues, open and closed, found by their marker whatever their labels (a person may
+        remove ours): one conditional listing of every issue, so an unchanged repository reads for free."""
         client, repository = self.connected()
-        items = client.list_all(f"/repos/{repository}/issues", {"state": "all", "labels": OWNED_LABEL})
-        return [existing_from_json(i) for i in items if "pull_request" not in i]
+        items = client.list_all(f"/repos/{repository}/issues", {"state": "all"})
+        found = (existing_from_json(i) for i in items if "pull_request" not in i)
+        return [i for i in found if i.fingerprint]
+
+    def _update_pulls(self, packages: Sequence[str]) -> dict[str, UpdatePull]:
+        """The open dependency-update pull request of each package, by its deterministic branch or marker."""
+        client, repository = self.connected()
+        out: dict[str, UpdatePull] = {}
+        for item in client.list_all(f"/repos/{repository}/pulls", {"state": "open"}, limit=500):
+            head = item.get("head") or {}
+            ref = str(head.get("ref") or "") if (head.get("repo") or {}).get("full_name") == repository else ""
+            marker = find_fingerprint(str(item.get("body") or "")) or ""
+            key = ref[len(DEPS_BRANCH):] if ref.startswith(DEPS_BRANCH) else \
+                marker[len("deps:"):].replace(":", "-", 1) if marker.startswith("deps:") else ""
+            for name in packages:
+                prefix = make_fingerprint(name) + "-"
+                if key.startswith(prefix) and parse_version(key[len(prefix):]) and name not in out:
+                    out[name] = UpdatePull(number=int(item["number"]), url=str(item.get("html_url") or ""))
+        return out
 
     def _target(self, op: IssueOp) -> str | None:
         return f"{self.repository}#{op.number}" if op.number is not None else self.repository
@@ -261,11 +359,24 @@ class IssueSink(GitHubSink):
                               target=self.repository))
         return out
 
-    def _apply(self, ops: Sequence[IssueOp], failures: list[str]) -> list[Action]:
+    @staticmethod
+    def _numbers(ops: Sequence[IssueOp]) -> dict[str, int]:
+        """The issue number of each fingerprint the plan touches (creations add theirs when they are made)."""
+        return {op.fingerprint: op.number for op in ops if op.number is not None and op.kind is not OpKind.MIGRATE}
+
+    def _apply(self, ops: Sequence[IssueOp], failures: list[str], numbers: dict[str, int] | None = None
+               ) -> list[Action]:
         out = []
+        numbers = {} if numbers is None else numbers
         for op in ops:
+            if op.kind is OpKind.KEEP_OPEN and op.body is None:  # it says why already: nothing to write
+                out.append(Action(sink=self.name, description=op.describe(), performed=False,
+                                  target=self._target(op)))
+                continue
+            if op.kind is OpKind.MIGRATE and op.into not in numbers:
+                continue  # its package issue was not made this run (capped, failed): migrated next run
             try:
-                url = self._apply_one(op)
+                url = self._apply_one(op, numbers)
             except Exception as e:  # noqa: BLE001 — one failed operation must not stop the others
                 log.warning("issue operation failed: %s: %s", op.describe(), http_error(e))
                 failures.append(f"{op.describe()}: {http_error(e)}")
@@ -274,12 +385,24 @@ class IssueSink(GitHubSink):
                               change=op.change))
         return out
 
-    def _apply_one(self, op: IssueOp) -> str:
+    def _apply_one(self, op: IssueOp, numbers: dict[str, int]) -> str:
         client, repository = self.connected()
         if op.kind is OpKind.CREATE:
             assert op.title is not None and op.body is not None
-            return client.create_issue(repository, title=op.title, body=op.body, labels=op.labels).url
+            made = client.create_issue(repository, title=op.title, body=op.body, labels=op.labels)
+            numbers[op.fingerprint] = made.number
+            return made.url
         assert op.number is not None
+        if op.kind is OpKind.KEEP_OPEN:
+            assert op.body is not None
+            return client.edit_issue(repository, op.number, body=op.body).url
+        if op.kind is OpKind.MIGRATE:
+            assert op.into is not None
+            issue = client.edit_issue(repository, op.number, state="closed", state_reason="duplicate")
+            client.comment(repository, op.number, f"Issues are now one per vulnerable package: this advisory is "
+                                                  f"tracked with the package's other advisories in "
+                                                  f"#{numbers[op.into]}. Closing this one.")
+            return issue.url
         if op.kind is OpKind.UPDATE:
             assert op.title is not None and op.body is not None
             return client.edit_issue(repository, op.number, title=op.title, body=op.body, labels=op.labels).url

@@ -1,9 +1,10 @@
 """One sticky pull-request comment with the health diff, edited on each push, never duplicated.
 
-The comment carries the marker `<!-- repo-automation:fingerprint=pr-health -->`; each run lists the pull
-request's comments, edits the action's marked comment when its text changed (and writes nothing when it
-did not), or creates it once. The diff is this report against the history store: the overall score against
-the previous stored run and the metrics that moved. Fork pull requests and dry runs write nothing.
+The comment carries the marker `<!-- repo-automation:fingerprint=pr-health -->` at its end; each run lists
+the pull request's comments, edits the action's marked comment (whichever token wrote it) when its text
+changed (and writes nothing when it did not), or creates it once. The diff is this report against the
+history store: the overall score against the previous stored run and the metrics that moved. Fork pull
+requests and dry runs write nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, FindingState, GateScope, RunReport
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
-from repo_automation.github.fingerprint import find_fingerprint, with_marker
+from repo_automation.github.fingerprint import marker, with_marker
 from repo_automation.report.escape import escape_code, escape_markdown
 from repo_automation.runner import run_link
 from repo_automation.sinks.github.base import GitHubSink
@@ -25,6 +26,7 @@ from repo_automation.sinks.github.checks import conclusion_for, for_pull_request
 log = logging.getLogger(__name__)
 
 FINGERPRINT = "pr-health"
+HEADING = "## Repository health"
 MAX_CHANGES = 15
 MAX_COMMENT = 65_536
 
@@ -55,7 +57,7 @@ def _verdict_lines(report: RunReport) -> list[str]:
     """The heading, the check's conclusion with its icon, and the reasons for it."""
     conclusion, reasons = conclusion_for(report)
     icon = {"success": "✅", "failure": "❌"}.get(conclusion, "⚠️")
-    lines = ["## Repository health", "", f"{icon} **{conclusion}**"]
+    lines = [HEADING, "", f"{icon} **{conclusion}**"]
     lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
     return lines
 
@@ -139,9 +141,11 @@ class PrCommentSink(GitHubSink):
 
 
 def find_ours(comments: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The action's marked comment: the oldest one written by a bot (people may quote the marker)."""
+    """The action's comment, whichever token wrote it (the GitHub App, the workflow's GITHUB_TOKEN, a
+    person's token): the oldest one shaped as `render_comment` writes it — its heading first, its marker
+    alone on the last line. A reply that quotes the marker (`> <!-- … -->`) is not ours."""
     for c in comments:
-        user = c.get("user") or {}
-        if find_fingerprint(c.get("body")) == FINGERPRINT and isinstance(user, dict) and user.get("type") == "Bot":
+        lines = str(c.get("body") or "").strip().splitlines()
+        if lines and lines[0] == HEADING and lines[-1] == marker(FINGERPRINT):
             return c
     return None

@@ -49,7 +49,8 @@ def test_ten_runs_with_the_same_findings_keep_exactly_one_issue_per_group(
     assert fake_github.count("POST", "/issues") == 3 and fake_github.count("PATCH") == 0
     assert fake_github.count("GET", "/labels") == 1  # labels only looked at when an issue needs them
     listings = [r.status for r in fake_github.requests if r.method == "GET" and r.path.endswith("/issues")]
-    assert listings == [200, 200] + [304] * 9 and ghc.usage.not_modified == 9  # warm reruns read for free
+    # warm reruns read for free: the issues, and the open pull requests (a package issue links its update)
+    assert listings == [200, 200] + [304] * 9 and ghc.usage.not_modified == 9 * 2
     run = next(i for i in issues if "app/run.py" in i["title"])
     assert "line 10" in run["body"] and "line 31" in run["body"]
     assert {lab["name"] for lab in run["labels"]} == {"repo-automation", "security"}
@@ -85,7 +86,11 @@ def test_a_failed_scanner_does_not_close_its_issues(tmp_path: Path, fake_github:
     sources = (SourceResult(name="bandit", kind="scanner", status=Status.FAILED, reason="timed out"),
                SourceResult(name="pip-audit", kind="scanner", status=Status.OK))
     actions = _sink(ghc).deliver(report(FINDINGS[3:], sources=sources), ctx)
-    assert actions == [] and len(_open(fake_github)) == 3
+    assert [a.description.split(" ")[:2] for a in actions] == [["keep", "open"]] * 2 and len(_open(fake_github)) == 3
+    kept = [i for i in _open(fake_github) if "code:bandit" in i["body"]]
+    assert all("> **Still open:** not seen in the last run, but bandit failed: timed out" in i["body"] for i in kept)
+    again = _sink(ghc).deliver(report(FINDINGS[3:], sources=sources), ctx)  # it says so already: no write
+    assert [a.performed for a in again] == [False, False] and fake_github.count("PATCH") == 2
     ok = tuple(SourceResult(name=s.name, kind="scanner", status=Status.OK) for s in sources)
     assert len(_sink(ghc).deliver(report(FINDINGS[3:], sources=ok), ctx)) == 2  # now bandit ran: close both
 
@@ -121,7 +126,8 @@ def test_injection_in_titles_and_messages_is_inert(tmp_path: Path, fake_github: 
     _sink(ghc).deliver(report((finding,)), context(tmp_path, fake_github, create_issues=True))
     (issue,) = fake_github.state.issues(REPO)
     assert "@octo-org" not in issue["title"] and "@\u200docto-org" in issue["title"]
-    assert issue["body"].count("<!--") == 1 and "<img" not in issue["body"] and "](javascript" not in issue["body"]
+    assert issue["body"].count("<!--") == 2 and issue["body"].count("<!-- repo-automation:") == 2
+    assert "<img" not in issue["body"] and "](javascript" not in issue["body"]
     assert find_fingerprint(issue["body"]) == "code:bandit:B101:app/x.py"
     assert "@octo-org" not in issue["body"]
 
@@ -185,7 +191,9 @@ def test_production_wiring_through_the_github_client(tmp_path: Path, fake_github
     actions = IssueSink.from_context(ctx, client=client).deliver(report(FINDINGS[3:]), ctx)
     client.close()
     assert [a.performed for a in actions] == [True, True, True]
-    assert client.usage.rest_requests == 6  # 3 listings (issues, labels, issues after a creation), 2 labels, 1 issue
+    # 4 listings (issues, open pull requests for the package's update, labels, issues after a creation),
+    # 2 labels, 1 issue
+    assert client.usage.rest_requests == 7
     assert len(fake_github.state.issues(REPO)) == 1
 
 
