@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Alert, Finding, FindingState, GateResult, RunReport, SourceKind, Status
+from repo_automation.domain import Alert, Finding, FindingScope, FindingState, GateResult, RunReport, SourceKind, Status
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
 from repo_automation.runner import run_link
@@ -218,8 +218,10 @@ def desired_issues(report: RunReport, ctx: RunContext, pulls: Mapping[str, Updat
     configured = ctx.config.security_scanning.issue_labels
     labels = tuple(dict.fromkeys([OWNED_LABEL, *configured]))
     out: list[DesiredIssue] = [_alert_issue(a, pointer) for a in report.alerts]
-    if findings_on:
-        out += _finding_issues(report.findings, labels, pointer, pulls or {})
+    if findings_on:  # test code's findings are reported apart and file issues only when they count
+        counted = [f for f in report.findings
+                   if f.scope is FindingScope.MAIN or ctx.config.security_scanning.count_test_findings]
+        out += _finding_issues(counted, labels, pointer, pulls or {})
     if gates_on:
         out += [_gate_issue(g, pointer) for g in report.gates if g.passed is False]
     unique = {d.fingerprint: d for d in out}
