@@ -32,6 +32,8 @@ from repo_automation.pipeline import HistoryReader, Stages
 from repo_automation.scanners import merge_findings, scanner_plan
 from repo_automation.settings import Command
 from repo_automation.sinks.action_outputs import ActionOutputsWriter
+from repo_automation.sinks.alerts.routing import unconfigured
+from repo_automation.sinks.alerts.sink import AlertsSink
 from repo_automation.sinks.files import ReportFilesWriter
 from repo_automation.sinks.github.checks import CheckRunSink, fork_notice
 from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
@@ -117,13 +119,16 @@ def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None
     if ctx.settings.command.maintains:
         upkeep = [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
                   DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
-    return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
+    return [HistorySink.from_context(ctx), *github, *upkeep, AlertsSink.from_context(ctx), SlackSink.from_context(ctx),
             PushgatewaySink.from_context(ctx)]
 
 
 def _notices(ctx: RunContext) -> list[str]:
     notice = fork_notice(ctx)
-    return [notice] if notice else []
+    channels = unconfigured(ctx.config)
+    for line in channels:
+        log.warning("%s", line)
+    return [*([notice] if notice else []), *channels]
 
 
 def _writers(ctx: RunContext) -> list[Sink]:

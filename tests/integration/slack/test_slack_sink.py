@@ -76,8 +76,7 @@ def test_alerts_are_routed_by_their_channels_and_the_health_goes_to_metrics(tmp_
     assert all(r.content_type.startswith("application/json") for r in slack.requests)
     performed = sorted(a.description for a in actions if a.performed)
     assert len(performed) == 3 and all(d.startswith("sent ") for d in performed)
-    [elsewhere] = [a for a in actions if not a.performed]
-    assert "'pagerduty' not delivered: no such channel is configured" in elsewhere.description
+    assert all(a.performed for a in actions)  # 'pagerduty' is not Slack's: the alerts sink reports it
 
 
 def test_one_message_per_alert_fingerprint_and_channel(tmp_path: Path, slack: FakeSlack) -> None:
