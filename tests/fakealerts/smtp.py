@@ -87,7 +87,9 @@ class SmtpServer:
         elif self.tls == "ssl":
             kwargs.update(ssl_context=self._tls)
         if self.user:
-            kwargs.update(authenticator=self._authenticate, auth_required=True, auth_require_tls=self.tls != "none")
+            # aiosmtpd counts only STARTTLS as TLS for auth_require_tls; an SSL connection is TLS from the start
+            kwargs.update(authenticator=self._authenticate, auth_required=True,
+                          auth_require_tls=self.tls == "starttls")
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
         return self

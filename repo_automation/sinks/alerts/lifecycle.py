@@ -49,9 +49,8 @@ def verb(step: Step) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
-    """A level's lifecycle settings (alerts.<level>)."""
+    """A level's lifecycle settings (alerts.<level>; its escalation time comes with each Alert)."""
 
-    escalation_time_minutes: int
     reminder_interval_minutes: int
     escalation_channels: tuple[str, ...]
 
@@ -166,8 +165,7 @@ def settle(p: Plan, previous: Mapping[str, AlertState], undelivered: Collection[
 
 def policies_of(rules: Mapping[AlertLevel, AlertRules]) -> dict[AlertLevel, Policy]:
     """The lifecycle settings of each level from the typed `alerts` section."""
-    return {level: Policy(escalation_time_minutes=r.escalation_time_minutes,
-                          reminder_interval_minutes=r.reminder_interval_minutes,
+    return {level: Policy(reminder_interval_minutes=r.reminder_interval_minutes,
                           escalation_channels=r.escalation_channels) for level, r in rules.items()}
 
 
