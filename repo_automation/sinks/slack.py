@@ -12,7 +12,8 @@ Routing, per fired alert, by its level's `notification_channels`:
 - a name configured under `integrations.channels` is the alerts sink's (sinks/alerts), not this one's;
 - any other name (`pagerduty`, `email`) is left out here: sinks/alerts/routing.py reports it as not configured.
 A modern Slack app webhook posts to the channel it was created for and ignores the channel override; a
-legacy webhook honours it. With `channels.metrics` set, one health message goes there too.
+legacy webhook honours it. With `channels.metrics` set, one health message goes there too, and with
+`channels.security` set, the run's critical and high security findings (active or new) go there in one message.
 
 Messages use Block Kit within Slack's limits (50 blocks, 3000 characters per section, 150 per header): longer
 content is cut with a pointer to the run's report. Outside text is escaped for mrkdwn (& < >), and no secret
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, assert_never
 from urllib.parse import urlsplit
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Alert, AlertLevel, RunReport, Status
+from repo_automation.domain import Action, Alert, AlertLevel, FindingState, RunReport, Severity, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
 from repo_automation.github.fingerprint import make_fingerprint
 from repo_automation.redaction import Secret, redact
@@ -189,6 +190,28 @@ def _health_lines(report: RunReport, overall: str) -> list[str]:
     return lines
 
 
+def security_payload(report: RunReport, channel: str, link: str | None) -> dict[str, Any] | None:
+    """The run's security findings (critical and high, active or new), worst first, for the security channel;
+    None when there are none."""
+    found = sorted((f for f in report.findings if f.state in (FindingState.ACTIVE, FindingState.NEW)
+                    and f.severity.rank >= Severity.HIGH.rank), key=lambda f: (-f.severity.rank, f.fingerprint))
+    if not found:
+        return None
+    pointer = f"full report: <{link}|the run>" if link else "the full report is in the run's summary"
+    lines = []
+    for f in found:
+        where = f" in `{escape(f.package)}` {escape(f.version or '')}" if f.package else (
+            f" at `{escape(f.location.path)}:{f.location.start_line or 0}`" if f.location else "")
+        lines.append(f"• *{f.severity}* {escape(f.rule_id)} ({escape(f.tool)}){where}: {escape(f.title)}")
+    repo = report.repository or "repository"
+    blocks = [header_block(f"Security findings: {repo}"), section_block("\n".join(lines)), context_block(pointer)]
+    payload: dict[str, Any] = {"text": f"{len(found)} critical/high security finding(s) in {escape(repo)}",
+                               "blocks": fit_blocks(blocks, pointer)}
+    if channel:
+        payload["channel"] = channel
+    return payload
+
+
 def plan_messages(report: RunReport, channels: Mapping[str, str], link: str | None,
                   configured: Collection[str] = ()) -> list[Message]:
     """The messages to send, deduplicated by fingerprint and channel. Names that are not Slack routes, and
@@ -204,6 +227,11 @@ def plan_messages(report: RunReport, channels: Mapping[str, str], link: str | No
             summary = f"{alert.level} alert {alert.condition!r} to {channel or 'the webhook channel'}"
             messages.setdefault((key, channel), Message(key=key, channel=channel, summary=summary,
                                                         payload=alert_payload(alert, report, channel, link)))
+    security = security_payload(report, channels["security"], link) if channels.get("security") else None
+    if security is not None:
+        messages[("security", channels["security"])] = Message(
+            key="security", channel=channels["security"], summary=f"security findings to {channels['security']}",
+            payload=security)
     if channels.get("metrics"):
         metrics = channels["metrics"]
         messages[("health", metrics)] = Message(key="health", channel=metrics, summary=f"health summary to {metrics}",

@@ -201,3 +201,25 @@ def test_in_the_pipeline_a_failed_delivery_is_a_failed_source(tmp_path: Path, sl
     [result] = [s for s in final.sources if s.name == "slack"]
     assert result.status is Status.FAILED and "HTTP 404 no_service" in result.reason
     assert "/services/wrong" not in result.reason
+
+
+def test_security_findings_go_to_the_security_channel(tmp_path: Path, slack: FakeSlack) -> None:
+    from repo_automation.domain import Finding, FindingState, Location, Severity
+
+    ctx = context(tmp_path)
+    findings = (
+        Finding(tool="pip-audit", rule_id="PYSEC-2023-74", severity=Severity.HIGH, title="requests <leaks>",
+                fingerprint="dep:requests", package="requests", version="2.30.0", fixed_versions=("2.31.0",)),
+        Finding(tool="bandit", rule_id="B602", severity=Severity.CRITICAL, title="shell=True",
+                fingerprint="code:b602", location=Location(path="app.py", start_line=7)),
+        Finding(tool="bandit", rule_id="B101", severity=Severity.LOW, title="assert", fingerprint="code:b101"),
+        Finding(tool="bandit", rule_id="B105", severity=Severity.HIGH, title="password", fingerprint="code:b105",
+                state=FindingState.IGNORED),
+    )
+    report = dataclasses.replace(run_report(ctx), findings=findings)
+    sink(slack, ctx).deliver(report, ctx)
+    [security] = [m for m in slack.messages if m["text"].startswith("2 critical/high security finding(s)")]
+    assert security["channel"] == "#sec" and payload_error(security) is None
+    listed = security["blocks"][1]["text"]["text"].splitlines()
+    assert listed == ["• *critical* B602 (bandit) at `app.py:7`: shell=True",
+                      "• *high* PYSEC-2023-74 (pip-audit) in `requests` 2.30.0: requests &lt;leaks&gt;"]

@@ -117,3 +117,18 @@ def test_unconfigured_names_are_reported_with_how_to_configure_them(tmp_path: ob
                                  "alerts.warning.escalation_channels) is not configured")
     assert '"kind": "email", "smtp_host"' in notices[1]
     assert how_to_configure("teams").startswith('add "integrations": {"channels": {"teams": {"kind": "webhook"')
+
+
+def test_the_guides_example_validates_and_its_unconfigured_channels_become_notices(tmp_path: object) -> None:
+    """The guide's file as is: valid; pagerduty and email are named but not configured, so each run says so
+    (log and report notices, which the job summary shows) and how to configure them."""
+    import json
+    from pathlib import Path
+
+    from repo_automation import wiring
+
+    guide = Path(__file__).resolve().parents[3] / "data" / "configs" / "admin-guide-example.json"
+    ctx = make_context(tmp_path, config=json.loads(guide.read_text(encoding="utf-8")))  # type: ignore[arg-type]
+    notices = wiring._notices(ctx)
+    assert [n.split(" (")[0] for n in notices] == ["alert channel 'pagerduty'", "alert channel 'email'"]
+    assert all("is not configured" in n and '"integrations": {"channels"' in n for n in notices)
