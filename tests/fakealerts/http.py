@@ -1,12 +1,14 @@
-"""A threaded HTTP server on 127.0.0.1 (a free port) that hands each POST to a judge and records the verdict."""
+"""A local HTTP receiver (tests.servers.InProcess) that hands each POST to a judge and records the verdict."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.servers import InProcess, reply
 
 Judge = Callable[[str, dict[str, str], bytes], tuple[int, str, dict[str, str], Any]]
 
@@ -30,13 +32,12 @@ class Receiver:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: InProcess | None = None
 
     @property
     def base_url(self) -> str:
         assert self._server is not None, "the receiver is not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def fail(self, status: int, answer: str, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
         with self._lock:
@@ -62,26 +63,14 @@ class Receiver:
                 status, answer, extra, payload = fake.judge(self.path, headers, body)
                 with fake._lock:
                     fake.requests.append(Received(self.path, headers, body, status, answer, payload))
-                data = answer.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, answer, extra, "application/json")
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = InProcess(Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.stop()

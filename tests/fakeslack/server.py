@@ -34,8 +34,10 @@ import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.servers import InProcess, reply
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -70,13 +72,12 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: InProcess | None = None
 
     @property
     def base_url(self) -> str:
         assert self._server is not None, "the fake is not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def webhook_url(self) -> str:
@@ -137,29 +138,17 @@ class FakeSlack:
                 self._send(405, "invalid_method", {})
 
             def _send(self, status: int, answer: str, headers: dict[str, str], kind: str = "text/html") -> None:
-                data = answer.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, answer, headers, kind)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = InProcess(Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.stop()
 
     def judge(self, path: str, content_type: str, body: bytes) -> tuple[int, str, dict[str, str], Any]:
         """(status, answer, headers, parsed payload) for one POST, as Slack would answer it."""
