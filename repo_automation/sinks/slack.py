@@ -264,7 +264,8 @@ class SlackSink(Sink):
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.enabled:
-            pending = f"; {len(report.alerts)} fired alert(s) not sent" if report.alerts else ""
+            mine = self._for_slack(report)
+            pending = f"; {mine} fired alert(s) for Slack not sent" if mine else ""
             raise SourceSkipped(f"Slack is off (notify-slack / integrations.slack.enabled){pending}")
         if not self._url:
             raise SourceSkipped("Slack is on but no webhook is set (SLACK_WEBHOOK_URL / slack-webhook-url)")
@@ -284,6 +285,11 @@ class SlackSink(Sink):
             raise SourceFailed(f"{len(failures)} of {len(messages)} Slack message(s) failed: "
                                f"{'; '.join(failures)} (sent: {done})")
         return sent
+
+    def _for_slack(self, report: RunReport) -> int:
+        """How many fired alerts this sink would send (a Slack route that integrations.channels leaves to it)."""
+        return sum(1 for a in report.alerts if not a.channels or any(
+            n not in self.configured and route(n, self.channels) is not None for n in a.channels))
 
     def _send_all(self, messages: Sequence[Message]) -> tuple[list[Action], list[str]]:
         session = self._session or make_session(methods=("POST",), retries=3, retry_after_max_s=30.0)

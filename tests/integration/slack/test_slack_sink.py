@@ -181,7 +181,7 @@ def test_no_secret_leaves_in_a_payload(tmp_path: Path, slack: FakeSlack) -> None
 def test_off_or_without_webhook_is_skipped_with_the_reason(tmp_path: Path) -> None:
     cfg = {**CONFIG, "integrations": {"slack": {"enabled": False}}}
     ctx = context(tmp_path, cfg)
-    with pytest.raises(SourceSkipped, match=r"Slack is off .*; 2 fired alert\(s\) not sent"):
+    with pytest.raises(SourceSkipped, match=r"Slack is off .*; 2 fired alert\(s\) for Slack not sent"):
         SlackSink.from_context(ctx).deliver(run_report(ctx), ctx)
     ctx = context(tmp_path, cfg, notify_slack=True)
     with pytest.raises(SourceSkipped, match="no webhook is set"):
