@@ -101,7 +101,6 @@ def test_an_alerts_life_fire_rerun_escalate_resolve(tmp_path: Path, receivers: R
     with sqlite3.connect(tmp_path / ".repo-automation" / "history.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM alert_state").fetchone() == (0,)
     print("lifecycle counts per receiver after each run:", json.dumps(counts))
-    (tmp_path.parent / "lifecycle-counts.json").write_text(json.dumps(counts[-1]))
 
 
 def test_a_dry_run_describes_each_step_sends_nothing_and_writes_no_state(tmp_path: Path,
