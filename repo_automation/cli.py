@@ -172,9 +172,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         setup_logging(settings.verbose, settings.resolve(settings.log_file) if settings.log_file else None)
         if ns.subcommand == "validate-config":
             from repo_automation.engine import read_config  # lazily: start-up time of --help
+            from repo_automation.sinks.alerts.routing import unconfigured
 
             cfg = read_config(settings.resolve(settings.config_path), required=True)
             print(f"{cfg.path}: valid")
+            for notice in unconfigured(cfg):  # valid, but nothing can deliver there: say so, and how to fix it
+                print(f"note: {notice}")
             return EXIT_OK
         if ns.subcommand == "history":
             from repo_automation.history.migrate import run_migrate  # lazily: start-up time of --help

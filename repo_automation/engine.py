@@ -47,10 +47,12 @@ def load_config(settings: Settings) -> config_mod.Config:
 
 
 def config_secrets(cfg: config_mod.Config, env: Mapping[str, str]) -> list[str]:
-    """Secrets only the configuration can name: the application database URL (and its password), and the
+    """Secrets only the configuration can name: the application database URL (and its password), the alert
+    channels' webhook URLs, tokens, routing keys and passwords, and the
     password of any URL the configuration holds (a Prometheus endpoint, a package index)."""
     var = cfg.data_sources.database.url_env
-    return gather(env, [str(var)] if var else [], [cfg])
+    channels = [name for channel in cfg.channels.values() for name in channel.secret_variables]
+    return gather(env, [*([str(var)] if var else []), *channels], [cfg])
 
 
 def preflight(settings: Settings) -> None:

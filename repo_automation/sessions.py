@@ -55,3 +55,25 @@ def make_session(*, timeout_s: float = DEFAULT_TIMEOUT_S, retries: int = 2, back
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def make_slack_client(token: str, *, base_url: str, timeout_s: float = DEFAULT_TIMEOUT_S, retries: int = 2,
+                      retry_after_max_s: float = 30.0) -> Any:
+    """A slack_sdk WebClient with a user agent, a timeout and slack_sdk's own retry handlers: connection errors,
+    and 429 after its Retry-After (not retried when Slack asks for a longer wait than `retry_after_max_s`)."""
+    from slack_sdk import WebClient  # lazily, for start-up time
+    from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    class _BoundedRateLimit(RateLimitErrorRetryHandler):
+        def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+            if response is None or response.status_code != 429:
+                return False
+            wait = next((v[0] for k, v in response.headers.items() if k.lower() == "retry-after"), "1")
+            try:
+                return float(wait) <= retry_after_max_s
+            except ValueError:
+                return False
+
+    return WebClient(token=token, base_url=base_url, timeout=max(1, int(timeout_s)), user_agent_prefix=user_agent(),
+                     retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=retries),
+                                     _BoundedRateLimit(max_retry_count=retries)])

@@ -33,6 +33,8 @@ from repo_automation.pipeline import HistoryReader, Stages
 from repo_automation.scanners import merge_findings, scanner_plan
 from repo_automation.settings import Command
 from repo_automation.sinks.action_outputs import ActionOutputsWriter
+from repo_automation.sinks.alerts.routing import unconfigured
+from repo_automation.sinks.alerts.sink import AlertsSink
 from repo_automation.sinks.dashboard import DashboardWriter
 from repo_automation.sinks.files import ReportFilesWriter
 from repo_automation.sinks.github.checks import CheckRunSink, fork_notice
@@ -121,13 +123,16 @@ def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None
         changes += [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
                     DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
     checks = [s.from_context(ctx, client=client, unavailable=unavailable) for s in (CheckRunSink, PrCommentSink)]
-    return [*changes, HistorySink.from_context(ctx), *checks, SlackSink.from_context(ctx),
+    return [*changes, HistorySink.from_context(ctx), *checks, AlertsSink.from_context(ctx), SlackSink.from_context(ctx),
             PushgatewaySink.from_context(ctx)]
 
 
 def _notices(ctx: RunContext) -> list[str]:
     notice = fork_notice(ctx)
-    return [notice] if notice else []
+    channels = unconfigured(ctx.config)
+    for line in channels:
+        log.warning("%s", line)
+    return [*([notice] if notice else []), *channels]
 
 
 def _writers(ctx: RunContext) -> list[Sink]:

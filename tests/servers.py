@@ -1,14 +1,17 @@
 """Real server processes for the tests: a free 127.0.0.1 port, a process started with its output in a log file
-and waited on until it answers HTTP 200, and stopping it (terminate, then kill)."""
+and waited on until it answers HTTP 200, and stopping it (terminate, then kill); and `InProcess`, a local
+HTTP server in a thread for the stand-ins of services that cannot run here (Slack, PagerDuty, webhooks)."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,3 +115,34 @@ def scraping(gateway: Server) -> str:
 
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:]
+
+
+def reply(handler: BaseHTTPRequestHandler, status: int, answer: str, headers: Mapping[str, str],
+          content_type: str) -> None:
+    """Send one whole response from an http.server handler."""
+    data = answer.encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    for k, v in headers.items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+class InProcess:
+    """An http.server handler served on 127.0.0.1 (a free port) from a thread of the test process."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

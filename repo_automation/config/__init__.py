@@ -18,6 +18,7 @@ from typing import Any
 from repo_automation.config import sections
 from repo_automation.config.sections import (
     AlertRules,
+    Channel,
     CodeQuality,
     DataSources,
     DependencyUpdates,
@@ -54,6 +55,7 @@ class Config:
     issue_triage: IssueTriage
     docs: Docs
     slack: Slack
+    channels: Mapping[str, Channel]
     pushgateway: Pushgateway
 
     @classmethod
@@ -62,7 +64,8 @@ class Config:
         return cls(path=path, data_sources=doc.tracking.data_sources, scoring=doc.scoring, alerts=doc.alerts,
                    dependency_updates=auto.dependency_updates, security_scanning=auto.security_scanning,
                    code_quality=auto.code_quality, issue_triage=auto.issue_triage, docs=auto.docs,
-                   slack=integrations.slack, pushgateway=integrations.pushgateway)
+                   slack=integrations.slack, channels=integrations.channels,
+                   pushgateway=integrations.pushgateway)
 
 
 def json_path(parts: Any) -> str:

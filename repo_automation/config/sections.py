@@ -135,6 +135,8 @@ class AlertRules:
     conditions: tuple[str, ...]
     notification_channels: tuple[str, ...]
     escalation_time_minutes: int
+    escalation_channels: tuple[str, ...]  # empty: the alert's own channels
+    reminder_interval_minutes: int
     blocking: bool
 
 
@@ -281,6 +283,63 @@ class Slack:
     channels: Mapping[str, str]  # purpose (alerts, deployments, metrics, security) -> channel
 
 
+class ChannelKind(enum.StrEnum):
+    """integrations.channels.<name>.kind: how a channel is reached."""
+
+    SLACK_WEBHOOK = "slack_webhook"
+    SLACK_API = "slack_api"
+    PAGERDUTY = "pagerduty"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class SmtpSecurity(enum.StrEnum):
+    STARTTLS = "starttls"
+    SSL = "ssl"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    """integrations.channels.<name>: one alert channel. The schema says which fields each kind requires."""
+
+    kind: ChannelKind
+    url_env: str | None
+    url: str | None
+    secret_env: str | None
+    channel: str | None
+    token_env: str
+    api_url: str
+    routing_key_env: str
+    events_url: str
+    smtp_host: str | None
+    smtp_port: int | None
+    smtp_security: SmtpSecurity
+    username: str | None
+    password_env: str | None
+    ca_file: str | None
+    sender: str | None
+    recipients: tuple[str, ...]
+
+    @property
+    def secret_variables(self) -> tuple[str, ...]:
+        """The environment variables whose values this channel uses as secrets."""
+        match self.kind:
+            case ChannelKind.SLACK_WEBHOOK:
+                names: tuple[str | None, ...] = (self.url_env,)
+            case ChannelKind.WEBHOOK:
+                names = (self.url_env, self.secret_env)
+            case ChannelKind.SLACK_API:
+                names = (self.token_env,)
+            case ChannelKind.PAGERDUTY:
+                names = (self.routing_key_env,)
+            case ChannelKind.EMAIL:
+                names = (self.password_env,)
+            case _:
+                typing.assert_never(self.kind)
+        return tuple(n for n in names if n)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pushgateway:
     url: str | None
@@ -291,6 +350,7 @@ class Pushgateway:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Integrations:
     slack: Slack
+    channels: Mapping[str, Channel]  # name (as the rules use it) -> channel
     pushgateway: Pushgateway
 
 

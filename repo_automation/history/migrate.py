@@ -2,7 +2,8 @@
 
 Only this command migrates: a run never changes an existing table. Each step runs in one transaction
 (PostgreSQL: under the advisory lock the runs take for DDL), so a migration either completes or changes
-nothing. From version 1 (a plain table: the guide's DDL, or this project's earlier one) to 2:
+nothing. From version 2 to 3 the alert lifecycle table is added (a run does that by itself too). From
+version 1 (a plain table: the guide's DDL, or this project's earlier one) to the current version:
 
 - PostgreSQL: the plain table is renamed aside, the partitioned table is created, with a partition for every
   month from the oldest row to the next month and the default partition, every row is copied (ids kept;
@@ -86,12 +87,16 @@ def run_migrate(target: str, workspace: Path, *, dry_run: bool, now: datetime | 
             raise HistoryError(f"metrics history {where}: {s.no_timestamp:,} rows have no timestamp, which a "
                                "partitioned table cannot hold: set a timestamp on each (or remove them), "
                                "then migrate")
-        steps = plan(store, s, when)
+        steps = plan(store, s, when) if s.version == 1 else []
+        steps.append(f"add the alert lifecycle table {schema.ALERTS}")
     head = f"{where}: schema version {s.version} → {schema.CURRENT} ({schema.DESCRIPTIONS[schema.CURRENT]})"
     if dry_run:
         return [head, *(f"  would {step}" for step in steps), "dry run: nothing was changed"]
-    with open_store(target, workspace) as store:
-        kept = _migrate_postgres(store, s, when) if store.dialect.postgres else _migrate_sqlite(store)
+    with open_store(target, workspace) as store:  # opening a store at version 2 adds the alert table
+        if s.version == 1:
+            kept = _migrate_postgres(store, s, when) if store.dialect.postgres else _migrate_sqlite(store)
+        else:
+            kept = survey(store).rows
     if kept != s.rows:
         raise HistoryError(f"metrics history {where}: {kept:,} rows after the migration, {s.rows:,} before")
     return [head, *(f"  {step}" for step in steps), f"migrated: {kept:,} rows kept"]

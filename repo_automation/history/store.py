@@ -176,7 +176,18 @@ class HistoryStore:
                                   schema.record_version(schema.CURRENT)):
                     cur.execute(statement)
             self._set_version(schema.CURRENT)
+        elif version == 2:
+            self.add_alert_table()
         self.check_columns()
+
+    def add_alert_table(self) -> None:
+        """Version 2 to 3: the step only adds the alert lifecycle table, so a run applies it by itself."""
+        with self.transaction(f"create the {schema.ALERTS} table") as cur:
+            if self.dialect.postgres:
+                cur.execute(f"SELECT pg_advisory_xact_lock({schema.LOCK_KEY})")
+            cur.execute(schema.alerts_table("TIMESTAMPTZ" if self.dialect.postgres else "TEXT"))
+            cur.execute(schema.record_version(3))
+        self._set_version(3)
 
     def upgrade_notice(self) -> str | None:
         """What a store below the current schema version misses, and the command that migrates it."""

@@ -9,9 +9,11 @@ Routing, per fired alert, by its level's `notification_channels`:
   (e.g. `slack-security` to the configured security channel);
 - a configured Slack channel named directly (`#ops-alerts`) goes there;
 - an alert level without channels goes to the alerts channel (Slack is on, so alerts are wanted there);
-- any other name (`pagerduty`, `email`) is not a channel this tool can deliver to: an Action says so.
+- a name configured under `integrations.channels` is the alerts sink's (sinks/alerts), not this one's;
+- any other name (`pagerduty`, `email`) is left out here: sinks/alerts/routing.py reports it as not configured.
 A modern Slack app webhook posts to the channel it was created for and ignores the channel override; a
-legacy webhook honours it. With `channels.metrics` set, one health message goes there too.
+legacy webhook honours it. With `channels.metrics` set, one health message goes there too, and with
+`channels.security` set, the run's critical and high security findings (active or new) go there in one message.
 
 Messages use Block Kit within Slack's limits (50 blocks, 3000 characters per section, 150 per header): longer
 content is cut with a pointer to the run's report. Outside text is escaped for mrkdwn (& < >), and no secret
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, assert_never
 from urllib.parse import urlsplit
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Alert, AlertLevel, RunReport, Status
+from repo_automation.domain import Action, Alert, AlertLevel, FindingState, RunReport, Severity, Status
 from repo_automation.errors import SourceFailed, SourceSkipped, UsageError
 from repo_automation.github.fingerprint import make_fingerprint
 from repo_automation.redaction import Secret, redact
@@ -108,19 +110,19 @@ def fit_blocks(blocks: list[dict[str, Any]], pointer: str) -> list[dict[str, Any
         out.append(b)
     if len(out) > MAX_BLOCKS:
         dropped = len(out) - (MAX_BLOCKS - 1)
-        out = [*out[: MAX_BLOCKS - 1], _context(f"… {dropped} more block(s) cut to fit Slack's limit; {pointer}")]
+        out = [*out[: MAX_BLOCKS - 1], context_block(f"… {dropped} more block(s) cut to fit Slack's limit; {pointer}")]
     return out
 
 
-def _section(text: str) -> dict[str, Any]:
+def section_block(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _context(text: str) -> dict[str, Any]:
+def context_block(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, MAX_SECTION, "")}]}
 
 
-def _header(text: str) -> dict[str, Any]:
+def header_block(text: str) -> dict[str, Any]:
     return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
@@ -141,9 +143,9 @@ def alert_payload(alert: Alert, report: RunReport, channel: str, link: str | Non
         facts.append(f"commit `{escape(report.sha[:12])}`")
     facts.append(pointer)
     blocks = [
-        _header(f"{alert.level.capitalize()} alert: {report.repository or 'repository'}"),
-        _section(f"{level_icon(alert.level)} *Condition:* `{escape(alert.condition)}`\n*Values:* {values}"),
-        _context(" · ".join(facts)),
+        header_block(f"{alert.level.capitalize()} alert: {report.repository or 'repository'}"),
+        section_block(f"{level_icon(alert.level)} *Condition:* `{escape(alert.condition)}`\n*Values:* {values}"),
+        context_block(" · ".join(facts)),
     ]
     text = f"{alert.level.capitalize()} alert in {repo}: {escape(alert.condition)}"
     payload: dict[str, Any] = {"text": cut(text, MAX_SECTION, pointer), "blocks": fit_blocks(blocks, pointer)}
@@ -157,11 +159,11 @@ def health_payload(report: RunReport, channel: str, link: str | None) -> dict[st
     pointer = f"full report: <{link}|the run>" if link else "the full report is in the run's summary"
     overall = f"{h.overall:.1f} / 100 ({h.grade})" if h.overall is not None else "inconclusive"
     cats = _category_lines(report)
-    blocks = [_header(f"Repository health: {report.repository or 'repository'}"),
-              _section("\n".join(_health_lines(report, overall)))]
+    blocks = [header_block(f"Repository health: {report.repository or 'repository'}"),
+              section_block("\n".join(_health_lines(report, overall)))]
     if cats:
-        blocks.append(_section(cats))
-    blocks.append(_context(pointer))
+        blocks.append(section_block(cats))
+    blocks.append(context_block(pointer))
     payload: dict[str, Any] = {"text": f"Health of {escape(report.repository or 'the repository')}: {overall}",
                                "blocks": fit_blocks(blocks, pointer)}
     if channel:
@@ -188,26 +190,53 @@ def _health_lines(report: RunReport, overall: str) -> list[str]:
     return lines
 
 
-def plan_messages(report: RunReport, channels: Mapping[str, str], link: str | None
-                  ) -> tuple[list[Message], list[str]]:
-    """The messages to send (deduplicated by fingerprint and channel) and the channel names Slack cannot serve."""
+def security_payload(report: RunReport, channel: str, link: str | None) -> dict[str, Any] | None:
+    """The run's security findings (critical and high, active or new), worst first, for the security channel;
+    None when there are none."""
+    found = sorted((f for f in report.findings if f.state in (FindingState.ACTIVE, FindingState.NEW)
+                    and f.severity.rank >= Severity.HIGH.rank), key=lambda f: (-f.severity.rank, f.fingerprint))
+    if not found:
+        return None
+    pointer = f"full report: <{link}|the run>" if link else "the full report is in the run's summary"
+    lines = []
+    for f in found:
+        where = f" in `{escape(f.package)}` {escape(f.version or '')}" if f.package else (
+            f" at `{escape(f.location.path)}:{f.location.start_line or 0}`" if f.location else "")
+        lines.append(f"• *{f.severity}* {escape(f.rule_id)} ({escape(f.tool)}){where}: {escape(f.title)}")
+    repo = report.repository or "repository"
+    blocks = [header_block(f"Security findings: {repo}"), section_block("\n".join(lines)), context_block(pointer)]
+    payload: dict[str, Any] = {"text": f"{len(found)} critical/high security finding(s) in {escape(repo)}",
+                               "blocks": fit_blocks(blocks, pointer)}
+    if channel:
+        payload["channel"] = channel
+    return payload
+
+
+def plan_messages(report: RunReport, channels: Mapping[str, str], link: str | None,
+                  configured: Collection[str] = ()) -> list[Message]:
+    """The messages to send, deduplicated by fingerprint and channel. Names that are not Slack routes, and
+    names configured under integrations.channels (the alerts sink's), are left out."""
     messages: dict[tuple[str, str], Message] = {}
-    elsewhere: list[str] = []
     for alert in report.alerts:
         key = alert_fingerprint(alert)
-        for name in alert.channels or ("slack",):
+        names = [n for n in alert.channels if n not in configured] if alert.channels else ["slack"]
+        for name in names:
             channel = route(name, channels)
             if channel is None:
-                elsewhere.append(f"{alert.level} alert {alert.condition!r} for channel {name!r}")
                 continue
             summary = f"{alert.level} alert {alert.condition!r} to {channel or 'the webhook channel'}"
             messages.setdefault((key, channel), Message(key=key, channel=channel, summary=summary,
                                                         payload=alert_payload(alert, report, channel, link)))
+    security = security_payload(report, channels["security"], link) if channels.get("security") else None
+    if security is not None:
+        messages[("security", channels["security"])] = Message(
+            key="security", channel=channels["security"], summary=f"security findings to {channels['security']}",
+            payload=security)
     if channels.get("metrics"):
         metrics = channels["metrics"]
         messages[("health", metrics)] = Message(key="health", channel=metrics, summary=f"health summary to {metrics}",
                                                 payload=health_payload(report, metrics, link))
-    return list(messages.values()), elsewhere
+    return list(messages.values())
 
 
 class SlackSink(Sink):
@@ -215,7 +244,7 @@ class SlackSink(Sink):
 
     def __init__(self, *, webhook_url: Secret | None, enabled: bool, session: requests.Session | None = None,
                  channels: Mapping[str, str] | None = None, secrets: Collection[str] = (),
-                 timeout_s: float = TIMEOUT_S) -> None:
+                 timeout_s: float = TIMEOUT_S, configured: Collection[str] = ()) -> None:
         if webhook_url and urlsplit(webhook_url.reveal()).scheme not in ("http", "https"):
             raise UsageError("slack-webhook-url (SLACK_WEBHOOK_URL) is not an http(s) URL")
         self._url = webhook_url
@@ -224,31 +253,30 @@ class SlackSink(Sink):
         self.channels = {k: v for k, v in (channels or {}).items() if v}
         self._secrets = secrets
         self.timeout_s = timeout_s
+        self.configured = frozenset(configured)  # integrations.channels: the alerts sink delivers to those
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> SlackSink:
         """Production wiring; an unusable webhook URL is a UsageError before anything runs."""
         cfg = ctx.config.slack
         return cls(webhook_url=ctx.settings.slack_webhook_url, enabled=ctx.settings.notify_slack or cfg.enabled,
-                   channels=dict(cfg.channels), secrets=ctx.secrets)
+                   channels=dict(cfg.channels), secrets=ctx.secrets, configured=ctx.config.channels)
 
     def deliver(self, report: RunReport, ctx: RunContext) -> Sequence[Action]:
         if not self.enabled:
-            pending = f"; {len(report.alerts)} fired alert(s) not sent" if report.alerts else ""
+            mine = self._for_slack(report)
+            pending = f"; {mine} fired alert(s) for Slack not sent" if mine else ""
             raise SourceSkipped(f"Slack is off (notify-slack / integrations.slack.enabled){pending}")
         if not self._url:
             raise SourceSkipped("Slack is on but no webhook is set (SLACK_WEBHOOK_URL / slack-webhook-url)")
-        messages, elsewhere = plan_messages(report, self.channels, run_link(ctx.env))
-        actions = [Action(sink=self.name, performed=False, description=f"{what} not delivered: no such channel is "
-                          "configured (this tool delivers alerts to Slack only)") for what in elsewhere]
+        messages = plan_messages(report, self.channels, run_link(ctx.env), self.configured)
         if not messages:
-            if actions:
-                return actions
-            raise SourceSkipped("no fired alerts and no metrics channel (integrations.slack.channels.metrics)")
+            raise SourceSkipped("no fired alerts for the webhook and no metrics channel "
+                                "(integrations.slack.channels.metrics)")
         if ctx.dry_run:
             for m in messages:
                 log.info("dry run: would send %s", m.summary)
-            return [*actions, *(Action(sink=self.name, description=f"would send {m.summary} "
+            return [*(Action(sink=self.name, description=f"would send {m.summary} "
                                        f"({len(m.payload['blocks'])} blocks)", performed=False,
                                        target=m.channel or None) for m in messages)]
         sent, failures = self._send_all(messages)
@@ -256,7 +284,12 @@ class SlackSink(Sink):
             done = "; ".join(a.description for a in sent) or "nothing"
             raise SourceFailed(f"{len(failures)} of {len(messages)} Slack message(s) failed: "
                                f"{'; '.join(failures)} (sent: {done})")
-        return [*actions, *sent]
+        return sent
+
+    def _for_slack(self, report: RunReport) -> int:
+        """How many fired alerts this sink would send (a Slack route that integrations.channels leaves to it)."""
+        return sum(1 for a in report.alerts if not a.channels or any(
+            n not in self.configured and route(n, self.channels) is not None for n in a.channels))
 
     def _send_all(self, messages: Sequence[Message]) -> tuple[list[Action], list[str]]:
         session = self._session or make_session(methods=("POST",), retries=3, retry_after_max_s=30.0)

@@ -112,7 +112,8 @@ def test_a_dry_run_with_every_writer_on_sends_no_write_anywhere(
             "issue_triage": {"enabled": True, "rules": [{"keywords": ["crash"], "labels": ["bug"]}]},
             "docs": {"badges": True, "changelog": True},
         },
-        "integrations": {"slack": {"enabled": True}},
+        "integrations": {"slack": {"enabled": True},
+                         "channels": {"pagerduty": {"kind": "pagerduty", "events_url": other_url + "/v2/enqueue"}}},
     }
     (repo / "repo-automation.json").write_text(json.dumps(config), encoding="utf-8")
     event = tmp_path / "push.json"
@@ -124,7 +125,8 @@ def test_a_dry_run_with_every_writer_on_sends_no_write_anywhere(
         env = {"GITHUB_API_URL": github.url, "GITHUB_GRAPHQL_URL": github.url + "/graphql",
                "GITHUB_TOKEN": github.token, "GITHUB_REPOSITORY": synthetic.REPO, "GITHUB_EVENT_NAME": "push",
                "GITHUB_EVENT_PATH": str(event), "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": sha,
-               "SLACK_WEBHOOK_URL": slack.webhook_url, "PUSHGATEWAY_URL": other_url, "PATH": "/usr/bin:/bin"}
+               "SLACK_WEBHOOK_URL": slack.webhook_url, "PUSHGATEWAY_URL": other_url, "PATH": "/usr/bin:/bin",
+               "PAGERDUTY_ROUTING_KEY": "0123456789abcdef0123456789abcdef"}
         status = main(["run", "--dry-run", "--create-issues", "--notify-slack", "--store-db",
                        "-C", str(repo), "--config", "repo-automation.json", "--output-dir", str(out)], env=env)
         slack_messages = slack.messages
@@ -141,7 +143,7 @@ def test_a_dry_run_with_every_writer_on_sends_no_write_anywhere(
     assert report["dry_run"] is True
     described = {a["sink"] for a in report["actions"] if not a["performed"]}
     # every writer said what it would have done (the report files themselves are the run's product)
-    assert {"issues", "slack", "pushgateway", "history", "dependency-updates", "docs"} <= described, \
+    assert {"issues", "slack", "alerts", "pushgateway", "history", "dependency-updates", "docs"} <= described, \
         report["actions"]
     sinks = {s["name"]: s["status"] for s in report["sources"] if s["kind"] == "sink"}
     assert all(status != "failed" for status in sinks.values()), report["sources"]

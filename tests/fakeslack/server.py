@@ -13,16 +13,31 @@ changes-to-errors-for-incoming-webhooks):
   have (when `channels` is given): 404 `channel_not_found`.
 - success: 200 with the body `ok` (text/html, as Slack answers).
 Faults queued with `fail(...)` answer the next requests first (429 + Retry-After, 500 `rollup_error`, …).
+
+More webhooks, one per channel as Slack app webhooks are (`add_webhook("#alerts")` gives its URL): a message
+to one is recorded with that channel (`Received.channel`), and its `channel` field is ignored, as Slack does.
+
+The Web API's `chat.postMessage` (https://api.slack.com/methods/chat.postMessage, .../web#responses), at
+`api_url`: POST only; `Authorization: Bearer <bot_token>` (else 200 `{"ok": false, "error": "not_authed"}` or
+`invalid_auth`); a JSON body (`application/json`) or a form; `channel` required (`channel_not_found` for
+one the workspace lacks, `is_archived` for an archived one), `text` or `blocks` (`no_text`), blocks within
+Block Kit's limits (`invalid_blocks`). Errors come as HTTP 200 with `ok: false`, as Slack answers them;
+a queued fault answers with its status (429 with Retry-After and `ratelimited`). Success: `{"ok": true,
+"channel": …, "ts": …, "message": …}`.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.servers import InProcess, reply
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -40,6 +55,7 @@ class Received:
     status: int
     answer: str
     payload: Any = None
+    channel: str | None = None  # the channel of the webhook it reached, or chat.postMessage's channel
 
 
 @dataclass
@@ -49,26 +65,46 @@ class FakeSlack:
     channels: Iterable[str] | None = None  # None: any channel exists
     archived: Iterable[str] = ()
     token_path: str = "/services/T0000TEST/B0000TEST/abcdefghijklmnopqrstuvwx"
+    bot_token: str = "xoxb-0000-test-bot-token"
     requests: list[Received] = field(default_factory=list)
+    _hooks: dict[str, str] = field(default_factory=dict)
     _faults: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: InProcess | None = None
 
     @property
     def base_url(self) -> str:
         assert self._server is not None, "the fake is not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def webhook_url(self) -> str:
         return self.base_url + self.token_path
 
     @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    @property
     def messages(self) -> list[Any]:
-        return [r.payload for r in self.requests if r.status == 200]
+        return [r.payload for r in self.requests if r.status == 200 and r.path != API_PATH]
+
+    @property
+    def api_messages(self) -> list[Any]:
+        return [r.payload for r in self.requests if r.path == API_PATH and r.answer.startswith('{"ok": true')]
+
+    def delivered(self, channel: str) -> list[Any]:
+        """The payloads accepted for one channel, by its webhook or by chat.postMessage."""
+        return [r.payload for r in self.requests if r.channel == channel
+                and (r.status == 200 and (r.path != API_PATH or r.answer.startswith('{"ok": true')))]
+
+    def add_webhook(self, channel: str) -> str:
+        """A further incoming webhook, bound to `channel`; its URL."""
+        path = f"/services/T0000TEST/B{len(self._hooks) + 1:07d}/hook{len(self._hooks) + 1:020d}"
+        self._hooks[path] = channel
+        return self.base_url + path
 
     def fail(self, status: int, error: str, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
         """Answer the next `times` valid-path POSTs with this status and error body."""
@@ -82,45 +118,41 @@ class FakeSlack:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, answer, headers, payload = fake.judge(self.path, self.headers.get("Content-Type", ""), body)
+                content_type = self.headers.get("Content-Type", "")
+                if self.path == API_PATH:
+                    status, answer, headers, payload = fake.judge_api(
+                        self.headers.get("Authorization", ""), content_type, body)
+                    channel = payload.get("channel") if isinstance(payload, dict) else None
+                else:
+                    status, answer, headers, payload = fake.judge(self.path, content_type, body)
+                    channel = fake._hooks.get(self.path, payload.get("channel") if isinstance(payload, dict)
+                                              else None)
                 with fake._lock:
-                    fake.requests.append(Received("POST", self.path, self.headers.get("Content-Type", ""),
-                                                  status, answer, payload))
-                self._send(status, answer, headers)
+                    fake.requests.append(Received("POST", self.path, content_type, status, answer, payload,
+                                                  channel if isinstance(channel, str) else None))
+                self._send(status, answer, headers, "application/json" if self.path == API_PATH else "text/html")
 
             def do_GET(self) -> None:
                 with fake._lock:
                     fake.requests.append(Received("GET", self.path, "", 405, "invalid_method"))
                 self._send(405, "invalid_method", {})
 
-            def _send(self, status: int, answer: str, headers: dict[str, str]) -> None:
-                data = answer.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html")
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+            def _send(self, status: int, answer: str, headers: dict[str, str], kind: str = "text/html") -> None:
+                reply(self, status, answer, headers, kind)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = InProcess(Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.stop()
 
     def judge(self, path: str, content_type: str, body: bytes) -> tuple[int, str, dict[str, str], Any]:
         """(status, answer, headers, parsed payload) for one POST, as Slack would answer it."""
-        if path != self.token_path:
+        if path != self.token_path and path not in self._hooks:
             return 404, "no_service", {}, None
         if content_type.split(";")[0].strip().lower() != "application/json":
             return 400, "invalid_payload", {}, None
@@ -138,12 +170,58 @@ class FakeSlack:
         if error:
             return 400, error, {}, payload
         channel = payload.get("channel")
-        if isinstance(channel, str) and channel:
+        if isinstance(channel, str) and channel and path not in self._hooks:  # an app webhook ignores it
             if channel in set(self.archived):
                 return 410, "channel_is_archived", {}, payload
             if self.channels is not None and channel not in set(self.channels):
                 return 404, "channel_not_found", {}, payload
         return 200, "ok", {}, payload
+
+
+    def judge_api(self, authorization: str, content_type: str, body: bytes
+                  ) -> tuple[int, str, dict[str, str], Any]:
+        """(status, answer, headers, parsed payload) for one chat.postMessage, as the Web API answers it."""
+        def answer(**fields: Any) -> str:
+            return json.dumps(fields)
+
+        if not authorization.startswith("Bearer "):
+            return 200, answer(ok=False, error="not_authed"), {}, None
+        if authorization.removeprefix("Bearer ") != self.bot_token:
+            return 200, answer(ok=False, error="invalid_auth"), {}, None
+        kind = content_type.split(";")[0].strip().lower()
+        try:
+            if kind == "application/json":
+                payload = json.loads(body.decode("utf-8"))
+            elif kind == "application/x-www-form-urlencoded":
+                payload = dict(urllib.parse.parse_qsl(body.decode("utf-8")))
+                if isinstance(payload.get("blocks"), str):
+                    payload["blocks"] = json.loads(payload["blocks"])
+            else:
+                return 200, answer(ok=False, error="invalid_arguments"), {}, None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return 200, answer(ok=False, error="invalid_json"), {}, None
+        if not isinstance(payload, dict):
+            return 200, answer(ok=False, error="invalid_json"), {}, payload
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+        if fault is not None:
+            return fault[0], answer(ok=False, error=fault[1]), fault[2], payload
+        channel = payload.get("channel")
+        if not isinstance(channel, str) or not channel:
+            return 200, answer(ok=False, error="channel_not_found"), {}, payload
+        if channel in set(self.archived):
+            return 200, answer(ok=False, error="is_archived"), {}, payload
+        if self.channels is not None and channel not in set(self.channels):
+            return 200, answer(ok=False, error="channel_not_found"), {}, payload
+        error = payload_error(payload)
+        if error:
+            return 200, answer(ok=False, error=error), {}, payload
+        ts = f"{time.time():.6f}"
+        sent = answer(ok=True, channel=channel, ts=ts, message={"text": payload.get("text"), "ts": ts})
+        return 200, sent, {}, payload
+
+
+API_PATH = "/api/chat.postMessage"
 
 
 def payload_error(payload: dict[str, Any]) -> str | None:

@@ -33,6 +33,7 @@ from repo_automation.redaction import MaskingFilter, Secret, Secrets, gather, re
 from repo_automation.scanners.safety import SafetyScanner
 from repo_automation.sessions import make_session
 from repo_automation.settings import SECRET_VARIABLES, Settings
+from repo_automation.sinks.alerts.sink import AlertsSink, Collaborators, build_sender
 from repo_automation.sinks.history import HistorySink
 from repo_automation.sinks.pushgateway import PushgatewaySink
 from repo_automation.sinks.slack import SlackSink
@@ -51,16 +52,26 @@ REDIS_PW = "redis-pw-16180"
 PUSH_PW = "push-pw-14142"
 PROM_PW = "prom-pw-17320"
 INDEX_PW = "index-pw-22360"
+PD_KEY, SMTP_PW = "pd0123456789abcdef0123456789abcd", "smtp-pw-11235"
+HOOK_KEY, BOT_TOKEN = "hook-key-8132", "xoxb-bot-2134"
+CHANNEL_SECRETS = [PD_KEY, "https://hooks.example.com/alerts", HOOK_KEY, BOT_TOKEN, SMTP_PW]  # the channels' variables
 SECRETS = (TOKEN, "MIIEsecret-key-material-line", HISTORY_PW, HISTORY_PW_DECODED, APP_DB_PW, "xoxb-webhook-secret-77",
-           SONAR, SAFETY_KEY, REDIS_PW, PUSH_PW, PROM_PW, INDEX_PW)
+           SONAR, SAFETY_KEY, REDIS_PW, PUSH_PW, PROM_PW, INDEX_PW, PD_KEY, SMTP_PW, HOOK_KEY, BOT_TOKEN)
 CONFIG: dict[str, Any] = {
     "tracking": {"data_sources": {
         "sonarqube": {"host": "https://sonar.example", "project_key": "acme_widgets"},
         "prometheus": {"endpoint": f"https://prom:{PROM_PW}@prom.example:9090", "metrics": []},
         "database": {"queries": {"app.orders": "SELECT 1"}}}},
     "automation": {"dependency_updates": {"index_url": f"https://ci:{INDEX_PW}@pypi.corp.example/simple"}},
+    "integrations": {"channels": {
+        "pd": {"kind": "pagerduty"}, "hook": {"kind": "webhook", "url_env": "HOOK_URL", "secret_env": "HOOK_KEY"},
+        "bot": {"kind": "slack_api", "channel": "#alerts"},
+        "mail": {"kind": "email", "smtp_host": "smtp.example", "smtp_port": 587, "username": "u",
+                 "password_env": "SMTP_PW", "sender": "a@example.com", "recipients": ["b@example.com"]}}},
 }
 ENV = {"GITHUB_TOKEN": TOKEN, "INPUT_SONAR-TOKEN": SONAR, "APP_DATABASE_URL": APP_DB_URL,
+       "PAGERDUTY_ROUTING_KEY": PD_KEY, "SMTP_PW": SMTP_PW, "HOOK_KEY": HOOK_KEY, "SLACK_BOT_TOKEN": BOT_TOKEN,
+       "HOOK_URL": "https://hooks.example.com/alerts",
        "REDIS_URL": f"redis://:{REDIS_PW}@127.0.0.1:6379/0"}
 
 
@@ -106,6 +117,9 @@ def holders(ctx: RunContext) -> dict[str, object]:
         "PackageIndex": PackageIndex.from_context(ctx),
         "SafetyScanner": SafetyScanner.from_context(ctx, options=ctx.config.security_scanning),
         "RedisEtagCache (direct)": RedisEtagCache.from_url(ENV["REDIS_URL"]),
+        "AlertsSink": AlertsSink.from_context(ctx),
+        **{f"sender {name}": build_sender(name, ch, ctx, session, Collaborators())
+           for name, ch in ctx.config.channels.items()},
     }
 
 
@@ -138,7 +152,8 @@ def test_the_run_gathers_every_secret_once_in_both_forms_of_a_url_password(tmp_p
     assert {TOKEN, SONAR, ENV["REDIS_URL"], REDIS_PW, WEBHOOK, SAFETY_KEY, HISTORY_PW, HISTORY_PW_DECODED,
             PUSH_PW} <= set(from_settings)
     assert len(from_settings) == len(set(from_settings))
-    assert config_secrets(ctx.config, ctx.env) == [APP_DB_URL, APP_DB_PW, PROM_PW, INDEX_PW]  # the config's
+    assert config_secrets(ctx.config, ctx.env) == [APP_DB_URL, APP_DB_PW, *CHANNEL_SECRETS, PROM_PW,  # the config's
+                                                   INDEX_PW]
     assert gather({"SHOP": APP_DB_URL}, ["SHOP", "UNSET"]) == [APP_DB_URL, APP_DB_PW]
     assert set(from_settings) <= set(ctx.secrets)  # what a sink redacts with
 
@@ -219,7 +234,7 @@ def test_the_log_never_shows_a_secret_not_even_one_learnt_later(
         log.exception("the request failed")
     log.warning("database %s", APP_DB_URL)
     # announced (on a runner: ::add-mask::) once each; the seeds were masked at start-up
-    assert announced == [installation, APP_DB_URL, APP_DB_PW, PROM_PW, INDEX_PW]
+    assert announced == [installation, APP_DB_URL, APP_DB_PW, *CHANNEL_SECRETS, PROM_PW, INDEX_PW]
     for text in (capsys.readouterr().err, (tmp_path / "run.log").read_text(encoding="utf-8")):
         assert "connecting to postgresql://metrics:***@db.internal:5432/metrics with ***" in text
         assert "RuntimeError: 401 for *** at" in text and "the request failed" in text

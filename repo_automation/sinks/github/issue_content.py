@@ -206,6 +206,12 @@ def _finding_issues(findings: Sequence[Finding], labels: tuple[str, ...], pointe
     return [_finding_issue(k, g, labels, pointer, pulls) for k, g in worst_first]
 
 
+def _counted(findings: Sequence[Finding], ctx: RunContext) -> list[Finding]:
+    """Test code's findings are reported apart, and file issues only when they count (count_test_findings)."""
+    with_tests = ctx.config.security_scanning.count_test_findings
+    return [f for f in findings if f.scope is FindingScope.MAIN or with_tests]
+
+
 def desired_issues(report: RunReport, ctx: RunContext, pulls: Mapping[str, UpdatePull] | None = None
                    ) -> IssuePlanInput:
     """The issues this run wants, the fingerprint prefixes it cannot judge and the scanners that failed.
@@ -218,10 +224,8 @@ def desired_issues(report: RunReport, ctx: RunContext, pulls: Mapping[str, Updat
     configured = ctx.config.security_scanning.issue_labels
     labels = tuple(dict.fromkeys([OWNED_LABEL, *configured]))
     out: list[DesiredIssue] = [_alert_issue(a, pointer) for a in report.alerts]
-    if findings_on:  # test code's findings are reported apart and file issues only when they count
-        counted = [f for f in report.findings
-                   if f.scope is FindingScope.MAIN or ctx.config.security_scanning.count_test_findings]
-        out += _finding_issues(counted, labels, pointer, pulls or {})
+    if findings_on:
+        out += _finding_issues(_counted(report.findings, ctx), labels, pointer, pulls or {})
     if gates_on:
         out += [_gate_issue(g, pointer) for g in report.gates if g.passed is False]
     unique = {d.fingerprint: d for d in out}

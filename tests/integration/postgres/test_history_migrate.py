@@ -102,7 +102,7 @@ def test_migrating_a_plain_table_keeps_every_row(ddl: tuple[str, ...], with_null
 
     assert main(["history", "migrate", "-C", str(tmp_path), "--history-db", pg_url, "--dry-run"], env={}) == 0
     dry = capsys.readouterr().out
-    assert "schema version 1 → 2" in dry and "would copy the" in dry and "dry run: nothing was changed" in dry
+    assert "schema version 1 → 3" in dry and "would copy the" in dry and "dry run: nothing was changed" in dry
     # from the oldest row's month to the month after the migration's own (the real clock: months ahead of need)
     last = schema.partition_name(schema.next_month(schema.month_start(datetime.now(UTC))))
     assert f"project_metrics_y2026m09 … {last}" in dry
@@ -120,7 +120,7 @@ def test_migrating_a_plain_table_keeps_every_row(ddl: tuple[str, ...], with_null
     assert {"project_metrics_default", last, *(f"project_metrics_y2026m{m:02d}" for m in (9, 10, 11, 12))} <= parts
     assert all(p == "project_metrics_default" or "y2026m09" <= p.removeprefix("project_metrics_") <= last[-8:]
                for p in parts)
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
 
     with open_store(pg_url, tmp_path) as store:  # a run after the migration: ids go on, run ids are kept
         assert store.upgrade_notice() is None
@@ -156,7 +156,7 @@ def test_migrating_an_earlier_sqlite_store(tmp_path: Path, capsys: pytest.Captur
     assert {"idx_project_metrics_name", "idx_project_metrics_repository"} <= indexes
     assert "idx_project_metrics_metric_name" not in indexes
     with open_store("history.sqlite", tmp_path) as store:
-        assert store.version() == 2
+        assert store.version() == 3 and store.table_exists("alert_state")
         history = build_history(store, [Metric(name="health.overall", value=70.0, source="health")], NOW,
                                 repository="acme/app")
     assert history.changes[0].previous == 61.0
@@ -167,3 +167,29 @@ def test_migrating_a_store_without_the_table_creates_nothing(tmp_path: Path,
     assert main(["history", "migrate", "-C", str(tmp_path), "--history-db", "none.sqlite"], env={}) == 0
     assert "nothing to migrate" in capsys.readouterr().out
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_store_at_version_2_gets_the_alert_table_from_a_run_or_from_migrate(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Version 2 → 3 only adds the alert_state table: a run that writes applies it, and so does migrate."""
+    from repo_automation.history import schema
+
+    for name in ("by-run.sqlite", "by-migrate.sqlite"):
+        with sqlite3.connect(tmp_path / name) as conn:  # a store as version 2 created it
+            for statement in schema.SQLITE_CREATE:
+                if "alert_state" not in statement:
+                    conn.execute(statement)
+            conn.execute(schema.record_version(2))
+    with open_store("by-run.sqlite", tmp_path) as store:
+        assert store.version() == 3 and store.table_exists("alert_state") and store.upgrade_notice() is None
+    with open_store("by-migrate.sqlite", tmp_path, readonly=True) as store:
+        assert store.version() == 2 and not store.table_exists("alert_state")
+    assert main(["history", "migrate", "-C", str(tmp_path), "--history-db", "by-migrate.sqlite", "--dry-run"],
+                env={}) == 0
+    assert "schema version 2 → 3" in capsys.readouterr().out
+    with open_store("by-migrate.sqlite", tmp_path, readonly=True) as store:
+        assert not store.table_exists("alert_state")
+    assert main(["history", "migrate", "-C", str(tmp_path), "--history-db", "by-migrate.sqlite"], env={}) == 0
+    assert "add the alert lifecycle table alert_state" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "by-migrate.sqlite") as conn:
+        assert [r[0] for r in conn.execute("SELECT version FROM project_metrics_schema ORDER BY 1")] == [2, 3]

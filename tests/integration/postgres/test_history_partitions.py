@@ -61,7 +61,7 @@ def test_the_first_run_creates_this_month_s_partition_the_next_and_the_default(p
         versions = conn.execute("SELECT version FROM project_metrics_schema").fetchall()
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'project_metrics' "
                                               "AND schemaname = current_schema()")}
-    assert kind == ("p",) and versions == [(2,)]
+    assert kind == ("p",) and versions == [(3,)]
     assert {"idx_project_metrics_timestamp", "idx_project_metrics_name", "idx_project_metrics_source"} <= indexes
 
 

@@ -4,6 +4,7 @@ JSON path of its problem, through the loader (schema, then the core's checks) an
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -115,7 +116,27 @@ def test_missing_file_required_or_not(tmp_path: Path) -> None:
 
 def test_cli_validate_config_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate-config", "--config", str(EXAMPLE)], env={}) == 0
-    assert capsys.readouterr().out.strip() == f"{EXAMPLE}: valid"
+    first, *notes = capsys.readouterr().out.strip().splitlines()
+    assert first == f"{EXAMPLE}: valid"
+    # the guide names pagerduty and email without configuring them: valid, but said, with how to configure them
+    assert [n.split(" (")[0] for n in notes] == ["note: alert channel 'pagerduty'", "note: alert channel 'email'"]
+
+
+def test_cli_validate_config_the_example_with_its_channels_configured_has_nothing_to_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["integrations"]["channels"] = {
+        "pagerduty": {"kind": "pagerduty"},
+        "email": {"kind": "email", "smtp_host": "smtp.example.com", "smtp_port": 587, "sender": "a@example.com",
+                  "recipients": ["oncall@example.com"]}}
+    path = tmp_path / "guide.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate-config", "--config", str(path)], env={}) == 0
+    assert capsys.readouterr().out.strip() == f"{path}: valid"
+    data["integrations"]["channels"]["email"].pop("smtp_host")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate-config", "--config", str(path)], env={}) == 2
+    assert "$.integrations.channels.email: 'smtp_host' is a required property" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["unknown-metric.json", "invalid-json-trailing-comma.json", "bad-expiry-date.json",

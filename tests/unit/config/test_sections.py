@@ -43,7 +43,11 @@ def _plain(value: Any) -> Any:
 
 
 def _object_schema(sch: Mapping[str, Any]) -> Mapping[str, Any]:
-    return sch["items"] if sch.get("type") == "array" else sch
+    if sch.get("type") == "array":
+        return sch["items"]  # type: ignore[no-any-return]
+    if "properties" not in sch and isinstance(sch.get("additionalProperties"), dict):
+        return sch["additionalProperties"]  # type: ignore[no-any-return]  # a mapping of name -> object
+    return sch
 
 
 def test_no_section_field_has_a_default_of_its_own() -> None:
