@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import logging
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -33,11 +34,11 @@ from repo_automation.domain import (
     Status,
 )
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
-from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of
+from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of, partial_of
 
 log = logging.getLogger(__name__)
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 
 T = TypeVar("T")
 
@@ -58,22 +59,25 @@ def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]]) -> tupl
     start = time.monotonic()
     idle = False
     notices: tuple[str, ...] = ()
+    detail = ""
     try:
         returned = fn()
-        items, notices = list(returned), notices_of(returned)
-        status, reason = Status.OK, ""
+        items, notices, detail = list(returned), notices_of(returned), partial_of(returned)
+        reason = detail.strip().split("\n", 1)[0]  # the detail names each failed part
+        status = Status.PARTIAL if reason else Status.OK
     except SourceSkipped as e:
         items, status, reason, idle = [], Status.SKIPPED, str(e), isinstance(e, NothingToScan)
     except SourceFailed as e:
-        items, status, reason = [], Status.FAILED, str(e)
+        items, status, reason, detail = [], Status.FAILED, str(e), e.detail
     except Exception as e:  # partial failure is data: any crash becomes a failed source
         log.debug("%s %s crashed", kind, name, exc_info=True)
         items, status, reason = [], Status.FAILED, f"{type(e).__name__}: {e}"
+        detail = "".join(traceback.format_exception(e))
     duration = time.monotonic() - start
     if status is not Status.OK:
         log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
-    return items, SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3),
-                               nothing_to_do=idle, notices=notices)
+    return items, SourceResult(name=name, kind=kind, status=status, reason=reason, detail=detail,
+                               duration_s=round(duration, 3), nothing_to_do=idle, notices=notices)
 
 
 def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:

@@ -93,15 +93,16 @@ def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[Sourc
 
 
 def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> dict[str, object]:
-    """Which scanners the counts come from, which were skipped or failed (with their reasons), and which had
-    nothing in their scope (no gap in the evidence, so the score does not call itself partial for them)."""
+    """Which scanners the counts come from, which were skipped or failed, and which had nothing in their
+    scope (no gap in the evidence, so the score does not call itself partial for them): names only. Their
+    reasons are the sources' own (RunReport.sources), never copied into every count they touched."""
     skipped = [s for s in scanner_sources if s.status is Status.SKIPPED]
     return {
         "derived_from": "findings",
         "scanners": ok,
-        "skipped": tuple(f"{s.name}: {s.reason}" for s in skipped if not s.nothing_to_do),
-        "failed": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.FAILED),
-        "nothing_to_scan": tuple(f"{s.name}: {s.reason}" for s in skipped if s.nothing_to_do),
+        "skipped": tuple(s.name for s in skipped if not s.nothing_to_do),
+        "failed": tuple(s.name for s in scanner_sources if s.status in (Status.FAILED, Status.PARTIAL)),
+        "nothing_to_scan": tuple(s.name for s in skipped if s.nothing_to_do),
     }
 
 

@@ -143,7 +143,7 @@ def _alert(a: Alert) -> dict[str, Any]:
 
 
 def _source(s: SourceResult) -> dict[str, Any]:
-    return {"name": s.name, "kind": s.kind, "status": s.status.value, "reason": s.reason,
+    return {"name": s.name, "kind": s.kind, "status": s.status.value, "reason": s.reason, "detail": s.detail,
             "duration_s": number(s.duration_s), "nothing_to_do": s.nothing_to_do}
 
 
