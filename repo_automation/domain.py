@@ -71,6 +71,9 @@ class Metric:
     source: str
     unit: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # what the value rests on, in words: its window and sample size ("2 commits by 1 author in 365 days"),
+    # shown beside it in the Markdown and the JSON; the metadata holds the same as numbers
+    basis: str = ""
 
 
 def printable_path(path: str) -> str:
@@ -138,12 +141,16 @@ DETAIL_MAX = 4096  # characters of a reason's full text, kept in the JSON report
 
 def one_line(text: str, limit: int = REASON_MAX) -> str:
     """`text` as one line: its first line, with its last one after ` … ` when there are several (a tool's
-    traceback ends with the error that matters), cut to `limit` characters."""
+    traceback ends with the error that matters), within `limit` characters by cutting its middle (the start
+    says what failed, the end how it ended)."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if not lines:
         return ""
     line = lines[0] if len(lines) == 1 else f"{lines[0]} … {lines[-1]}"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    if len(line) <= limit:
+        return line
+    head = (limit - 3) // 2
+    return f"{line[:head]} … {line[-(limit - 3 - head):]}"
 
 
 def truncated(text: str, limit: int = DETAIL_MAX) -> str:
@@ -277,7 +284,9 @@ class TrendPoint:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
     changes: tuple[MetricChange, ...] = ()
-    trend: tuple[TrendPoint, ...] = ()
+    trend: tuple[TrendPoint, ...] = ()  # the stored scored runs, then this run's own point when it was scored
+    stored_runs: int = 0  # scored runs the store holds before this one (the trend's stored points)
+    storing: bool = False  # this run is stored too (--store-db); without it, nothing is written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

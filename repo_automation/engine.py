@@ -104,5 +104,5 @@ def rollup(settings: Settings, env: Mapping[str, str]) -> int:
     write_atomic(out / "rollup-report.json", json.dumps(as_json(rows, generated_at=now, store=where), indent=2) + "\n")
     if env.get("GITHUB_STEP_SUMMARY"):
         runner.write_summary(Path(env["GITHUB_STEP_SUMMARY"]), markdown)
-    log.info("roll-up: %d repositories from %s -> %s", len(rows), where, out / "rollup-report.md")
+    log.info("roll-up: %d repositories from %s -> %s", len(rows), where, (out / "rollup-report.md").absolute())
     return 0

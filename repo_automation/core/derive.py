@@ -88,8 +88,18 @@ def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[Sourc
     hotspots = _hotspots(counted, ok)
     if hotspots is not None:
         derived["security.hotspots"] = hotspots
+    metadata["sample_size"] = len(counted)
     return [Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
-                   metadata=dict(metadata)) for name, value in derived.items()]
+                   metadata=dict(metadata), basis=_basis(len(counted), ok, scanner_sources))
+            for name, value in derived.items()]
+
+
+def _basis(counted: int, ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> str:
+    """E.g. "12 findings of bandit, pip-audit (this run); not seen: safety skipped"."""
+    gaps = [f"{s.name} {s.status.value}" for s in scanner_sources
+            if s.status in (Status.FAILED, Status.PARTIAL) or (s.status is Status.SKIPPED and not s.nothing_to_do)]
+    text = f"{counted} finding{'' if counted == 1 else 's'} of {', '.join(ok)} (this run)"
+    return text + (f"; not seen: {', '.join(gaps)}" if gaps else "")
 
 
 def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> dict[str, object]:

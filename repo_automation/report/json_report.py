@@ -89,8 +89,8 @@ def _change(ch: MetricChange | None) -> dict[str, Any]:
 
 
 def _metric(m: Metric, ch: MetricChange | None) -> dict[str, Any]:
-    return {"name": m.name, "value": number(m.value), "unit": m.unit, "source": m.source, "change": _change(ch),
-            "metadata": _plain(m.metadata)}
+    return {"name": m.name, "value": number(m.value), "unit": m.unit, "source": m.source, "basis": m.basis,
+            "change": _change(ch), "metadata": _plain(m.metadata)}
 
 
 def _plain(meta: Any) -> Any:

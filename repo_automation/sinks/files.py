@@ -129,6 +129,6 @@ class ReportFilesWriter(Sink):
             except OSError as e:
                 raise SourceFailed(f"cannot write {path}: {e.strerror or e}") from e
             shown = display_path(path, self.workspace)
-            log.info("wrote %s: %s", what, shown)
+            log.info("wrote %s: %s", what, path.absolute())
             actions.append(Action(sink=self.name, description=f"wrote {what}", performed=True, target=shown))
         return actions
