@@ -17,6 +17,7 @@ from repo_automation.context import RunContext, build_context
 from repo_automation.core.checks import check_config
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
+from repo_automation.fileio import write_atomic
 from repo_automation.github.auth import check_settings
 from repo_automation.history import describe, open_store
 from repo_automation.history.rollup import as_json
@@ -24,7 +25,6 @@ from repo_automation.history.rollup import rollup as build_rollup
 from repo_automation.redaction import gather, run_secrets
 from repo_automation.report.markdown import rollup_report
 from repo_automation.settings import Settings
-from repo_automation.sinks.files import write_atomic
 
 log = logging.getLogger(__name__)
 

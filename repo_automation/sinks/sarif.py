@@ -16,8 +16,9 @@ from pathlib import Path
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceSkipped
+from repo_automation.fileio import write_atomic
 from repo_automation.report.sarif import to_sarif
-from repo_automation.sinks.files import display_path, write_atomic
+from repo_automation.sinks.files import display_path
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
