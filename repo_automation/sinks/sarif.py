@@ -49,6 +49,7 @@ class SarifWriter(Sink):
         for note in notes:
             log.warning("SARIF: %s", note)
         where = display_path(path, self.workspace)
+        log.info("wrote SARIF (%d results): %s", results, path.absolute())
         tools = ", ".join(run["tool"]["driver"]["name"] for run in sarif["runs"])
         desc = f"wrote {where}: {results} result(s) from {tools}"
         if notes:
