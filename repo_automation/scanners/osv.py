@@ -78,13 +78,14 @@ class SeverityStore:
             return {}
         if not isinstance(doc, dict) or doc.get("version") != STORE_VERSION or doc.get("service") != self.service:
             return {}  # another format or another service: its answers are not this one's
+        advisories = doc.get("advisories")
         out: dict[str, Stored] = {}
-        for vid, entry in (doc.get("advisories") or {}).items():
+        for vid, entry in (advisories.items() if isinstance(advisories, dict) else ()):
             try:
                 out[str(vid)] = Stored(Severity(entry["severity"]), str(entry["modified"]),
                                        tuple(str(a) for a in entry.get("aliases") or ()))
-            except (KeyError, TypeError, ValueError):
-                continue
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue  # an entry this version cannot read is read again from the service
         return out
 
     def save(self, entries: Mapping[str, Stored]) -> None:
