@@ -11,6 +11,8 @@
   - run_read_ms_50repos: a run's whole history read (deltas.build_history for its 40 metrics: previous run,
     30 days ago, trend). Target <= 100.
   - rollup_ms_50repos: the roll-up of all 50 repositories (rollup.rollup). Target <= 300.
+  - totals_ms_50repos: one repository's automation totals, what the Pushgateway sink reads on each run
+    (history/automation.read_totals: its runs, durations and changes).
 
 Everything lives in a schema of its own in the PostgreSQL of REPO_AUTOMATION_BENCH_PG (default: the local
 test server) and a temporary folder, both removed at the end. `--explain` prints the plans of the reads.
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from repo_automation.domain import Metric  # noqa: E402
 from repo_automation.history import Batch, build_history, open_store, schema  # noqa: E402
+from repo_automation.history.automation import read_totals  # noqa: E402
 from repo_automation.history.rollup import rollup  # noqa: E402
 from repo_automation.history.store import HistoryStore  # noqa: E402
 
@@ -161,7 +164,7 @@ def explain(store: HistoryStore, label: str, fn: Callable[[], Any]) -> None:
         store.query = original  # type: ignore[method-assign]
 
 
-def org_reads(url: str, show_plans: bool) -> tuple[float, float, float]:
+def org_reads(url: str, show_plans: bool) -> tuple[float, float, float, float]:
     current = [Metric(name=n, value=75.0, source="bench") for n in NAMES]
     with open_store(url, Path("."), readonly=True) as store:
         def trend() -> None:
@@ -175,10 +178,13 @@ def org_reads(url: str, show_plans: bool) -> tuple[float, float, float]:
         def org() -> None:
             assert len(rollup(store)) == REPOS
 
+        def totals() -> None:
+            assert read_totals(store, "acme/repo17").runs == DAYS
+
         if show_plans:
-            for label, fn in (("trend", trend), ("run read", run_read), ("rollup", org)):
+            for label, fn in (("trend", trend), ("run read", run_read), ("rollup", org), ("totals", totals)):
                 explain(store, label, fn)
-        return median_ms(trend), median_ms(run_read), median_ms(org)
+        return median_ms(trend), median_ms(run_read), median_ms(org), median_ms(totals)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -193,9 +199,9 @@ def main(argv: list[str] | None = None) -> None:
         t = time.perf_counter()
         load_org(url)
         print(f"loaded {REPOS * DAYS * len(NAMES):,} rows in {time.perf_counter() - t:.1f}s", file=sys.stderr)
-        trend_ms, run_ms, rollup_ms = org_reads(url, ns.explain)
+        trend_ms, run_ms, rollup_ms, totals_ms = org_reads(url, ns.explain)
     print(f"pg_batch_speedup={pg:.0f} sqlite_batch_speedup={sqlite:.0f} trend_query_ms={trend_ms:.1f} "
-          f"run_read_ms_50repos={run_ms:.1f} rollup_ms_50repos={rollup_ms:.1f}")
+          f"run_read_ms_50repos={run_ms:.1f} rollup_ms_50repos={rollup_ms:.1f} totals_ms_50repos={totals_ms:.1f}")
 
 
 if __name__ == "__main__":

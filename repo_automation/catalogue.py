@@ -67,8 +67,17 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
      "when the report has no branch data."),
     ("code_quality.line_coverage", "percent", _UP, "Line coverage of the test suite (lines only)."),
     ("code_quality.branch_coverage", "percent", _UP, "Branch coverage of the test suite (reports with branch data)."),
+    ("code_quality.changed_lines_coverage", "percent", _UP,
+     "On a pull request: coverage of the lines it adds or changes (those the coverage report measures)."),
     ("code_quality.max_complexity", "complexity", _DOWN, "Highest cyclomatic complexity of one function."),
     ("code_quality.average_complexity", "complexity", _DOWN, "Mean cyclomatic complexity of the functions."),
+    ("code_quality.complex_functions", "count", _DOWN,
+     "Functions more complex than complexity_threshold (what the complexity ratchet compares)."),
+    ("code_quality.complexity_threshold", "complexity", _NEUTRAL,
+     "The complexity_threshold complex_functions was counted for (a ratchet never compares two thresholds)."),
+    ("code_quality.changed_complex_functions", "count", _DOWN,
+     "On a pull request: changed functions that are over complexity_threshold and new, or more complex than "
+     "at the base."),
     ("code_quality.maintainability_index", "index", _UP, "Radon maintainability index (0-100), mean over files."),
     ("code_quality.maintainability_rating", "rating", _DOWN,
      "Maintainability rating, A=1 … E=5 (Sonar's, or derived from radon's maintainability index)."),
@@ -81,9 +90,11 @@ _TABLE: tuple[tuple[str, str, bool | None, str], ...] = (
     ("security.high_vulnerabilities", "count", _DOWN, "High-severity findings not fixed or ignored."),
     ("security.medium_vulnerabilities", "count", _DOWN, "Medium-severity findings not fixed or ignored."),
     ("security.low_vulnerabilities", "count", _DOWN, "Low-severity findings not fixed or ignored."),
-    ("security.vulnerabilities", "count", _DOWN, "Critical plus high findings (what the security score weighs)."),
+    ("security.vulnerabilities", "count", _DOWN,
+     "Dependency advisories (any severity) plus high and critical code findings, test code left out (what the "
+     "security score weighs)."),
     ("security.hotspots", "count", _DOWN,
-     "Sonar security hotspots, or else medium-severity code findings (bandit, semgrep)."),
+     "Sonar security hotspots, or else medium-severity code findings (bandit, semgrep), test code left out."),
     ("security.sonar_vulnerabilities", "count", _DOWN, "Vulnerabilities SonarQube reports for the project."),
 )
 

@@ -56,6 +56,11 @@ def _report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
 
 
+def _dashboard_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dashboard", action="store_true", default=None,
+                   help="also write the health dashboard page (OUTPUT_DIR/dashboard/index.html)")
+
+
 def _maintain_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", default=None, help="describe every write, perform none")
     p.add_argument("--skip-deps", action="store_true", default=None, help="skip dependency updates")
@@ -86,12 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     _report_flags(p)
     _maintain_flags(p)
+    _dashboard_flag(p)
 
     p = sub.add_parser("rollup", help="the latest health of every repository in a shared metrics history")
     _base(p)
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
     p.add_argument("--output-dir", type=Path, default=None,
                    help="where the roll-up is written, from the current folder (default: reports in the workspace)")
+    _dashboard_flag(p)
+
+    p = sub.add_parser("dashboard", help="measure, scan and gate like run, then write only the dashboard page "
+                       "(OUTPUT_DIR/dashboard/index.html) with the stored history; no other effect")
+    _common(p)
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="where the page is written, from the current folder (default: reports in the workspace)")
+    p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
 
     p = sub.add_parser("history", help="the metrics history store itself")
     history = p.add_subparsers(dest="history_command", required=True, parser_class=_Parser)
@@ -110,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
     keys = ("config_path", "verbose", "log_file", "format", "output_dir", "store_db", "history_db", "dry_run",
-            "skip_deps", "skip_security", "skip_quality", "skip_docs", "create_issues", "notify_slack")
+            "skip_deps", "skip_security", "skip_quality", "skip_docs", "create_issues", "notify_slack", "dashboard")
     out = {k: getattr(ns, k) for k in keys if getattr(ns, k, None) is not None}
     if "output_dir" in out:  # a path typed on the command line is the shell's: from the current folder, not -C
         out["output_dir"] = Path.cwd() / out["output_dir"]
@@ -176,8 +190,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                 print(line)
             return EXIT_OK
         from repo_automation.engine import rollup, run  # lazily: start-up time of --help
+        from repo_automation.progress import for_output
 
-        return rollup(settings, environ) if ns.subcommand == "rollup" else run(settings, environ)
+        if ns.subcommand == "rollup":
+            return rollup(settings, environ)
+        return run(settings, environ, for_output(sys.stderr, environ))
     except RepoAutomationError as e:
         print(f"repo-automation: error: {e.diagnostics()}", file=sys.stderr)
         return EXIT_USAGE

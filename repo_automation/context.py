@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -42,6 +43,11 @@ class RunContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds GITHUB_TOKEN and the like
     secrets: Secrets = field(default_factory=Secrets)  # the run's: what a sink writes is redacted with them
+    started: float = field(default_factory=time.monotonic, repr=False, compare=False)  # for the run's duration
+
+    def elapsed_s(self) -> float:
+        """Seconds since the run started (a monotonic clock: a test's fixed `now` does not change it)."""
+        return time.monotonic() - self.started
 
     def __post_init__(self) -> None:
         self.secrets.add(*gather(self.env, SECRET_VARIABLES, [self.settings, self.config]))

@@ -2,8 +2,11 @@
 
 In a git checkout the candidates are the files git knows: tracked ones and untracked ones that are not
 ignored (`git ls-files --cached --others --exclude-standard`), so a virtualenv, a build folder or a cache the
-repository ignores is never scanned, whatever it is called. Elsewhere (a base revision extracted with
-`git archive`, a plain folder) every file is walked.
+repository ignores is never scanned, whatever it is called (`gitignored=False` takes the ignored ones too).
+Elsewhere (a base revision extracted with `git archive`, a plain folder) every file is walked.
+
+An exclude glob without `/` matches any path component (`node_modules`, `*.egg-info`); one with `/` matches
+the repo-relative path from the top, as does `/name` (only `name` at the top, e.g. the output folder).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def _matchers(exclude: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Patt
     """(globs for one path component, globs for a path with folders), each compiled into one regex."""
     clean = [p.strip().rstrip("/") for p in exclude if p.strip().rstrip("/")]
     names = [fnmatch.translate(p) for p in clean if "/" not in p]
-    paths = [fnmatch.translate(p) for p in clean if "/" in p]
+    paths = [fnmatch.translate(p.lstrip("/")) for p in clean if "/" in p]
     return (re.compile("|".join(names)) if names else None, re.compile("|".join(paths)) if paths else None)
 
 
@@ -43,23 +46,36 @@ def _excluded_here(reldir: str, name: str, exclude: tuple[str, ...]) -> bool:
     return bool((names is not None and names.match(name)) or (paths is not None and paths.match(reldir + name)))
 
 
-def git_files(root: Path) -> list[str] | None:
-    """The files git knows under root (tracked, and untracked but not ignored), or None outside a checkout."""
+def _ls_files(root: Path, *args: str) -> list[str] | None:
+    """`git ls-files -z ARGS` under root, or None outside a checkout (or without git)."""
     try:
-        proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                              cwd=root, capture_output=True, timeout=120, check=False)
+        proc = subprocess.run(["git", "ls-files", "-z", *args], cwd=root, capture_output=True, timeout=120,
+                              check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0:
         return None
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [n for n in names if n and (root / n).is_file()]
+    return [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
 
 
-def walk(root: Path, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
-    """Every file under the repo-relative `roots` (all of root when empty), excluded folders pruned."""
+def git_files(root: Path, *, gitignored: bool = False) -> list[str] | None:
+    """The files git knows under root (tracked, and untracked but not ignored; with `gitignored` the ignored
+    ones too), or None outside a checkout."""
+    names = _ls_files(root, "--cached", "--others", *(() if gitignored else ("--exclude-standard",)))
+    return None if names is None else [n for n in names if (root / n).is_file()]
+
+
+def gitignored(root: Path) -> list[str]:
+    """What the repository's ignore rules leave out and nobody committed: ignored folders (ending in `/`, not
+    walked into) and files, repo-relative. Empty outside a checkout."""
+    return sorted(_ls_files(root, "--others", "--ignored", "--exclude-standard", "--directory") or [])
+
+
+def walk(root: Path, roots: Sequence[str], exclude: Sequence[str], *, with_gitignored: bool = False) -> list[str]:
+    """Every file under the repo-relative `roots` (all of root when empty), excluded folders pruned; in a
+    checkout, what git ignores is left out too unless `with_gitignored`."""
     excl = tuple(exclude)
-    known = git_files(root)
+    known = git_files(root, gitignored=with_gitignored)
     if known is not None:
         return sorted({rel for rel in known if within(rel, roots) and not is_excluded(rel, excl)})
     out: list[str] = []
@@ -111,18 +127,20 @@ def is_manifest(relpath: str) -> bool:
     return "requirements" in name or parent == "requirements"
 
 
-def python_files(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
+def python_files(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str], *,
+                 with_gitignored: bool = False) -> list[str]:
     """Python sources to scan: the given paths (PR mode) that still exist, or everything under roots."""
     if paths is not None:
         return sorted(p for p in paths if is_python(p) and (root / p).is_file() and not is_excluded(p, exclude))
-    return [p for p in walk(root, roots, exclude) if is_python(p)]
+    return [p for p in walk(root, roots, exclude, with_gitignored=with_gitignored) if is_python(p)]
 
 
-def manifests(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str]) -> list[str]:
+def manifests(root: Path, paths: Sequence[str] | None, roots: Sequence[str], exclude: Sequence[str], *,
+              with_gitignored: bool = False) -> list[str]:
     """requirements files and pyproject.toml files to audit."""
     if paths is not None:
         return sorted(p for p in paths if is_manifest(p) and (root / p).is_file() and not is_excluded(p, exclude))
-    return [p for p in walk(root, roots, exclude) if is_manifest(p)]
+    return [p for p in walk(root, roots, exclude, with_gitignored=with_gitignored) if is_manifest(p)]
 
 
 def read_lines(root: Path, relpath: str) -> list[str]:

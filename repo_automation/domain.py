@@ -43,6 +43,14 @@ class FindingState(enum.StrEnum):
     BASELINE = "baseline"
 
 
+class FindingScope(enum.StrEnum):
+    """Which code a finding is in: the package's own, or test code (tests, docs, examples, fixtures:
+    `security_scanning.test_paths`), reported apart and not counted unless the config says so."""
+
+    MAIN = "main"
+    TEST = "test"
+
+
 class SourceKind(enum.StrEnum):
     """What kind of stage a SourceResult reports on."""
 
@@ -60,6 +68,20 @@ class Status(enum.StrEnum):
     PARTIAL = "partial"  # ran, and some of its parts failed: what worked is kept, the reason names what did not
     SKIPPED = "skipped"
     FAILED = "failed"
+
+
+class GateMode(enum.StrEnum):
+    """How a coverage or complexity gate judges (`automation.code_quality.gate_modes`)."""
+
+    RATCHET = "ratchet"  # missing the threshold fails only when the measure got worse than the baseline
+    ABSOLUTE = "absolute"  # the threshold alone decides
+
+
+class GateScope(enum.StrEnum):
+    """What a gate result judges: the whole repository, or the change a pull request makes."""
+
+    REPOSITORY = "repository"
+    CHANGE = "change"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,9 +140,11 @@ class Finding:
     help_uri: str | None = None
     state: FindingState = FindingState.ACTIVE  # PR mode and policy change it
     note: str | None = None  # why it is ignored, expired-ignore notice, …
+    scope: FindingScope = FindingScope.MAIN  # test code by path (scanners.interface.ToolScanner.scoped)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", FindingState(self.state))  # "new" given as text is the member
+        object.__setattr__(self, "scope", FindingScope(self.scope))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +157,14 @@ class GateResult:
     threshold: float | str | None
     message: str
     details: tuple[str, ...] = ()  # e.g. the worst offenders of a complexity gate
+    mode: GateMode = GateMode.ABSOLUTE
+    scope: GateScope = GateScope.REPOSITORY  # on a pull request only CHANGE results can fail its check
+    baseline: str | None = None  # what a ratchet compared with, e.g. "last stored run (2026-05-01): 3"
+    suggestions: tuple[str, ...] = ()  # concrete next steps (automation.code_quality.improvement_suggestions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", GateMode(self.mode))
+        object.__setattr__(self, "scope", GateScope(self.scope))
 
 
 REASON_MAX = 300  # characters of a reason: one table cell
@@ -229,6 +261,7 @@ class Verdict:
     passed: bool
     reasons: tuple[str, ...] = ()
     enforced: bool = True
+    context: tuple[str, ...] = ()  # on a pull request: repository-wide gate failures, shown but not judged
 
     @property
     def exit_code(self) -> int:
@@ -261,6 +294,16 @@ class Health:
     grade: str | None
     categories: Mapping[str, CategoryScore]
     weights: Mapping[str, float] = field(default_factory=dict)
+    partial: tuple[str, ...] = ()  # what the scored categories did not see, short: "pip-audit failed"
+
+    def measured(self) -> tuple[int, int, float]:
+        """(scored categories, categories that weigh, share of the weight scored 0-1) for the headline; a
+        category of weight 0 counts in neither."""
+        weighing = [name for name in self.categories if self.weights.get(name, 1.0) > 0]
+        scored = [name for name in weighing if self.categories[name].score is not None]
+        total = sum(self.weights.get(name, 1.0) for name in weighing)
+        share = sum(self.weights.get(name, 1.0) for name in scored) / total if total > 0 else 0.0
+        return len(scored), len(weighing), share
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -289,6 +332,20 @@ class History:
     storing: bool = False  # this run is stored too (--store-db); without it, nothing is written
 
 
+class ChangeKind(enum.StrEnum):
+    """A change the automation made to the repository, counted by type in `automation_changes_total{type}`."""
+
+    ISSUE_CREATED = "issue_created"
+    ISSUE_UPDATED = "issue_updated"
+    ISSUE_CLOSED = "issue_closed"
+    ISSUE_REOPENED = "issue_reopened"
+    ISSUE_TRIAGED = "issue_triaged"
+    DEPENDENCY_PULL_REQUEST = "dependency_pull_request"  # opened or updated
+    DOCS_PULL_REQUEST = "docs_pull_request"  # opened or updated
+    PULL_REQUEST_MERGED = "pull_request_merged"
+    PULL_REQUEST_CLOSED = "pull_request_closed"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Action:
     """A write a sink performed, or would perform in a dry run."""
@@ -297,6 +354,7 @@ class Action:
     description: str
     performed: bool
     target: str | None = None  # URL or path
+    change: ChangeKind | None = None  # what kind of change to the repository it is, when it is one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

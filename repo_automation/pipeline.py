@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from repo_automation.context import RunContext
-from repo_automation.core.derive import derive_metrics
+from repo_automation.core.derive import Counting, derive_metrics
 from repo_automation.core.rules import evaluate_rules
 from repo_automation.core.scoring import score
 from repo_automation.core.verdict import decide
@@ -34,11 +34,13 @@ from repo_automation.domain import (
     Status,
 )
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
+from repo_automation.progress import NO_PROGRESS, Progress
 from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of, partial_of
 
 log = logging.getLogger(__name__)
 
-REPORT_SCHEMA_VERSION = "1.2"
+REPORT_SCHEMA_VERSION = "1.2"  # 1.2: health headline/measured/partial, finding scope, gate modes, policy.context,
+# source status partial and detail, metric basis
 
 T = TypeVar("T")
 
@@ -53,9 +55,12 @@ class Stages:
     finding_policy: Callable[[Sequence[Finding], RunContext], Sequence[Finding]] | None = None
     notices: Sequence[str] = field(default_factory=tuple)
     closers: Sequence[Callable[[], None]] = ()  # what the stages share, closed once at the end of the run
+    progress: Progress = NO_PROGRESS  # told when each stage starts and ends (the CLI's live view, Actions groups)
 
 
-def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]]) -> tuple[list[T], SourceResult]:
+def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]], progress: Progress = NO_PROGRESS
+             ) -> tuple[list[T], SourceResult]:
+    progress.started(kind, name)
     start = time.monotonic()
     idle = False
     notices: tuple[str, ...] = ()
@@ -76,8 +81,10 @@ def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]]) -> tupl
     duration = time.monotonic() - start
     if status is not Status.OK:
         log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
-    return items, SourceResult(name=name, kind=kind, status=status, reason=reason, detail=detail,
-                               duration_s=round(duration, 3), nothing_to_do=idle, notices=notices)
+    result = SourceResult(name=name, kind=kind, status=status, reason=reason, detail=detail,
+                          duration_s=round(duration, 3), nothing_to_do=idle, notices=notices)
+    progress.finished(result)
+    return items, result
 
 
 def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding], list[SourceResult]]:
@@ -95,13 +102,15 @@ def measure(stages: Stages, ctx: RunContext) -> tuple[list[Metric], list[Finding
     timeout = ctx.settings.source_timeout_s
     pool = cf.ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="stage")
     try:
-        futures = {pool.submit(_run_one, kind, name, fn): (kind, name) for kind, name, fn in jobs}
+        futures = {pool.submit(_run_one, kind, name, fn, stages.progress): (kind, name) for kind, name, fn in jobs}
         _done, not_done = cf.wait(futures, timeout=timeout)
         for fut in futures:
             kind, name = futures[fut]
             if fut in not_done:
-                results.append(SourceResult(name=name, kind=kind, status=Status.FAILED,
-                                            reason=f"timed out after {timeout:.0f}s", duration_s=timeout))
+                late = SourceResult(name=name, kind=kind, status=Status.FAILED,
+                                    reason=f"timed out after {timeout:.0f}s", duration_s=timeout)
+                stages.progress.finished(late)
+                results.append(late)
                 continue
             items, result = fut.result()
             results.append(result)
@@ -118,13 +127,13 @@ def _gate_once(gate: Gate, metrics: dict[str, Metric], ctx: RunContext) -> list[
     return [gate.evaluate(metrics, ctx)]
 
 
-def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunContext
-                   ) -> tuple[list[GateResult], list[SourceResult]]:
+def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunContext,
+                   progress: Progress = NO_PROGRESS) -> tuple[list[GateResult], list[SourceResult]]:
     by_name = {m.name: m for m in metrics}
     out: list[GateResult] = []
     results: list[SourceResult] = []
     for g in gates:
-        items, res = _run_one(SourceKind.GATE, g.name, functools.partial(_gate_once, g, by_name, ctx))
+        items, res = _run_one(SourceKind.GATE, g.name, functools.partial(_gate_once, g, by_name, ctx), progress)
         out.extend(items)
         results.append(res)
     return out, results
@@ -133,10 +142,10 @@ def evaluate_gates(gates: Sequence[Gate], metrics: Sequence[Metric], ctx: RunCon
 HistoryReader = Callable[[Sequence[Metric], Health], History]
 
 
-def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Health
+def _read_history(reader: HistoryReader, metrics: Sequence[Metric], health: Health, progress: Progress
                   ) -> tuple[History, list[SourceResult]]:
     """The history comparison; a store that cannot be read is a failed source, not a crash."""
-    items, result = _run_one(SourceKind.HISTORY, "history", lambda: [reader(metrics, health)])
+    items, result = _run_one(SourceKind.HISTORY, "history", lambda: [reader(metrics, health)], progress)
     return (items[0] if items else History()), [result]
 
 
@@ -146,11 +155,13 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
     metrics, findings, sources = measure(stages, ctx)
     if stages.finding_policy is not None:
         findings = list(stages.finding_policy(findings, ctx))
-    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER])
-    gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx)
+    metrics = derive_metrics(metrics, findings, [s for s in sources if s.kind is SourceKind.SCANNER],
+                             counting=Counting.from_section(ctx.config.security_scanning))
+    gates, gate_sources = evaluate_gates(stages.gates, metrics, ctx, stages.progress)
     health = score(metrics, ctx.config)
     outcome = evaluate_rules(ctx.config, {m.name: m.value for m in metrics})
-    hist, history_sources = _read_history(history, metrics, health) if history is not None else (History(), [])
+    hist, history_sources = (_read_history(history, metrics, health, stages.progress) if history is not None
+                             else (History(), []))
     report = RunReport(
         schema_version=REPORT_SCHEMA_VERSION,
         repository=ctx.repository,
@@ -174,7 +185,8 @@ def build_report(stages: Stages, ctx: RunContext, *, history: HistoryReader | No
 
 def judged(report: RunReport, ctx: RunContext) -> RunReport:
     """`report` with its verdict decided (core/verdict.decide, the one place a verdict is made)."""
-    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy))
+    return dataclasses.replace(report, verdict=decide(report, ctx.config, enforced=ctx.settings.fail_on_policy,
+                                                      pull_request=ctx.pull_request is not None))
 
 
 def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
@@ -182,17 +194,21 @@ def deliver(report: RunReport, stages: Stages, ctx: RunContext) -> RunReport:
 
     A required sink (the metrics history with `tracking.data_sources.history.required`) that fails is part of
     the verdict: it is decided again after each sink, so the sinks after it (the check run, the PR comment)
-    and the writers show the verdict the run exits with."""
+    and the writers show the verdict the run exits with. Each sink sees the actions and results of the sinks
+    before it (the history stores the changes the GitHub sinks made; the Pushgateway reads what it stored)."""
     actions: list[Action] = []
     current = report
     for sink in [*stages.sinks]:
-        items, res = _run_one(SourceKind.SINK, sink.name, functools.partial(sink.deliver, current, ctx))
+        items, res = _run_one(SourceKind.SINK, sink.name, functools.partial(sink.deliver, current, ctx),
+                              stages.progress)
         actions.extend(items)
-        current = judged(dataclasses.replace(current, sources=(*current.sources, res)), ctx)
+        current = judged(dataclasses.replace(current, sources=(*current.sources, res), actions=tuple(actions)),
+                         ctx)
     final = dataclasses.replace(current, actions=tuple(actions))
     writer_actions: list[Action] = []
     for writer in stages.writers:
-        items, res = _run_one(SourceKind.SINK, writer.name, functools.partial(writer.deliver, final, ctx))
+        items, res = _run_one(SourceKind.SINK, writer.name, functools.partial(writer.deliver, final, ctx),
+                              stages.progress)
         writer_actions.extend(items)
         if res.status is Status.FAILED:
             log.error("writer %s failed: %s", writer.name, res.reason)

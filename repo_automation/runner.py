@@ -98,7 +98,13 @@ def fit_summary(markdown: str, *, limit: int = SUMMARY_LIMIT_BYTES, note: str = 
     head = head[:cut] if cut > 0 else head
     if head.count("```") % 2:  # do not leave a code fence (the trend chart) open
         head = head[: head.rfind("```")]
-    return head + note
+    still_open = head.count("<details>") - head.count("</details>")
+    closing = "\n\n</details>" * max(0, still_open)  # the note outside every folded block
+    if closing and len((head + closing + note).encode("utf-8")) > limit:
+        head = head[: max(0, len(head) - len(closing))]
+        head = head[: head.rfind("\n")] if "\n" in head else head
+        closing = "\n\n</details>" * max(0, head.count("<details>") - head.count("</details>"))
+    return head + closing + note
 
 
 def write_summary(path: Path, markdown: str, *, limit: int = SUMMARY_LIMIT_BYTES) -> int:

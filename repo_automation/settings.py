@@ -51,12 +51,13 @@ class Command(enum.StrEnum):
     METRICS = "metrics"
     MAINTAIN = "maintain"
     ROLLUP = "rollup"
+    DASHBOARD = "dashboard"
 
     @property
     def measures(self) -> bool:
         """The run collects metrics (git, GitHub, Prometheus, the database)."""
         match self:
-            case Command.RUN | Command.METRICS:
+            case Command.RUN | Command.METRICS | Command.DASHBOARD:
                 return True
             case Command.MAINTAIN | Command.ROLLUP:
                 return False
@@ -67,9 +68,20 @@ class Command(enum.StrEnum):
     def maintains(self) -> bool:
         """The run scans, gates and keeps the repository up (dependency updates, docs)."""
         match self:
-            case Command.RUN | Command.MAINTAIN:
+            case Command.RUN | Command.MAINTAIN | Command.DASHBOARD:
                 return True
             case Command.METRICS | Command.ROLLUP:
+                return False
+            case _:
+                assert_never(self)
+
+    @property
+    def delivers(self) -> bool:
+        """The run has effects (history, GitHub, Slack, Pushgateway, report files); `dashboard` only draws."""
+        match self:
+            case Command.RUN | Command.METRICS | Command.MAINTAIN | Command.ROLLUP:
+                return True
+            case Command.DASHBOARD:
                 return False
             case _:
                 assert_never(self)
@@ -98,6 +110,7 @@ class Settings:
     skip_docs: bool = False
     create_issues: bool = False
     notify_slack: bool = False
+    dashboard: bool = False
     verbose: bool = False
     log_file: Path | None = None
     fail_on_policy: bool = True
@@ -159,8 +172,8 @@ class FieldSpec:
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("command", "command", (), "str",
-              "What to run: run (everything), metrics, maintain, or rollup (every repository's latest health "
-              "from a shared history-db)."),
+              "What to run: run (everything), metrics, maintain, rollup (every repository's latest health "
+              "from a shared history-db), or dashboard (measure and draw the dashboard page, no other effect)."),
     FieldSpec("config_path", "config-path", ("REPO_AUTOMATION_CONFIG",), "path",
               "Path of the project-metrics configuration file, relative to the workspace."),
     FieldSpec("output_dir", "output-dir", ("REPO_AUTOMATION_OUTPUT_DIR",), "path",
@@ -178,6 +191,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("skip_docs", "skip-docs", (), "bool", "Skip README badge and changelog upkeep."),
     FieldSpec("create_issues", "create-issues", (), "bool", "Open, update and close fingerprinted issues."),
     FieldSpec("notify_slack", "notify-slack", (), "bool", "Send alerts to Slack."),
+    FieldSpec("dashboard", "dashboard", ("REPO_AUTOMATION_DASHBOARD",), "bool",
+              "Also write the health dashboard, one self-contained page: dashboard/index.html in the output "
+              "folder (with command rollup: every repository's row)."),
     FieldSpec("verbose", "verbose", ("REPO_AUTOMATION_VERBOSE",), "bool", "Log at DEBUG level."),
     FieldSpec("log_file", "log-file", ("REPO_AUTOMATION_LOG_FILE",), "path", "Also write the log to this file."),
     FieldSpec("fail_on_policy", "fail-on-policy", (), "bool",

@@ -64,7 +64,8 @@ class Scanner(ABC):
 
 
 class Gate(ABC):
-    """A pure policy over the collected metrics. A failed gate is a result, not an exception."""
+    """A policy over the collected metrics. A failed gate is a result, not an exception. A ratchet gate also
+    reads its baseline, the last stored run of the metrics history (gates/baseline.py), and nothing else."""
 
     name: ClassVar[str]
 

@@ -3,7 +3,8 @@
 The only module that knows every plug-in. Commands select stages:
 - metrics: every collector (no scanners, no gates), scoring, reports, history;
 - maintain: the code-quality collectors, scanners, gates, issues and checks;
-- run: everything (what the action runs).
+- run: everything (what the action runs);
+- dashboard: what run measures, scans and gates, then only the dashboard page (no sink, no other file).
 A plug-in that cannot be built here (no token, no host configured) still appears in the report, as
 skipped with the reason.
 """
@@ -32,6 +33,7 @@ from repo_automation.pipeline import HistoryReader, Stages
 from repo_automation.scanners import merge_findings, scanner_plan
 from repo_automation.settings import Command
 from repo_automation.sinks.action_outputs import ActionOutputsWriter
+from repo_automation.sinks.dashboard import DashboardWriter
 from repo_automation.sinks.files import ReportFilesWriter
 from repo_automation.sinks.github.checks import CheckRunSink, fork_notice
 from repo_automation.sinks.github.dependency_updates import DependencyUpdateSink
@@ -110,14 +112,16 @@ def _finding_policy(findings: Sequence[Finding], ctx: RunContext) -> list[Findin
 
 
 def _sinks(ctx: RunContext, client: GitHubClient | None, unavailable: str | None) -> list[Sink]:
-    # client None when there is no token/repository: each sink then says why it skipped (`unavailable`)
-    github = [s.from_context(ctx, client=client, unavailable=unavailable)
-              for s in (IssueSink, TriageSink, CheckRunSink, PrCommentSink)]
-    upkeep: list[Sink] = []
+    # client None when there is no token/repository: each sink then says why it skipped (`unavailable`).
+    # Order: what changes the repository (issues, triage, pull requests) first, so the history stores the
+    # changes made; then the history, before the check run and PR comment (a required history that cannot be
+    # written is in their verdict); the Pushgateway last, reading the totals the history now holds.
+    changes: list[Sink] = [s.from_context(ctx, client=client, unavailable=unavailable) for s in (IssueSink, TriageSink)]
     if ctx.settings.command.maintains:
-        upkeep = [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
-                  DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
-    return [HistorySink.from_context(ctx), *github, *upkeep, SlackSink.from_context(ctx),
+        changes += [DependencyUpdateSink.from_context(ctx, client=client, unavailable=unavailable),
+                    DocsSink.from_context(ctx, client=client, unavailable=unavailable)]
+    checks = [s.from_context(ctx, client=client, unavailable=unavailable) for s in (CheckRunSink, PrCommentSink)]
+    return [*changes, HistorySink.from_context(ctx), *checks, SlackSink.from_context(ctx),
             PushgatewaySink.from_context(ctx)]
 
 
@@ -127,8 +131,13 @@ def _notices(ctx: RunContext) -> list[str]:
 
 
 def _writers(ctx: RunContext) -> list[Sink]:
-    # The outputs writer runs last: it only names files that exist.
-    return [ReportFilesWriter.from_context(ctx), SarifWriter.from_context(ctx), ActionOutputsWriter.from_context(ctx)]
+    # The outputs writer runs last: it only names files that exist. `dashboard` draws the page and nothing else.
+    drawn = ctx.settings.dashboard or not ctx.settings.command.delivers
+    dashboard: list[Sink] = [DashboardWriter.from_context(ctx)] if drawn else []
+    if not ctx.settings.command.delivers:
+        return dashboard
+    return [ReportFilesWriter.from_context(ctx), SarifWriter.from_context(ctx), *dashboard,
+            ActionOutputsWriter.from_context(ctx)]
 
 
 def build_stages(ctx: RunContext) -> Stages:
@@ -144,7 +153,7 @@ def build_stages(ctx: RunContext) -> Stages:
         collectors=_collectors(ctx, github, unavailable),
         scanners=scanners,
         gates=_gates(ctx),
-        sinks=_sinks(ctx, github, unavailable),
+        sinks=_sinks(ctx, github, unavailable) if ctx.settings.command.delivers else [],
         writers=_writers(ctx),
         finding_policy=_finding_policy,
         notices=(*_notices(ctx), *scan_notices),

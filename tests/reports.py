@@ -14,6 +14,7 @@ from repo_automation.domain import (
     Alert,
     CategoryScore,
     Finding,
+    FindingScope,
     GateResult,
     Health,
     History,
@@ -61,6 +62,8 @@ def rich_report(*, dry_run: bool = False) -> RunReport:
         finding(4, Severity.LOW, state="ignored"),
         finding(5, Severity.HIGH, state="baseline"),
         finding(6, Severity.LOW, state="new", path=None),
+        replace(finding(7, Severity.MEDIUM, title="Call without timeout", path="tests/test_app.py", line=4),
+                scope=FindingScope.TEST),
     )
     return RunReport(
         schema_version="1.0", repository="octo-org/hello-world", generated_at=NOW, dry_run=dry_run,
@@ -79,11 +82,15 @@ def rich_report(*, dry_run: bool = False) -> RunReport:
                                          formula="mean of coverage and complexity scores"),
             },
             weights={"activity": 0.4, "security": 0.4, "quality": 0.2},
+            partial=("pip-audit failed",),
         ),
         metrics=(
             Metric(name="git.commits_per_week", value=12.5, source="git", unit="commits/week"),
             Metric(name="security.critical_vulnerabilities", value=1.0, source="scanners", unit="count"),
             Metric(name="security.high_vulnerabilities", value=1.0, source="scanners", unit="count"),
+            Metric(name="security.vulnerabilities", value=2.0, source="findings", unit="count", metadata={
+                "counted": {"dependency_advisories": 1, "code_high_or_critical": 1, "code_medium": 0, "code_low": 2,
+                            "test_code_not_counted": 1}, "unknown_severity": 0, "unknown_counted_as": "high"}),
         ),
         findings=findings,
         gates=(

@@ -7,7 +7,9 @@ exists is read. The format is recognised from the content, not the file name.
 "coverage"): covered lines and branches over measurable lines and branches, in percent. Without branch
 data it is line coverage. Beside it, `code_quality.line_coverage` (lines only) and, when the report has
 branch data, `code_quality.branch_coverage`. The `coverage_minimum` gate reads `code_quality.coverage`;
-its metadata says which basis it has (`basis`: "lines and branches" or "lines").
+its metadata says which basis it has (`basis`: "lines and branches" or "lines") and names the least covered
+files (`least_covered`); on a pull request `code_quality.changed_lines_coverage` is the coverage of the lines
+it changes (coverage_files.py).
 - Cobertura: `lines-covered`/`lines-valid` and `branches-covered`/`branches-valid` on the root element
   (coverage.py writes both), otherwise `line-rate` x 100;
 - coverage.py JSON: `totals.covered_lines`/`num_statements` and `covered_branches`/`num_branches`,
@@ -18,6 +20,7 @@ its metadata says which basis it has (`basis`: "lines and branches" or "lines").
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -26,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repo_automation.context import RunContext
+from repo_automation.collectors.coverage_files import changed_lines_coverage, file_lines, least_covered
+from repo_automation.context import PullRequest, RunContext
 from repo_automation.domain import Metric
 from repo_automation.errors import SourceFailed, SourceSkipped
-from repo_automation.stages import Collector
+from repo_automation.stages import Collector, Noted
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +78,35 @@ class CoverageReading:
 class CoverageCollector(Collector):
     name = "coverage"
 
-    def __init__(self, *, workspace: Path, paths: Sequence[str]) -> None:
+    def __init__(self, *, workspace: Path, paths: Sequence[str], pull_request: PullRequest | None = None) -> None:
         self._workspace = workspace
         self._paths = tuple(paths)
+        self._pull_request = pull_request  # measure the coverage of the lines it changes (coverage_files)
 
     @classmethod
     def from_context(cls, ctx: RunContext) -> CoverageCollector:
-        return cls(workspace=ctx.workspace, paths=ctx.config.data_sources.coverage.paths)
+        return cls(workspace=ctx.workspace, paths=ctx.config.data_sources.coverage.paths,
+                   pull_request=ctx.pull_request)
 
     def collect(self, ctx: RunContext) -> list[Metric]:
         path = self._first_existing()
         reading = read_coverage(path)
         rel = _relative(path, self._workspace)
         log.debug("coverage %.2f%% from %s (%s)", reading.percent, rel, reading.format)
-        return coverage_metrics(reading, rel, source=self.name)
+        metrics = coverage_metrics(reading, rel, source=self.name)
+        files = file_lines(path.read_bytes(), reading.format, self._workspace)
+        if not files:
+            return metrics
+        total = metrics[0]  # code_quality.coverage: the gate names the least covered files
+        metrics[0] = dataclasses.replace(total, metadata={**total.metadata, "least_covered": least_covered(files)})
+        if self._pull_request is None:
+            return metrics
+        try:
+            metrics.append(changed_lines_coverage(self._workspace, self._pull_request.base_sha, files))
+        except SourceFailed as e:
+            return Noted(metrics, [f"coverage of the changed lines not measured: the base "
+                                   f"{self._pull_request.base_sha[:12]} cannot be read (use fetch-depth: 0): {e}"])
+        return metrics
 
     def _first_existing(self) -> Path:
         if not self._paths:

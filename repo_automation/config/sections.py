@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from repo_automation.domain import AlertLevel, Severity
+from repo_automation.domain import AlertLevel, GateMode, Severity
 
 T = TypeVar("T")
 
@@ -184,6 +184,13 @@ class SecurityScanning:
     issue_labels: tuple[str, ...]
     paths: tuple[str, ...]
     exclude: tuple[str, ...]
+    exclude_extra: tuple[str, ...]
+    exclude_output_dir: bool
+    exclude_gitignored: bool
+    test_paths: tuple[str, ...]
+    test_paths_extra: tuple[str, ...]
+    count_test_findings: bool
+    test_ignore_rules: tuple[str, ...]
     vulnerability_service: str
     osv_url: str | None
     semgrep_config: tuple[str, ...]
@@ -192,6 +199,16 @@ class SecurityScanning:
     ignore: tuple[IgnoreRule, ...]
     baseline: str
     pr_mode: bool
+
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """Every exclude glob: `exclude` (the defaults, unless replaced) and `exclude_extra`."""
+        return (*self.exclude, *self.exclude_extra)
+
+    @property
+    def test_globs(self) -> tuple[str, ...]:
+        """Every test-code glob: `test_paths` (the defaults, unless replaced) and `test_paths_extra`."""
+        return (*self.test_paths, *self.test_paths_extra)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,11 +221,18 @@ class QualityGates:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GateModes:
+    coverage_minimum: GateMode
+    complexity_threshold: GateMode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeQuality:
     enabled: bool
     quality_gates: QualityGates
     auto_create_issues: bool
     improvement_suggestions: bool
+    gate_modes: GateModes
     exclude: tuple[str, ...]
 
 
@@ -254,6 +278,7 @@ class Slack:
 class Pushgateway:
     url: str | None
     job: str
+    textfile: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,10 +10,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from repo_automation.catalogue import CATALOGUE
-from repo_automation.domain import Finding, Metric, Severity, SourceResult, Status
+from repo_automation.core.policy import counted_severity
+from repo_automation.domain import Finding, FindingScope, Metric, Severity, SourceResult, Status
+
+if TYPE_CHECKING:
+    from repo_automation.config.sections import SecurityScanning
 
 MI_METRIC = "code_quality.maintainability_index"
 
@@ -57,7 +63,7 @@ def derive_maintainability_rating(metrics: Iterable[Metric]) -> Metric | None:
 
 
 def derive_metrics(metrics: Sequence[Metric], findings: Sequence[Finding],
-                   scanner_sources: Sequence[SourceResult]) -> list[Metric]:
+                   scanner_sources: Sequence[SourceResult], *, counting: Counting | None = None) -> list[Metric]:
     """The metrics plus those derived from them and from the findings; a measured metric is never replaced.
 
     - `code_quality.maintainability_rating` from radon's maintainability index when Sonar gave no rating
@@ -70,36 +76,81 @@ def derive_metrics(metrics: Sequence[Metric], findings: Sequence[Finding],
     if rating is not None:
         out.append(rating)
     present = {m.name for m in out}
-    out.extend(m for m in security_counts(findings, scanner_sources) if m.name not in present)
+    out.extend(m for m in security_counts(findings, scanner_sources, counting or Counting())
+               if m.name not in present)
     return out
 
 
-def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[SourceResult]) -> list[Metric]:
-    """security.* counts from the findings in COUNTED_STATES; empty when no scanner ran ok."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counting:
+    """How findings count (from `automation.security_scanning`): the severity a finding without one counts as
+    (`unknown_severity`), and whether test code counts (`count_test_findings`)."""
+
+    unknown_as: Severity = Severity.UNKNOWN
+    tests: bool = False
+
+    @classmethod
+    def from_section(cls, section: SecurityScanning) -> Counting:
+        return cls(unknown_as=section.unknown_severity, tests=section.count_test_findings)
+
+
+def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[SourceResult],
+                    counting: Counting | None = None) -> list[Metric]:
+    """security.* counts from the findings in COUNTED_STATES; empty when no scanner ran ok.
+
+    What the security score reads (the guide's formula, `core/scoring.py`):
+    - `security.vulnerabilities`: every dependency advisory (a finding on a package, whatever its severity)
+      plus the code findings of high or critical severity;
+    - `security.hotspots`: the code findings of medium severity;
+    - low code findings count in neither; findings in test code (`scope: test`) count nowhere unless
+      `count_test_findings`; a finding without a severity counts as `unknown_severity`.
+    The metadata says how many of each went in (`counted`), so the report can show the sum.
+    """
+    rules = counting or Counting()
     ok = tuple(s.name for s in scanner_sources if s.status is Status.OK)
     if not ok:
         return []
-    metadata = _scanner_metadata(ok, scanner_sources)
-    counted = [f for f in findings if f.state in COUNTED_STATES]
-    by_severity = Counter(f.severity for f in counted)
-    metadata["unknown_severity"] = by_severity[Severity.UNKNOWN]  # counted in none of the severities
+    present = [f for f in findings if f.state in COUNTED_STATES]
+    counted = [f for f in present if rules.tests or f.scope is FindingScope.MAIN]
+    severity = {id(f): counted_severity(f, rules.unknown_as) for f in counted}
+    basis = _basis(counted, severity, not_counted=len(present) - len(counted))
+    metadata = _scanner_metadata(ok, scanner_sources) | _unknown(counted, rules) | {"counted": basis}
+    by_severity = Counter(severity.values())
     derived = {name: by_severity[sev] for sev, name in _SEVERITY_METRICS.items()}
-    derived["security.vulnerabilities"] = by_severity[Severity.CRITICAL] + by_severity[Severity.HIGH]
-    hotspots = _hotspots(counted, ok)
+    derived["security.vulnerabilities"] = basis["dependency_advisories"] + basis["code_high_or_critical"]
+    hotspots = _hotspots(counted, ok, severity)
     if hotspots is not None:
         derived["security.hotspots"] = hotspots
     metadata["sample_size"] = len(counted)
     return [Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
-                   metadata=dict(metadata), basis=_basis(len(counted), ok, scanner_sources))
+                   metadata=dict(metadata), basis=_in_words(len(counted), ok, scanner_sources))
             for name, value in derived.items()]
 
 
-def _basis(counted: int, ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> str:
+def _in_words(counted: int, ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> str:
     """E.g. "12 findings of bandit, pip-audit (this run); not seen: safety skipped"."""
     gaps = [f"{s.name} {s.status.value}" for s in scanner_sources
             if s.status in (Status.FAILED, Status.PARTIAL) or (s.status is Status.SKIPPED and not s.nothing_to_do)]
     text = f"{counted} finding{'' if counted == 1 else 's'} of {', '.join(ok)} (this run)"
     return text + (f"; not seen: {', '.join(gaps)}" if gaps else "")
+
+
+def _unknown(counted: Sequence[Finding], rules: Counting) -> dict[str, object]:
+    """How many counted findings had no severity, and what they were counted as."""
+    return {"unknown_severity": sum(1 for f in counted if f.severity is Severity.UNKNOWN),
+            "unknown_counted_as": rules.unknown_as.value}
+
+
+def _basis(counted: Sequence[Finding], severity: Mapping[int, Severity], *, not_counted: int) -> dict[str, int]:
+    """How many findings of each kind the security score's inputs hold (shown with the score)."""
+    code = Counter(severity[id(f)] for f in counted if f.package is None)
+    return {
+        "dependency_advisories": sum(1 for f in counted if f.package is not None),
+        "code_high_or_critical": code[Severity.CRITICAL] + code[Severity.HIGH],
+        "code_medium": code[Severity.MEDIUM],
+        "code_low": code[Severity.LOW] + code[Severity.UNKNOWN],
+        "test_code_not_counted": not_counted,
+    }
 
 
 def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> dict[str, object]:
@@ -116,9 +167,9 @@ def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResul
     }
 
 
-def _hotspots(counted: Sequence[Finding], ok: tuple[str, ...]) -> int | None:
+def _hotspots(counted: Sequence[Finding], ok: tuple[str, ...], severity: Mapping[int, Severity]) -> int | None:
     """Medium code (not package) findings; None (unknown) unless a code scanner ran ok or an ok scanner found code."""
     code = [f for f in counted if f.package is None]
     if CODE_SCANNERS.intersection(ok) or any(f.tool in ok for f in code):
-        return sum(1 for f in code if f.severity is Severity.MEDIUM)
+        return sum(1 for f in code if severity[id(f)] is Severity.MEDIUM)
     return None

@@ -7,9 +7,11 @@ Configured under `automation.security_scanning`:
   before the run's date no longer ignores; the finding stays active and its note says the ignore expired.
 - `baseline`: a JSON file (path relative to the workspace) holding a list of fingerprints, or an object
   with a "fingerprints" list. Matching findings get state "baseline": still counted, never blocking.
-- `unknown_severity`: findings whose advisory gives no severity are treated as this severity. The finding's
-  `severity` becomes the policy severity (so counts, gates and issues agree) and `note` keeps the original:
-  "severity: unknown in the source; treated as high (unknown_severity)".
+- `unknown_severity`: how findings whose source gives no severity count (counts, score, fail_on_*). Their
+  `severity` stays `unknown`, so every report shows what the source said, and `note` says how it counted:
+  "severity: unknown in the source; counted as high (unknown_severity)". `counted_severity` is the one place
+  that reads it.
+- `count_test_findings`: findings in test code (`scope: test`) count toward fail_on_* only when it is on.
 
 Only findings in state active, new or existing are changed; fixed/ignored/baseline ones are left alone.
 `blocking_findings` is what fails a run: active or new findings at or above the lowest enabled of
@@ -29,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.domain import Finding, FindingState, Severity, SourceKind, SourceResult, Status
+from repo_automation.domain import Finding, FindingScope, FindingState, Severity, SourceKind, SourceResult, Status
 from repo_automation.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -95,8 +97,7 @@ def _apply_one(f: Finding, ignores: Sequence[IgnoreEntry], baseline: frozenset[s
     changes: dict[str, Any] = {}
     note = f.note
     if f.severity is Severity.UNKNOWN and unknown_as is not Severity.UNKNOWN:
-        changes["severity"] = unknown_as
-        note = _join(note, f"severity: unknown in the source; treated as {unknown_as.value} (unknown_severity)")
+        note = _join(note, f"severity: unknown in the source; counted as {unknown_as.value} (unknown_severity)")
     matching = [e for e in ignores if e.matches(f)]
     live = [e for e in matching if not e.expired(today)]
     if live:
@@ -142,18 +143,25 @@ def blocking_threshold(config: Config) -> Severity | None:
     return None
 
 
+def counted_severity(f: Finding, unknown_as: Severity) -> Severity:
+    """The severity a finding counts as: its own, or `unknown_severity` when its source gave none."""
+    return unknown_as if f.severity is Severity.UNKNOWN else f.severity
+
+
+def counts_toward_policy(f: Finding, section: SecurityScanning) -> bool:
+    """Package code always counts; test code (`scope: test`) only with `count_test_findings`."""
+    return f.scope is FindingScope.MAIN or section.count_test_findings
+
+
 def blocking_findings(findings: Sequence[Finding], config: Config) -> list[Finding]:
-    """Active or new findings at or above the blocking severity (unknown severities as configured)."""
+    """Active or new findings at or above the blocking severity (unknown severities as configured), test
+    code left out unless `count_test_findings`."""
     threshold = blocking_threshold(config)
     if threshold is None:
         return []
-    unknown_as = config.security_scanning.unknown_severity
-    out = []
-    for f in findings:
-        severity = unknown_as if f.severity is Severity.UNKNOWN else f.severity
-        if f.state in BLOCKING_STATES and severity.rank >= threshold.rank:
-            out.append(f)
-    return out
+    section = config.security_scanning
+    return [f for f in findings if f.state in BLOCKING_STATES and counts_toward_policy(f, section)
+            and counted_severity(f, section.unknown_severity).rank >= threshold.rank]
 
 
 def required_problems(sec: SecurityScanning, sources: DataSources) -> list[str]:

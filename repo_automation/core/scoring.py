@@ -7,11 +7,16 @@ The formulas (clamp = limit to [0, 100]):
 - reliability  = clamp(uptime - error_rate), both in percent (0-100). The old scripts took the error rate
   as a fraction and multiplied by 100; collectors now emit percent, so no factor appears here;
 - performance  = clamp(100 - response_time_p95_ms / 2000 * 100): 0 ms scores 100, 2 s or slower scores 0;
-- security     = max(0, 100 - (vulnerabilities * 10 + hotspots * 5)), vulnerabilities = critical + high.
+- security     = max(0, 100 - (vulnerabilities * 10 + hotspots * 5)), where (core/derive.security_counts)
+  vulnerabilities = every dependency advisory (whatever its severity) + high and critical code findings,
+  hotspots = medium code findings (or Sonar's hotspots); low code findings count in neither, findings in
+  test code count nowhere unless `count_test_findings`, and a finding without a severity counts as
+  `unknown_severity` (default high).
 
 A category with a missing input is inconclusive (score None, `missing` names the inputs) and is left out of
 the overall score — never a silent 0 or 100. The overall score is the weighted mean of the conclusive
-categories (weights from `scoring.weights`); with none conclusive, overall and grade are None.
+categories (weights from `scoring.weights`); with none conclusive, overall and grade are None. `Health.partial`
+names, short, what the scored categories did not see ("pip-audit failed"), for the headline.
 """
 
 from __future__ import annotations
@@ -48,6 +53,10 @@ def _code_quality(v: Mapping[str, float]) -> float:
     return min(100.0, coverage + bonus)
 
 
+SECURITY_FORMULA = ("max(0, 100 - (vulnerabilities * 10 + hotspots * 5)); vulnerabilities = dependency advisories "
+                    "+ high/critical code findings, hotspots = medium code findings; low findings and test code "
+                    "count in neither")
+
 FORMULAS: tuple[Formula, ...] = (
     Formula(category="code_quality", inputs=("code_quality.coverage", "code_quality.maintainability_rating"),
             text="min(100, clamp(coverage) + max(0, (6 - maintainability_rating) * 5))", compute=_code_quality),
@@ -58,7 +67,7 @@ FORMULAS: tuple[Formula, ...] = (
             text="clamp(100 - response_time_p95_ms / 2000 * 100)",
             compute=lambda v: clamp(100.0 - v["performance.response_time_p95"] / 2000.0 * 100.0)),
     Formula(category="security", inputs=("security.vulnerabilities", "security.hotspots"),
-            text="max(0, 100 - (vulnerabilities * 10 + hotspots * 5))",
+            text=SECURITY_FORMULA,
             compute=lambda v: max(0.0, 100.0 - (v["security.vulnerabilities"] * 10.0
                                                 + v["security.hotspots"] * 5.0))),
 )
@@ -87,6 +96,22 @@ def partial_evidence(inputs: Mapping[str, float], metadata: Mapping[str, Mapping
                 if note not in notes:
                     notes.append(note)
     return tuple(notes)
+
+
+def partial_sources(categories: Mapping[str, CategoryScore], metadata: Mapping[str, Mapping[str, Any]]
+                    ) -> tuple[str, ...]:
+    """Short names of what the scored categories' inputs did not see: "pip-audit failed", "safety skipped"."""
+    out: list[str] = []
+    for c in categories.values():
+        if c.score is None:
+            continue
+        for name in c.inputs:
+            for kind in ("failed", "skipped"):
+                for entry in metadata.get(name, {}).get(kind, ()) or ():
+                    short = f"{str(entry).split(':', 1)[0]} {kind}"
+                    if short not in out:
+                        out.append(short)
+    return tuple(out)
 
 
 def grade(overall: float, thresholds: Mapping[str, float]) -> str:
@@ -119,7 +144,7 @@ def score(metrics: Sequence[Metric], config: Config) -> Health:
         return Health(overall=None, grade=None, categories=categories, weights=weights)
     overall = round(sum(s * w for s, w in conclusive) / total_weight, 2)
     return Health(overall=overall, grade=grade(overall, grades_from(config)), categories=categories,
-                  weights=weights)
+                  weights=weights, partial=partial_sources(categories, metadata))
 
 
 def config_problems(scoring: Scoring) -> list[str]:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from repo_automation.domain import Health
 from repo_automation.errors import SourceFailed
 from repo_automation.gitutil import run_git
+from repo_automation.report.views import fully_measured, measured_text
 
 BADGE_START = "<!-- repo-automation:badge -->"
 BADGE_END = "<!-- /repo-automation:badge -->"
@@ -40,11 +41,21 @@ def _shields(text: str) -> str:
     return quote(text.replace("-", "--").replace("_", "__"), safe="")
 
 
+def badge_message(health: Health) -> str:
+    """The badge's text: "92 (A)" when every category was scored on full evidence, else how much was:
+    "100 (A), 1 of 4 categories, partial"."""
+    scored, weighing, _ = health.measured()
+    text = f"{round(health.overall or 0)} ({health.grade})"
+    if scored < weighing:
+        text += f", {scored} of {weighing} categories"
+    return text + (", partial" if health.partial else "")
+
+
 def badge_json(health: Health) -> dict[str, object] | None:
     """A shields.io endpoint document (schemaVersion 1) for the health score; None when there is no score."""
     if health.overall is None or health.grade is None:
         return None
-    return {"schemaVersion": 1, "label": "health", "message": f"{round(health.overall)} ({health.grade})",
+    return {"schemaVersion": 1, "label": "health", "message": badge_message(health),
             "color": COLORS.get(health.grade, "lightgrey")}
 
 
@@ -53,7 +64,10 @@ def badge_markdown(health: Health, *, link: str | None = None) -> str | None:
     if doc is None:
         return None
     url = f"https://img.shields.io/badge/{_shields('health')}-{_shields(str(doc['message']))}-{doc['color']}"
-    image = f"![Repository health: {round(health.overall or 0)}/100, grade {health.grade}]({url})"
+    alt = f"{round(health.overall or 0)}/100, grade {health.grade}"
+    if not fully_measured(health):
+        alt += ", " + measured_text(health).replace("[", "(").replace("]", ")")
+    image = f"![Repository health: {alt}]({url})"
     return f"[{image}]({link})" if link else image
 
 

@@ -19,7 +19,9 @@ from repo_automation.domain import (
     Alert,
     CategoryScore,
     Finding,
+    FindingScope,
     GateResult,
+    Health,
     Location,
     Metric,
     MetricChange,
@@ -28,6 +30,7 @@ from repo_automation.domain import (
     UnevaluatedRule,
     Verdict,
 )
+from repo_automation.report.views import headline
 
 SCHEMA_FILE = "report.schema.json"
 
@@ -77,6 +80,19 @@ def _category(c: CategoryScore) -> dict[str, Any]:
     }
 
 
+def _health(h: Health) -> dict[str, Any]:
+    scored, weighing, share = h.measured()
+    return {
+        "overall": number(h.overall),
+        "grade": h.grade,
+        "headline": headline(h),
+        "measured": {"categories": scored, "of": weighing, "weight_share": round(share, 4)},
+        "partial": list(h.partial),
+        "weights": {k: number(v) for k, v in sorted(h.weights.items())},
+        "categories": {name: _category(c) for name, c in sorted(h.categories.items())},
+    }
+
+
 def _change(ch: MetricChange | None) -> dict[str, Any]:
     if ch is None:
         return {"previous": None, "delta_previous": None, "thirty_days_ago": None, "delta_30d": None}
@@ -119,7 +135,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "title": f.title, "message": f.message, "confidence": f.confidence, "cwe": list(f.cwe),
         "location": _location(f.location), "package": f.package, "version": f.version,
         "fixed_versions": list(f.fixed_versions), "ids": list(f.ids), "help_uri": f.help_uri,
-        "state": f.state, "note": f.note,
+        "state": f.state, "note": f.note, "scope": f.scope.value,
     }
 
 
@@ -133,7 +149,8 @@ def _scalar(v: float | str | None) -> float | str | None:
 
 def _gate(g: GateResult) -> dict[str, Any]:
     return {"name": g.name, "status": gate_status(g), "passed": g.passed, "actual": _scalar(g.actual),
-            "threshold": _scalar(g.threshold), "message": g.message, "details": list(g.details)}
+            "threshold": _scalar(g.threshold), "message": g.message, "details": list(g.details),
+            "mode": g.mode.value, "scope": g.scope.value, "baseline": g.baseline, "suggestions": list(g.suggestions)}
 
 
 def _alert(a: Alert) -> dict[str, Any]:
@@ -156,7 +173,7 @@ def _unevaluated(r: UnevaluatedRule) -> dict[str, Any]:
 
 
 def _policy(v: Verdict) -> dict[str, Any]:
-    return {"passed": v.passed, "enforced": v.enforced, "reasons": list(v.reasons)}
+    return {"passed": v.passed, "enforced": v.enforced, "reasons": list(v.reasons), "context": list(v.context)}
 
 
 def to_json(report: RunReport) -> dict[str, Any]:
@@ -175,15 +192,11 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "sha": report.sha,
         "ref": report.ref,
         "event_name": report.event_name,
-        "health": {
-            "overall": number(h.overall),
-            "grade": h.grade,
-            "weights": {k: number(v) for k, v in sorted(h.weights.items())},
-            "categories": {name: _category(c) for name, c in sorted(h.categories.items())},
-        },
+        "health": _health(h),
         "metrics": [_metric(m, changes.get(m.name)) for m in sorted(report.metrics, key=lambda m: m.name)],
         "trend": [{"timestamp": iso(p.timestamp), "overall": number(p.overall)} for p in report.history.trend],
-        "findings": [_finding(f) for f in report.findings],
+        "findings": [_finding(f) for f in report.findings if f.scope is FindingScope.MAIN],
+        "test_findings": [_finding(f) for f in report.findings if f.scope is FindingScope.TEST],
         "gates": [_gate(g) for g in report.gates],
         "alerts": [_alert(a) for a in report.alerts],
         "alert_rules_not_evaluated": [_unevaluated(r) for r in report.rules_not_evaluated],

@@ -7,11 +7,11 @@ cannot forget it. Our own Markdown is marked `Trusted` — by the filters below 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from repo_automation.domain import RunReport
+from repo_automation.domain import FindingScope, RunReport
 from repo_automation.report import views
 from repo_automation.report.escape import escape_code, escape_markdown
 
@@ -24,6 +24,7 @@ SUMMARY_TEMPLATE = "job-summary.md.j2"
 
 REPORT_FINDINGS_LIMIT = 200  # rows in a report file; the JSON report has all
 SUMMARY_FINDINGS_LIMIT = 25
+ATTENTION_LIMIT = 20  # failed gates, and new critical and high findings, named at the top of the summary
 TITLE_MAX = 160
 
 
@@ -87,7 +88,8 @@ def environment() -> jinja2.Environment:
 
 
 def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) -> dict[str, Any]:
-    findings = views.sorted_findings(report.findings)
+    findings = views.sorted_findings(views.in_scope(report.findings, FindingScope.MAIN))
+    test_findings = views.sorted_findings(views.in_scope(report.findings, FindingScope.TEST))
     changes = {c.name: c for c in report.history.changes}
     chart = views.mermaid_trend(report.history.trend)
     return {
@@ -104,6 +106,11 @@ def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) 
         "counted_total": len(views.counted(findings)),
         "severity_counts": views.severity_counts(findings),
         "state_counts": views.state_counts(findings),
+        "test_findings": test_findings[:findings_limit],
+        "test_findings_hidden": max(0, len(test_findings) - findings_limit),
+        "test_severity_counts": [(s, n) for s, n in views.severity_counts(test_findings) if n],
+        "headline": Trusted(views.headline(report.health, quote=escape_markdown)),
+        "security_basis": Trusted(basis) if (basis := views.security_basis(report)) else None,  # our own words
         "gates": report.gates,
         "gates_failed": views.gate_failed_count(report),
         "alerts": report.alerts,
@@ -118,9 +125,9 @@ def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) 
 
 
 def render(template: str, report: RunReport, *, report_files: Sequence[str] = (),
-           findings_limit: int = REPORT_FINDINGS_LIMIT) -> str:
+           findings_limit: int = REPORT_FINDINGS_LIMIT, extra: Mapping[str, Any] | None = None) -> str:
     """`template` on the report; the policy section shows `report.verdict` (none when it has none)."""
-    model = _model(report, report_files, findings_limit)
+    model = _model(report, report_files, findings_limit) | dict(extra or {})
     text = environment().get_template(template).render(model)
     return text.rstrip("\n") + "\n"  # one final newline: a later step can append to the same summary
 
@@ -135,9 +142,24 @@ def automation_report(report: RunReport) -> str:
     return render(AUTOMATION_TEMPLATE, report)
 
 
-def job_summary(report: RunReport, *, report_files: Sequence[str] = ()) -> str:
-    """The step summary: the short version, pointing at the report files for the rest."""
-    return render(SUMMARY_TEMPLATE, report, report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT)
+def job_summary(report: RunReport, *, report_files: Sequence[str] = (), annotations: tuple[int, int] = (0, 0)) -> str:
+    """The step summary: what needs attention first (verdict, failed gates, new critical and high findings,
+    alerts), then the detail folded in <details> blocks, pointing at the report files for the rest.
+    `annotations` is (shown, left out) of the findings' annotations (GitHub shows 10 per level per step)."""
+    urgent = views.attention_findings(report.findings)
+    failed = [g for g in report.gates if g.passed is False]
+    extra = {
+        "failed_gates": failed[:ATTENTION_LIMIT],
+        "failed_gates_hidden": max(0, len(failed) - ATTENTION_LIMIT),
+        "urgent": urgent[:ATTENTION_LIMIT],
+        "urgent_hidden": max(0, len(urgent) - ATTENTION_LIMIT),
+        "annotations_shown": annotations[0],
+        "annotations_left_out": annotations[1],
+        "timings": list(report.sources),
+        "timing_total": sum(s.duration_s for s in report.sources),
+    }
+    return render(SUMMARY_TEMPLATE, report, report_files=report_files, findings_limit=SUMMARY_FINDINGS_LIMIT,
+                  extra=extra)
 
 
 ROLLUP_TEMPLATE = "rollup-report.md.j2"

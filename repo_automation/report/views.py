@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from repo_automation.domain import Finding, RunReport, Severity, TrendPoint
+from repo_automation.domain import Finding, FindingScope, Health, RunReport, Severity, TrendPoint
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.UNKNOWN)
 COUNTED_STATES = ("active", "new")  # what the policy can fail on
@@ -70,6 +70,14 @@ def counted(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.state in COUNTED_STATES]
 
 
+URGENT_SEVERITIES = ("critical", "high")
+
+
+def attention_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """The new (or, outside a pull request, active) critical and high findings, most severe first."""
+    return [f for f in sorted_findings(counted(findings)) if f.severity.value in URGENT_SEVERITIES]
+
+
 def severity_counts(findings: Sequence[Finding]) -> list[tuple[str, int]]:
     """(severity, count) of the counted findings, most severe first, every severity listed."""
     c = Counter(f.severity for f in counted(findings))
@@ -127,3 +135,60 @@ def mermaid_trend(trend: Sequence[TrendPoint]) -> str | None:
 
 def gate_failed_count(report: RunReport) -> int:
     return sum(1 for g in report.gates if g.passed is False)
+
+
+def in_scope(findings: Sequence[Finding], scope: FindingScope) -> list[Finding]:
+    """The findings in package code (MAIN) or in test code (TEST: tests, docs, examples, fixtures)."""
+    return [f for f in findings if f.scope is scope]
+
+
+def headline(health: Health, *, quote: Callable[[str], str] = str) -> str:
+    """The overall score with how much of it was measured: "100 (A), from 1 of 4 categories (25% of the
+    weight), partial: pip-audit failed"; every category scored and nothing missing: "87.5 (B), from 4 of 4
+    categories". `quote` escapes the source names (Markdown)."""
+    if health.overall is None or health.grade is None:
+        return "inconclusive: no category had the inputs it needs"
+    return f"{fmt_number(health.overall, 1)} ({quote(health.grade)}), {measured_text(health, quote=quote)}"
+
+
+def measured_text(health: Health, *, quote: Callable[[str], str] = str) -> str:
+    """The headline's second half: "from 1 of 4 categories (25% of the weight), partial: pip-audit failed"."""
+    scored, weighing, share = health.measured()
+    text = f"from {scored} of {_plural(weighing, 'category', 'categories')}"
+    if scored < weighing:
+        text += f" ({round(share * 100)}% of the weight)"
+    if health.partial:
+        text += ", partial: " + ", ".join(quote(p) for p in health.partial)
+    return text
+
+
+def fully_measured(health: Health) -> bool:
+    """Every category that weighs was scored, on full evidence."""
+    scored, weighing, _ = health.measured()
+    return scored == weighing and not health.partial
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def security_basis(report: RunReport) -> str | None:
+    """What went into the security score's inputs, from the counts' metadata (None when they were not
+    derived from findings, e.g. Sonar's)."""
+    metric = next((m for m in report.metrics if m.name == "security.vulnerabilities"), None)
+    if metric is None or not isinstance(metric.metadata.get("counted"), dict):
+        return None
+    counted, unknown = metric.metadata["counted"], int(metric.metadata.get("unknown_severity") or 0)
+    advisories = _plural(counted["dependency_advisories"], "dependency advisory", "dependency advisories")
+    code = _plural(counted["code_high_or_critical"], "high/critical code finding")
+    parts = [f"vulnerabilities = {advisories} + {code}",
+             f"hotspots = {_plural(counted['code_medium'], 'medium code finding')}"]
+    neither = [_plural(counted["code_low"], "low code finding")]
+    if counted["test_code_not_counted"]:
+        neither.append(f"{_plural(counted['test_code_not_counted'], 'finding')} in test code "
+                       "(`count_test_findings` is off)")
+    parts.append("in neither: " + ", ".join(neither))
+    if unknown:
+        parts.append(f"{_plural(unknown, 'finding')} without a severity counted as "
+                     f"{metric.metadata.get('unknown_counted_as')} (`unknown_severity`)")
+    return "; ".join(parts)

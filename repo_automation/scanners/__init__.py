@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from repo_automation.context import RunContext
 from repo_automation.scanners.bandit import BanditScanner
 from repo_automation.scanners.dedup import merge_findings
-from repo_automation.scanners.interface import ToolScanner
+from repo_automation.scanners.interface import ToolScanner, scan_exclude
 from repo_automation.scanners.pip_audit import PipAuditScanner
 from repo_automation.scanners.prmode import PullRequestScope, pull_request_scope
 from repo_automation.scanners.safety import SafetyScanner
@@ -36,7 +36,7 @@ def make_scanner(tool: str, ctx: RunContext, *, options: SecurityScanning, paths
                  pr_scope: PullRequestScope | None = None, executable: str | None = None) -> ToolScanner:
     """One adapter by its config name."""
     common = {"options": options, "paths": tuple(paths) if paths is not None else None, "pr_scope": pr_scope,
-              "executable": executable}
+              "executable": executable, "scope_exclude": scan_exclude(ctx, options)}
     if tool == "bandit":
         return BanditScanner(**common)  # type: ignore[arg-type]
     if tool == "pip-audit":

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.discover import is_excluded, is_python, python_files, read_lines
+from repo_automation.discover import is_excluded, is_python, read_lines
 from repo_automation.domain import Finding, Location
 from repo_automation.errors import NothingToScan, SourceFailed
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
@@ -101,10 +101,10 @@ class BanditScanner(ToolScanner):
     workers: int = 0  # bandit processes at once; 0: one per core (at most 4) for large trees
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
-        return [p for p in paths if is_python(p) and not is_excluded(p, self.options.exclude)]
+        return [p for p in paths if is_python(p) and not is_excluded(p, self.exclude)]
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
-        files = python_files(root, paths, self.options.paths, self.options.exclude)
+        files = self.python_files(root, paths)
         if not files:
             raise NothingToScan("no Python files to scan")
         exe = self.tool()
@@ -129,8 +129,8 @@ class BanditScanner(ToolScanner):
         start-up is paid once. Base files are named by absolute path; bandit's own excludes match path
         strings, so when its report shows it left out any file, each side is scanned on its own instead.
         """
-        head_files = python_files(ctx.workspace, paths, self.options.paths, self.options.exclude)
-        base_files = python_files(base_root, paths, self.options.paths, self.options.exclude)
+        head_files = self.python_files(ctx.workspace, paths)
+        base_files = self.python_files(base_root, paths)
         prefix = f"{base_root}{os.sep}"
         argv_files = [*head_files, *(prefix + f for f in base_files)]
         if not (head_files and base_files and self._one_run_fits(argv_files)):

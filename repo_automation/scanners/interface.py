@@ -1,13 +1,21 @@
-"""What every scanner adapter shares: options from the config, running the tool, the PR-mode split.
+"""What every scanner adapter shares: options from the config, the scan scope, running the tool, PR mode.
 
 An adapter subclasses ToolScanner and implements `scan_tree(ctx, root, paths)`: run the tool over `root`
 (the workspace, or a checkout of the base revision in PR mode), restricted to the repo-relative `paths`
-when given, and return normalised Findings with repo-relative POSIX locations. `scan(ctx)` adds PR mode.
+when given, and return normalised Findings with repo-relative POSIX locations. `scan(ctx)` adds PR mode
+and the scope of each finding (`scoped`).
+
+The scope (`scan_exclude`): `exclude` plus `exclude_extra`, the run's output folder (`exclude_output_dir`)
+and what `.gitignore` ignores (`exclude_gitignored`) are never scanned; the adapters list files through
+`python_files` / `manifests` / `walk` here, and tools that walk a tree themselves (trivy) are given the
+same scope as their own skip flags. Findings in test code (`test_paths` plus `test_paths_extra`) are marked
+`scope: test`; a rule of `test_ignore_rules` (bandit's B101) there is no finding at all.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import json
 import logging
 import os
@@ -25,11 +33,11 @@ from typing import Any, ClassVar
 
 from repo_automation.config.sections import SecurityScanning
 from repo_automation.context import RunContext
-from repo_automation.discover import within
-from repo_automation.domain import Finding
+from repo_automation.discover import is_excluded, manifests, python_files, walk, within
+from repo_automation.domain import Finding, FindingScope
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.prmode import PullRequestScope, Side, scan_pull_request
-from repo_automation.stages import Scanner
+from repo_automation.stages import Noted, Scanner, notices_of
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +130,18 @@ def at_once(name: str, head: Callable[[], list[Finding]], base: Callable[[], lis
         return head_job.result(), base_job.result()
 
 
+def scan_exclude(ctx: RunContext, sec: SecurityScanning) -> tuple[str, ...]:
+    """Every exclude glob of this run: `exclude`, `exclude_extra` and, with `exclude_output_dir`, the output
+    folder when it lies inside the workspace (anchored at the top: `/reports`)."""
+    out = list(sec.excluded)
+    if sec.exclude_output_dir:
+        output = ctx.settings.resolve(ctx.settings.output_dir).resolve()
+        workspace = ctx.workspace.resolve()
+        if output != workspace and output.is_relative_to(workspace):
+            out.append("/" + output.relative_to(workspace).as_posix())
+    return tuple(out)
+
+
 @dataclass(kw_only=True)
 class ToolScanner(Scanner):
     """Base of the adapters: options and PR mode. A scan returns its notices (partial skips, tool errors)
@@ -132,6 +152,24 @@ class ToolScanner(Scanner):
     executable: str | None = None  # None: find the tool on PATH when scanning
     paths: tuple[str, ...] | None = None  # restrict to these repo-relative paths (None: options.paths/all)
     pr_scope: PullRequestScope | None = None  # set by build_scanners on pull requests in PR mode
+    scope_exclude: tuple[str, ...] | None = None  # scan_exclude(ctx), set by make_scanner; None: the options'
+
+    @property
+    def exclude(self) -> tuple[str, ...]:
+        return self.scope_exclude if self.scope_exclude is not None else self.options.excluded
+
+    @property
+    def with_gitignored(self) -> bool:
+        return not self.options.exclude_gitignored
+
+    def python_files(self, root: Path, paths: Sequence[str] | None) -> list[str]:
+        return python_files(root, paths, self.options.paths, self.exclude, with_gitignored=self.with_gitignored)
+
+    def manifests(self, root: Path, paths: Sequence[str] | None) -> list[str]:
+        return manifests(root, paths, self.options.paths, self.exclude, with_gitignored=self.with_gitignored)
+
+    def walk(self, root: Path) -> list[str]:
+        return walk(root, self.options.paths, self.exclude, with_gitignored=self.with_gitignored)
 
     def tool(self) -> str:
         exe = self.executable or find_tool(self.name)
@@ -142,9 +180,22 @@ class ToolScanner(Scanner):
     def scan(self, ctx: RunContext) -> Sequence[Finding]:
         if self.pr_scope is not None:
             relevant = [p for p in self.relevant(self.pr_scope.changed) if within(p, self.options.paths)]
-            return scan_pull_request(ctx, self.pr_scope, name=self.name, paths=relevant,
-                                     scan_pair=partial(self.scan_pair, ctx))
-        return self.scan_tree(ctx, ctx.workspace, self.paths)
+            return self.scoped(scan_pull_request(ctx, self.pr_scope, name=self.name, paths=relevant,
+                                                 scan_pair=partial(self.scan_pair, ctx)))
+        return self.scoped(self.scan_tree(ctx, ctx.workspace, self.paths))
+
+    def scoped(self, findings: Sequence[Finding]) -> Noted[Finding]:
+        """The findings with their scope: `test` for a location in test code, where a rule of
+        `test_ignore_rules` is dropped; notices kept."""
+        globs, dropped = self.options.test_globs, frozenset(self.options.test_ignore_rules)
+        out: list[Finding] = []
+        for f in findings:
+            if f.location is not None and f.location.path and is_excluded(f.location.path, globs):
+                if f.rule_id in dropped:
+                    continue
+                f = dataclasses.replace(f, scope=FindingScope.TEST)
+            out.append(f)
+        return Noted(out, notices_of(findings))
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
         """Of the changed paths, those this tool scans (PR mode). Default: all."""

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
+from repo_automation.discover import is_excluded, is_manifest, is_pylock, read_lines
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
@@ -156,7 +156,7 @@ class PipAuditScanner(ToolScanner):
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # PR mode scans head and base at once
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
-        return [p for p in paths if is_manifest(p) and not is_excluded(p, self.options.exclude)]
+        return [p for p in paths if is_manifest(p) and not is_excluded(p, self.exclude)]
 
     def service_args(self) -> list[str]:
         env = {**os.environ, **self.env}
@@ -171,7 +171,7 @@ class PipAuditScanner(ToolScanner):
         return ({**os.environ, **self.env}.get("PIP_AUDIT_OSV_URL") or self.options.osv_url) or None
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
-        files = manifests(root, paths, self.options.paths, self.options.exclude)
+        files = self.manifests(root, paths)
         if not files:
             raise NothingToScan("no requirements files or pyproject.toml to audit")
         return self._audit(ctx, root, [(m, None) for m in files])
@@ -179,8 +179,7 @@ class PipAuditScanner(ToolScanner):
     def scan_pair(self, ctx: RunContext, base_root: Path, paths: Sequence[str]) -> tuple[Side, Side]:
         """Only the pins the pull request changed: added/changed at head, removed/changed at base."""
         self.tool()  # not installed: skipped here, not an empty audit on both sides
-        files = sorted({*manifests(ctx.workspace, paths, self.options.paths, self.options.exclude),
-                        *manifests(base_root, paths, self.options.paths, self.options.exclude)})
+        files = sorted({*self.manifests(ctx.workspace, paths), *self.manifests(base_root, paths)})
         if not files:
             raise NothingToScan("no requirements files or pyproject.toml to audit")
         head: list[Job] = []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.discover import is_excluded, is_manifest, is_pylock, manifests, read_lines
+from repo_automation.discover import is_excluded, is_manifest, is_pylock, read_lines
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.redaction import Secret
@@ -123,12 +123,12 @@ class SafetyScanner(ToolScanner):
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
         return [p for p in paths if is_manifest(p) and not p.endswith("pyproject.toml") and not is_pylock(p)
-                and not is_excluded(p, self.options.exclude)]
+                and not is_excluded(p, self.exclude)]
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         if not self.api_key:
             raise SourceSkipped("safety needs a Safety API key (input safety-api-key or SAFETY_API_KEY)")
-        files = [m for m in manifests(root, paths, self.options.paths, self.options.exclude)
+        files = [m for m in self.manifests(root, paths)
                  if not m.endswith("pyproject.toml") and not is_pylock(m)]
         if not files:
             raise NothingToScan("no requirements files to check")

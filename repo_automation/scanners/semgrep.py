@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.discover import is_excluded, read_lines, walk
+from repo_automation.discover import is_excluded, read_lines
 from repo_automation.domain import Finding, Location
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.scanners.fingerprint import snippet_from_lines, with_code_fingerprints
@@ -81,7 +81,7 @@ class SemgrepScanner(ToolScanner):
     name: ClassVar[str] = "semgrep"
 
     def relevant(self, paths: Sequence[str]) -> list[str]:
-        return [p for p in paths if p.endswith(CODE_SUFFIXES) and not is_excluded(p, self.options.exclude)]
+        return [p for p in paths if p.endswith(CODE_SUFFIXES) and not is_excluded(p, self.exclude)]
 
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         configs = self._configs(ctx)
@@ -111,7 +111,7 @@ class SemgrepScanner(ToolScanner):
         if paths is not None:
             files = [p for p in self.relevant(paths) if (root / p).is_file()]
         else:
-            files = [p for p in walk(root, self.options.paths, self.options.exclude) if p.endswith(CODE_SUFFIXES)]
+            files = [p for p in self.walk(root) if p.endswith(CODE_SUFFIXES)]
         if not files:
             raise NothingToScan("no files for semgrep to scan")
         return files

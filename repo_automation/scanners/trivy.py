@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
+from repo_automation.discover import gitignored, is_excluded
 from repo_automation.domain import Finding, Location
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint, with_code_fingerprints
@@ -111,6 +112,35 @@ def without_vulnerabilities(args: Sequence[str]) -> list[str] | None:
     return [*rest, "--scanners", ",".join(offline)] if offline else None
 
 
+def skip_args(exclude: Sequence[str], ignored: Sequence[str], target: str = ".") -> list[str]:
+    """trivy's own --skip-dirs / --skip-files for the scan scope, relative to `target` (trivy walks the tree
+    itself): a component glob anywhere (`**/node_modules`), a path glob from the top, and what git ignores
+    (folders end in `/`)."""
+    prefix = "" if target in (".", "") else target.strip("/") + "/"
+
+    def under_target(path: str) -> str | None:
+        return path if not prefix else (path[len(prefix):] if path.startswith(prefix) else None)
+
+    dirs: list[str] = []
+    files: list[str] = []
+    for raw in exclude:
+        pattern = raw.strip().rstrip("/")
+        if not pattern:
+            continue
+        if "/" not in pattern:
+            dirs.append(f"**/{pattern}")
+            files.append(f"**/{pattern}")
+        elif (rel := under_target(pattern.lstrip("/"))) is not None:
+            dirs.append(rel)
+            files.append(rel)
+    for path in ignored:
+        rel = under_target(path)
+        if rel:
+            (dirs if rel.endswith("/") else files).append(rel.rstrip("/"))
+    return [a for d in dict.fromkeys(dirs) for a in ("--skip-dirs", d)] + \
+        [a for f in dict.fromkeys(files) for a in ("--skip-files", f)]
+
+
 def _cause(stderr: str) -> str:
     """The innermost reason trivy gives (its last line, e.g. `Get "https://mirror.gcr.io/v2/": dial tcp: …`)."""
     lines = [line.strip().removeprefix("* ") for line in stderr.splitlines() if line.strip()]
@@ -121,6 +151,9 @@ def _cause(stderr: str) -> str:
 class TrivyScanner(ToolScanner):
     name: ClassVar[str] = "trivy"
 
+    def relevant(self, paths: Sequence[str]) -> list[str]:
+        return [p for p in paths if not is_excluded(p, self.exclude)]
+
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         exe = self.tool()
         targets = list(paths) if paths is not None else (list(self.options.paths) or ["."])
@@ -128,15 +161,17 @@ class TrivyScanner(ToolScanner):
         args = list(self.options.trivy_args)
         findings: list[Finding] = []
         notices: list[str] = []
+        ignored = [] if self.with_gitignored else gitignored(root)
         for target in targets:
-            if not (root / target).exists():
+            if not (root / target).exists() or is_excluded(target, self.exclude):
                 continue
-            result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, target], cwd=root, timeout=timeout,
-                              label="trivy")
+            skips = skip_args(self.exclude, ignored, target)
+            result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, *skips, target], cwd=root,
+                              timeout=timeout, label="trivy")
             if result.returncode != 0 and DB_UNREACHABLE in result.stderr:
                 args, notice = self._offline(args, _cause(result.stderr))
                 notices.append(notice)
-                result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, target], cwd=root,
+                result = run_tool([exe, "fs", "--format", "json", "--quiet", *args, *skips, target], cwd=root,
                                   timeout=timeout, label="trivy")
             if result.returncode != 0:
                 raise SourceFailed(f"trivy failed (exit {result.returncode}): {result.stderr_tail()}")

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from repo_automation import runner
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, Finding, RunReport, Severity
+from repo_automation.domain import Action, Finding, FindingScope, FindingState, RunReport, Severity
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import redact
 from repo_automation.report import markdown, views
@@ -25,16 +25,21 @@ from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
 
-MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per level per step and 50 per job
+PER_LEVEL = 10  # GitHub shows at most 10 annotations of each level (error, warning, notice) per step
 OUTPUTS: dict[str, str] = {  # name -> description (action.yml declares exactly these)
     "health-score": "Overall health score 0-100 (empty when inconclusive).",
     "health-grade": "Letter grade of the health score (empty when inconclusive).",
+    "health-headline": ("The score with how much of it was measured, e.g. `100 (A), from 1 of 4 categories "
+                        "(25% of the weight), partial: pip-audit failed`."),
+    "health-measured-weight": ("Share of the scoring weight the overall score rests on, 0-100 (categories that "
+                               "could be scored)."),
     "report-markdown": "Path of project-health-report.md, relative to the workspace (empty when not written).",
     "report-json": "Path of project-health-report.json, relative to the workspace (empty when not written).",
     "automation-report": "Path of automation-report-YYYY-MM-DD.md, relative to the workspace (empty when not written).",
-    "findings-count": "Active and new findings (ignored, baseline and fixed ones are not counted).",
-    "critical-count": "Active and new findings of critical severity.",
-    "high-count": "Active and new findings of high severity.",
+    "findings-count": ("Active and new findings in package code (test code, ignored, baseline and fixed ones are "
+                       "not counted)."),
+    "critical-count": "Active and new findings of critical severity in package code.",
+    "high-count": "Active and new findings of high severity in package code.",
     "alerts-count": "Alert rules that fired.",
     "gates-failed": "Quality gates that failed (inconclusive ones are not counted).",
     "sources-failed": "Collectors, scanners, gates and sinks that failed.",
@@ -46,11 +51,28 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
           Severity.LOW: "notice", Severity.UNKNOWN: "notice"}
 
 
-def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) -> list[str]:
-    """Annotations for active/new findings with a location, most severe first, at most `limit`."""
-    located = [f for f in views.sorted_findings(views.counted(findings)) if f.location is not None]
+def annotated(findings: Sequence[Finding], per_level: int = PER_LEVEL) -> tuple[list[Finding], int]:
+    """The active/new findings with a location that get an annotation, and how many are left out.
+
+    At most `per_level` of each level: those on the changed lines of a pull request (state new) first, then
+    the most severe."""
+    package_code = views.in_scope(findings, FindingScope.MAIN)  # test code is reported apart, in the summary
+    located = [f for f in views.sorted_findings(views.counted(package_code)) if f.location is not None]
+    located.sort(key=lambda f: f.state != FindingState.NEW)  # stable: severity order kept within each part
+    taken: dict[str, int] = {}
+    chosen = []
+    for f in located:
+        level = _LEVEL[f.severity]
+        if taken.get(level, 0) < per_level:
+            taken[level] = taken.get(level, 0) + 1
+            chosen.append(f)
+    return chosen, len(located) - len(chosen)
+
+
+def annotation_lines(findings: Sequence[Finding]) -> list[str]:
+    """One ::error / ::warning / ::notice line per finding, in the order given."""
     out = []
-    for f in located[:limit]:
+    for f in findings:
         loc = f.location
         assert loc is not None
         title = f"{f.tool} {f.rule_id} ({f.severity.value})"
@@ -63,15 +85,18 @@ def annotation_lines(findings: Sequence[Finding], limit: int = MAX_ANNOTATIONS) 
 def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
     """The step outputs (all strings; an empty string when unknown, e.g. a report without a verdict)."""
     verdict = report.verdict
-    counts = dict(views.severity_counts(report.findings))
+    package_code = views.in_scope(report.findings, FindingScope.MAIN)
+    counts = dict(views.severity_counts(package_code))
     h = report.health
     return {
         "health-score": views.fmt_number(h.overall, 1) if h.overall is not None else "",
         "health-grade": h.grade or "",
+        "health-headline": views.headline(h),
+        "health-measured-weight": views.fmt_number(h.measured()[2] * 100, 1) if h.overall is not None else "",
         "report-markdown": files.get("markdown", ""),
         "report-json": files.get("json", ""),
         "automation-report": files.get("automation", ""),
-        "findings-count": str(len(views.counted(report.findings))),
+        "findings-count": str(len(views.counted(package_code))),
         "critical-count": str(counts["critical"]),
         "high-count": str(counts["high"]),
         "alerts-count": str(len(report.alerts)),
@@ -115,10 +140,12 @@ class ActionOutputsWriter(Sink):
         if not self.active:
             raise SourceSkipped("not running in GitHub Actions (no GITHUB_OUTPUT)")
         files = self._written_files(report)
+        chosen, left_out = annotated(report.findings)
         actions: list[Action] = []
         try:
             if self.summary_file is not None:
-                text = markdown.job_summary(report, report_files=list(files.values()))
+                text = markdown.job_summary(report, report_files=list(files.values()),
+                                            annotations=(len(chosen), left_out))
                 n = runner.write_summary(self.summary_file, redact(text, self.secrets, forms=RENDERED_FORMS))
                 actions.append(Action(sink=self.name, description=f"wrote the job summary ({n} bytes)",
                                       performed=True, target="$GITHUB_STEP_SUMMARY"))
@@ -129,10 +156,12 @@ class ActionOutputsWriter(Sink):
                                       performed=True, target="$GITHUB_OUTPUT"))
         except OSError as e:
             raise SourceFailed(f"cannot write the runner's files: {e}") from e
-        lines = annotation_lines(report.findings)
+        lines = annotation_lines(chosen)
         for line in lines:
             self.stream.write(redact(line, self.secrets, forms=RENDERED_FORMS) + "\n")
         self.stream.flush()
         if lines:
-            actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s)", performed=True))
+            more = f" ({left_out} left out: {PER_LEVEL} per level per step)" if left_out else ""
+            actions.append(Action(sink=self.name, description=f"annotated {len(lines)} finding(s){more}",
+                                  performed=True))
         return actions

@@ -1,4 +1,6 @@
-"""HistorySink: stores the run's metrics and health scores in the metrics history (settings.store_db).
+"""HistorySink: stores the run's metrics and health scores in the metrics history (settings.store_db), with
+the run's own numbers (its duration so far and the changes the sinks before it made: history/automation.py),
+from which the Pushgateway's counters are totalled. It runs after the sinks that change the repository.
 
 Before this run, it stores the runs spooled while the store could not be reached (oldest first, each once:
 the store's runs ledger knows every run id). A store that cannot be opened or written, at the start or in
@@ -21,6 +23,7 @@ from repo_automation.context import RunContext
 from repo_automation.domain import Action, Metric, RunReport
 from repo_automation.errors import NothingToScan, SourceFailed
 from repo_automation.history import Batch, HistoryError, HistoryStore, describe, health_metrics, open_store, spool
+from repo_automation.history.automation import automation_metrics
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -55,9 +58,10 @@ class HistorySink(Sink):
             raise SourceFailed(str(e)) from e
         measured = [m for m in report.metrics if math.isfinite(m.value)]
         scores = health_metrics(report.health)
-        what = (f"{_plural(len(measured), 'metric')} and {_plural(len(scores), 'health score')} at "
-                f"{report.generated_at.isoformat()}")
-        rows: list[Metric] = [*measured, *scores]
+        own = automation_metrics(report, ctx.elapsed_s())
+        what = (f"{_plural(len(measured), 'metric')}, {_plural(len(scores), 'health score')} and "
+                f"{_plural(len(own), 'automation figure')} at {report.generated_at.isoformat()}")
+        rows: list[Metric] = [*measured, *scores, *own]
         batch = Batch.of(rows, report.generated_at, repository=report.repository or "")
         waiting = self._waiting(where)
         if ctx.dry_run:

@@ -56,7 +56,7 @@ def test_dry_run_for_each_event_delivers_and_writes_only_the_report_folder(
     assert run.status == 0, run.stderr
     repository = "octo-org/octo-repo" if event == "workflow_dispatch" else "Codertocat/Hello-World"
     doc = _check_delivery(run, event=event, repository=repository, dry_run=True)
-    assert doc["policy"] == {"passed": True, "enforced": True, "reasons": []}
+    assert doc["policy"] == {"passed": True, "enforced": True, "reasons": [], "context": []}
     status = git(run.workspace, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert status and all(line.startswith("?? reports/") for line in status), status
     automation = next(run.reports.glob("automation-report-*.md")).read_text(encoding="utf-8")
@@ -90,7 +90,8 @@ def test_a_failing_policy_exits_1_and_still_writes_summary_and_outputs(
     assert "`git.commits_per_week >= 0`" in summary
     assert "**Failed** (exit status 1):\n\n- critical alert fired: git\\.commits\\_per\\_week &gt;= 0" in summary
     assert run.report_json()["policy"] == {
-        "passed": False, "enforced": True, "reasons": ["critical alert fired: git.commits_per_week >= 0"]}
+        "passed": False, "enforced": True, "reasons": ["critical alert fired: git.commits_per_week >= 0"],
+        "context": []}
     assert run.report_json()["alert_rules_not_evaluated"] == [
         {"level": "warning", "condition": "reliability.uptime < 99.9", "missing": ["reliability.uptime"]}]
     assert "- warning: `reliability.uptime < 99.9` — missing `reliability.uptime`" in summary

@@ -51,10 +51,29 @@ def action_steps(path: Path) -> list[dict[str, Any]]:
     return [s for job in jobs for s in job.get("steps", []) if s.get("uses") == ACTION_REF]
 
 
-def test_the_six_example_workflows_are_present() -> None:
+def test_the_seven_example_workflows_are_present() -> None:
     names = {p.name for p in WORKFLOWS}
     assert names == {"daily.yml", "dispatch-dry-run.yml", "pull-request.yml", "weekly-maintenance.yml",
-                     "monthly-report.yml", "org-fan-out.yml"}
+                     "monthly-report.yml", "org-fan-out.yml", "pages.yml"}
+
+
+def test_the_pages_example_publishes_the_page_the_action_writes_and_only_its_deploy_job_may_publish() -> None:
+    """The uploaded folder is the dashboard's (output-dir/dashboard), and only the job that deploys holds
+    pages: write and id-token: write; the job that runs the action (and holds the checkout) only reads."""
+    from repo_automation.sinks.dashboard import DASHBOARD_PAGE
+
+    path = ROOT / "examples" / "workflows" / "pages.yml"
+    data = load(path)
+    assert data["permissions"] == {"contents": "read"}
+    (step,) = action_steps(path)
+    assert step["with"]["dashboard"] is True
+    folder = f"{step['with']['output-dir'].rstrip('/')}/{DASHBOARD_PAGE.parent.as_posix()}/"
+    steps = {name: job["steps"] for name, job in data["jobs"].items()}
+    uploads = [s for s in steps["build"] if str(s.get("uses", "")).startswith("actions/upload-pages-artifact@")]
+    assert [s["with"]["path"] for s in uploads] == [folder]
+    assert [str(s["uses"]).split("@")[0] for s in steps["deploy"]] == ["actions/deploy-pages"]
+    assert data["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert "write" not in data["jobs"]["build"]["permissions"].values()
 
 
 def test_actionlint_passes_on_every_example_workflow() -> None:
@@ -233,3 +252,15 @@ def test_the_readme_workflow_snippet_lints_and_uses_only_declared_inputs(tmp_pat
     declared = set(load(ROOT / "action.yml")["inputs"])
     for step in action_steps(snippet):
         assert set(step.get("with", {})) <= declared, step
+
+
+def test_the_pull_request_workflow_uploads_no_partial_sarif() -> None:
+    """PR mode (on by default) scans only the changed files and the action writes no SARIF then; uploading one
+    anyway would make code scanning close the alerts of every unchanged file."""
+    from repo_automation import config as config_mod
+
+    assert config_mod.defaults().security_scanning.pr_mode is True
+    data = load(ROOT / "examples" / "workflows" / "pull-request.yml")
+    uploads = [s for job in data["jobs"].values() for s in job["steps"]
+               if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]
+    assert uploads == []

@@ -24,7 +24,7 @@ def test_inputs_become_members_and_members_stay_their_text(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("format", "xml", "format must be one of markdown, json, both, got 'xml'"),
-    ("command", "deploy", "command must be one of run, metrics, maintain, rollup, got 'deploy'"),
+    ("command", "deploy", "command must be one of run, metrics, maintain, rollup, dashboard, got 'deploy'"),
 ])
 def test_a_value_outside_the_set_is_a_usage_error(tmp_path: Path, field: str, value: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

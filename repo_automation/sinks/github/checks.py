@@ -1,6 +1,8 @@
 """The pull-request check: one check run on the head commit, its conclusion from the verdict, annotations
 for findings with a location (GitHub takes 50 per request: the first 50 come with the creation, the rest in
 PATCHes of 50). Where the token may not create check runs (403), a commit status says the same in one line.
+The check judges the change: repository-wide gate failures (`Verdict.context`) are listed in its summary as
+neutral context and do not make its conclusion a failure.
 
 A fork's pull request gets a read-only token: nothing is written and the run says so in a notice instead of
 failing (`fork_notice`). In a dry run nothing is written either; the would-be writes are described.
@@ -76,6 +78,10 @@ def summary_for(report: RunReport, conclusion: str, reasons: Sequence[str], anno
     if report.health.overall is not None:
         lines.append(f"Health score: {report.health.overall:.1f}")
     lines += [f"- {escape_markdown(r, max_len=300)}" for r in reasons]
+    context = report.verdict.context if report.verdict is not None else ()
+    if context:  # repository-wide gate failures: neutral context, not this pull request's failure
+        lines += ["", "Repository-wide, not judged on this pull request (context):"]
+        lines += [f"- {escape_markdown(c, max_len=300)}" for c in context]
     if total > annotated:
         lines.append(f"{annotated} of {total} located findings are annotated; the report lists them all.")
     return "\n".join(lines)[:60_000]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, RunReport
+from repo_automation.domain import Action, ChangeKind, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint
@@ -62,6 +62,13 @@ class IssueOp:
     body: str | None = None
     labels: tuple[str, ...] = ()
     comment: str | None = None
+
+    @property
+    def change(self) -> ChangeKind:
+        """The kind of change this operation makes, for automation_changes_total."""
+        return {OpKind.CREATE: ChangeKind.ISSUE_CREATED, OpKind.UPDATE: ChangeKind.ISSUE_UPDATED,
+                OpKind.CLOSE: ChangeKind.ISSUE_CLOSED, OpKind.REOPEN: ChangeKind.ISSUE_REOPENED,
+                OpKind.CLOSE_DUPLICATE: ChangeKind.ISSUE_CLOSED}[self.kind]
 
     def describe(self) -> str:
         where = f"#{self.number}" if self.number is not None else "new issue"
@@ -197,7 +204,7 @@ class IssueSink(GitHubSink):
             if failures:
                 raise SourceFailed(f"dry run: {'; '.join(failures)}")
             return actions + [Action(sink=self.name, description=op.describe(), performed=False,
-                                     target=self._target(op)) for op in ops]
+                                     target=self._target(op), change=op.change) for op in ops]
         actions += self._apply(ops, failures)
         actions += self._close_duplicates(wanted, ops, failures)
         if failures:
@@ -263,7 +270,8 @@ class IssueSink(GitHubSink):
                 log.warning("issue operation failed: %s: %s", op.describe(), http_error(e))
                 failures.append(f"{op.describe()}: {http_error(e)}")
                 continue
-            out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url))
+            out.append(Action(sink=self.name, description=op.describe(), performed=True, target=url,
+                              change=op.change))
         return out
 
     def _apply_one(self, op: IssueOp) -> str:

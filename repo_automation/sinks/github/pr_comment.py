@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, FindingState, RunReport
+from repo_automation.domain import Action, FindingState, GateScope, RunReport
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.github.fingerprint import find_fingerprint, with_marker
@@ -102,7 +102,8 @@ def _finding_and_gate_lines(report: RunReport) -> list[str]:
     if counts:
         lines += ["", "Findings: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     failed = [g for g in report.gates if g.passed is False]
-    lines += [f"- gate {escape_code(g.name)}: {escape_markdown(g.message, max_len=200)}" for g in failed]
+    lines += [f"- gate {escape_code(g.name)}{'' if g.scope is GateScope.CHANGE else ' (repository-wide, context)'}: "
+              f"{escape_markdown(g.message, max_len=200)}" for g in failed]
     return lines
 
 

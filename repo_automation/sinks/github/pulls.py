@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from repo_automation.domain import Action
+from repo_automation.domain import Action, ChangeKind
 from repo_automation.errors import SourceFailed
 from repo_automation.github.client import GitHubClient, GitHubError, http_error
 from repo_automation.maintenance.changes import Change
@@ -65,6 +65,11 @@ def _missing_labels(change: Change, pull: Pull | None) -> list[str]:
 FORBIDDEN_HINT = ("; the token may not write pull requests: give the workflow `permissions: contents: write, "
                   "pull-requests: write` and enable 'Allow GitHub Actions to create and approve pull requests' "
                   "(Settings > Actions), or use a GitHub App token")
+
+
+def _change_kind(change: Change) -> ChangeKind:
+    """A pull request of dependency updates or of docs upkeep (Change.kind), for automation_changes_total."""
+    return ChangeKind.DOCS_PULL_REQUEST if change.kind == "docs" else ChangeKind.DEPENDENCY_PULL_REQUEST
 
 
 def _reason(e: Exception) -> str:
@@ -143,7 +148,7 @@ class PullRequestPublisher:
                           description=f"would close pull request #{pull.number}: {comment}")
         self.client.edit_pull(self.repository, pull.number, state="closed")
         self.client.comment(self.repository, pull.number, comment)
-        return Action(sink=self.sink, performed=True, target=pull.url,
+        return Action(sink=self.sink, performed=True, target=pull.url, change=ChangeKind.PULL_REQUEST_CLOSED,
                       description=f"closed pull request #{pull.number}: {comment}")
 
     # -- one change ------------------------------------------------------------------------------------
@@ -182,6 +187,7 @@ class PullRequestPublisher:
             return []
         if dry_run:
             return [Action(sink=self.sink, performed=False, target=open_pr.url if open_pr else self.repository,
+                           change=_change_kind(change),
                            description="would " + "; ".join(steps) + f" — {change.describe()}")]
         return self._apply(change, open_pr, (default, base_sha), branch_sha, (base, desired), stale, done)
 
@@ -253,7 +259,7 @@ class PullRequestPublisher:
             self.client.add_labels(self.repository, number, labels)
             if open_pr is not None:
                 done.append(f"labelled pull request #{number}")
-        actions = [Action(sink=self.sink, performed=True, target=url,
+        actions = [Action(sink=self.sink, performed=True, target=url, change=_change_kind(change),
                           description=f"{'; '.join(done)} — {change.describe()}")] if done else []
         if change.merge:
             actions.append(self._merge(change, number, url, head))
@@ -299,5 +305,6 @@ class PullRequestPublisher:
                               description=f"not merged yet: #{number} {http_error(e)}; a later run tries again")
             raise
         return Action(sink=self.sink, performed=bool(status.merged), target=url,
+                      change=ChangeKind.PULL_REQUEST_MERGED if status.merged else None,
                       description=f"merged pull request #{number} ({change.merge_reason})" if status.merged
                       else f"merge of #{number} refused: {status.message}")

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from repo_automation.config import Config
 from repo_automation.context import RunContext
-from repo_automation.domain import Action, RunReport
+from repo_automation.domain import Action, ChangeKind, RunReport
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.github.client import GitHubClient, http_error
 from repo_automation.github.fingerprint import find_fingerprint
@@ -115,7 +115,8 @@ class TriageSink(GitHubSink):
             except Exception as e:  # noqa: BLE001 — one issue's failure must not stop the others
                 failures.append(f"issue #{number}: {http_error(e)}")
                 return None
-        return Action(sink=self.name, description=what, performed=not dry_run, target=url)
+        return Action(sink=self.name, description=what, performed=not dry_run, target=url,
+                      change=ChangeKind.ISSUE_TRIAGED)
 
     def _apply(self, number: int, rule: TriageRule) -> None:
         client, repository = self.connected()

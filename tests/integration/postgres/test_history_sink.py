@@ -41,12 +41,13 @@ def test_a_stored_run_is_read_back_as_the_previous_run(tmp_path: Path) -> None:
     assert action.performed is True
     assert action.sink == "history"
     assert action.target == str(tmp_path / "db/history.sqlite")
-    assert action.description == ("stored 2 metrics and 2 health scores at 2026-11-29T12:00:00+00:00 in the "
-                                  "metrics history (4 rows)")
+    assert action.description == ("stored 2 metrics, 2 health scores and 1 automation figure at "
+                                  "2026-11-29T12:00:00+00:00 in the metrics history (5 rows)")
     assert [s.status for s in final.sources] == [Status.OK]
     with sqlite3.connect(tmp_path / "db/history.sqlite") as conn:
         names = [r[0] for r in conn.execute("SELECT metric_name FROM project_metrics ORDER BY id")]
-    assert names == ["git.commits_per_week", "security.vulnerabilities", "health.overall", "health.security"]
+    assert names == ["git.commits_per_week", "security.vulnerabilities", "health.overall", "health.security",
+                     "automation.duration_seconds"]
 
     later = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     history = read_history("db/history.sqlite", tmp_path,
@@ -61,8 +62,8 @@ def test_a_dry_run_writes_nothing_and_says_what_it_would_store(tmp_path: Path) -
     ctx = make_context(tmp_path, store_db=True, dry_run=True)
     [action] = HistorySink.from_context(ctx).deliver(report(), ctx)
     assert action.performed is False
-    assert action.description == ("would store 2 metrics and 2 health scores at 2026-11-29T12:00:00+00:00 "
-                                  "in the metrics history")
+    assert action.description == ("would store 2 metrics, 2 health scores and 1 automation figure at "
+                                  "2026-11-29T12:00:00+00:00 in the metrics history")
     assert action.target == str(tmp_path / ".repo-automation/history.sqlite")
     assert list(tmp_path.iterdir()) == []
 

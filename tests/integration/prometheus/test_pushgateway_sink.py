@@ -40,7 +40,7 @@ def gateway_samples(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], fl
     text = requests.get(f"{url}/metrics", timeout=5).text
     return {(s.name, frozenset(s.labels.items())): s.value
             for fam in text_string_to_metric_families(text) for s in fam.samples
-            if s.name.startswith("repo_automation_")}
+            if s.name.startswith(("repo_automation_", "project_", "automation_"))}
 
 
 def labels(source: str, job: str = "repo_automation") -> frozenset[tuple[str, str]]:
@@ -58,15 +58,18 @@ def test_metrics_and_health_are_pushed_to_the_repositorys_group(tmp_path: Path, 
     got = gateway_samples(pushgateway)
     assert got[("repo_automation_security_critical_vulnerabilities", labels("security", "health"))] == 2.0
     assert got[("repo_automation_code_quality_coverage", labels("code_quality", "health"))] == 71.5
-    health = {name: v for (name, _), v in got.items() if name.startswith("repo_automation_health_")}
+    health = {dict(lbl)["category"]: v for (name, lbl), v in got.items() if name == "project_health_score"}
     report = run_report(ctx)
-    assert health == {"repo_automation_health_overall": report.health.overall,
-                      "repo_automation_health_security": report.health.categories["security"].score,
-                      "repo_automation_health_code_quality": report.health.categories["code_quality"].score}
+    assert health == {"overall": report.health.overall,
+                      "security": report.health.categories["security"].score,
+                      "code_quality": report.health.categories["code_quality"].score}
     stamp = [v for (name, _), v in got.items() if name == "repo_automation_last_run_timestamp_seconds"]
     assert stamp == [ctx.now.timestamp()]
     assert not any(name == "repo_automation_reliability_uptime" for name, _ in got)  # NaN left out
     assert action.performed and "group job=health, repository=acme/widgets" in action.description
+    # without store-db no run is counted in the history: no counter pretends to be a total
+    assert not any(name.startswith("automation_") for name, _ in got)
+    assert "automation totals left out: store-db is off" in action.description
 
 
 def test_a_later_push_replaces_the_group(tmp_path: Path, pushgateway: str) -> None:

@@ -181,3 +181,10 @@ def test_entity_expansion_is_refused(tmp_path: Path) -> None:
     (tmp_path / "coverage.xml").write_bytes(bomb)
     with pytest.raises(SourceFailed, match="entities or a DTD, which are refused"):
         read_coverage(tmp_path / "coverage.xml")
+
+
+@pytest.mark.parametrize("path", ["coverage.xml", "coverage.json", "coverage.lcov"])
+def test_every_format_names_the_same_least_covered_file(project: Path, path: str) -> None:
+    """What the coverage gate names: prog.py with the 3 lines of unused() no test ran, whatever the format."""
+    total = _by_name(project, path)["code_quality.coverage"]
+    assert total.metadata["least_covered"] == [{"path": "prog.py", "percent": 62.5, "missing": 3}]

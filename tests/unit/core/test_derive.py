@@ -28,7 +28,7 @@ def test_counts_by_severity_and_state() -> None:
         _finding(4, Severity.HIGH, state="fixed"),      # not counted
         _finding(5, Severity.CRITICAL, state="ignored"),  # not counted
         _finding(6, Severity.MEDIUM, state="existing"),
-        _finding(7, Severity.MEDIUM, tool="pip-audit", package="requests"),  # dependency: not a hotspot
+        _finding(7, Severity.MEDIUM, tool="pip-audit", package="requests"),  # an advisory: a vulnerability
         _finding(8, Severity.LOW),
         _finding(9, Severity.UNKNOWN),
     ]
@@ -41,7 +41,7 @@ def test_counts_by_severity_and_state() -> None:
     assert _values(out) == {
         "security.critical_vulnerabilities": 1.0, "security.high_vulnerabilities": 2.0,
         "security.medium_vulnerabilities": 2.0, "security.low_vulnerabilities": 1.0,
-        "security.vulnerabilities": 3.0, "security.hotspots": 1.0,
+        "security.vulnerabilities": 4.0, "security.hotspots": 1.0,  # 2 advisories + 2 high code findings
     }
     meta = out[0].metadata
     assert meta["scanners"] == ("bandit", "pip-audit")
@@ -87,3 +87,32 @@ def test_maintainability_rating_from_radon_index_only_without_sonar() -> None:
     assert rating.metadata["derived_from"] == "code_quality.maintainability_index"
     sonar = Metric(name="code_quality.maintainability_rating", value=1.0, source="sonarqube")
     assert derive_metrics([mi, sonar], [], []) == [mi, sonar]
+
+
+def test_vulnerabilities_are_advisories_and_high_code_findings_hotspots_medium_code_ones() -> None:
+    import dataclasses
+
+    from repo_automation.core.derive import Counting
+    from repo_automation.domain import FindingScope
+
+    findings = [
+        _finding(1, Severity.LOW, tool="pip-audit", package="urllib3"),  # an advisory, whatever its severity
+        _finding(2, Severity.UNKNOWN, tool="pip-audit", package="jinja2"),
+        _finding(3, Severity.HIGH), _finding(4, Severity.MEDIUM), _finding(5, Severity.LOW),
+        _finding(6, Severity.UNKNOWN),  # code without a severity: counted as unknown_severity says
+        dataclasses.replace(_finding(7, Severity.HIGH), scope=FindingScope.TEST),
+        dataclasses.replace(_finding(8, Severity.MEDIUM), scope=FindingScope.TEST),
+    ]
+    sources = [_ok("bandit"), _ok("pip-audit")]
+    out = derive_metrics([], findings, sources, counting=Counting(unknown_as=Severity.HIGH))
+    values = _values(out)
+    assert values["security.vulnerabilities"] == 4.0  # 2 advisories + high + the unknown one counted as high
+    assert values["security.hotspots"] == 1.0
+    assert values["security.high_vulnerabilities"] == 3.0  # test code counts nowhere
+    meta = out[0].metadata
+    assert meta["counted"] == {"dependency_advisories": 2, "code_high_or_critical": 2, "code_medium": 1,
+                               "code_low": 1, "test_code_not_counted": 2}
+    assert (meta["unknown_severity"], meta["unknown_counted_as"]) == (2, "high")
+    counted = _values(derive_metrics([], findings, sources, counting=Counting(unknown_as=Severity.LOW, tests=True)))
+    assert counted["security.vulnerabilities"] == 4.0  # 2 advisories + high + the test high; unknown code is low
+    assert counted["security.hotspots"] == 2.0

@@ -82,14 +82,16 @@ def test_bad_baseline_is_a_config_error_naming_the_file(tmp_path: Path, content:
     assert "$.automation.security_scanning.baseline" in msg and str(target) in msg and fragment in msg
 
 
-def test_unknown_severity_is_mapped_and_the_original_kept_in_the_note(tmp_path: Path) -> None:
-    [high] = _policy(tmp_path, {}, [UNKNOWN])  # default: high
-    assert high.severity is Severity.HIGH
-    assert high.note == "severity: unknown in the source; treated as high (unknown_severity)"
+def test_an_unknown_severity_stays_unknown_and_the_note_says_how_it_counts(tmp_path: Path) -> None:
+    [high] = _policy(tmp_path, {}, [UNKNOWN])  # default: counted as high
+    assert high.severity is Severity.UNKNOWN  # shown as the source gave it
+    assert high.note == "severity: unknown in the source; counted as high (unknown_severity)"
     [low] = _policy(tmp_path, {"unknown_severity": "low"}, [UNKNOWN])
-    assert low.severity is Severity.LOW
+    assert low.severity is Severity.UNKNOWN and low.note and "counted as low" in low.note
     [kept] = _policy(tmp_path, {"unknown_severity": "unknown"}, [UNKNOWN])
     assert kept == UNKNOWN
+    assert _block(tmp_path, {}, [UNKNOWN]) == [UNKNOWN.fingerprint]  # counted as high: it blocks
+    assert _block(tmp_path, {"unknown_severity": "medium"}, [UNKNOWN]) == []
 
 
 def test_fixed_findings_are_left_alone(tmp_path: Path) -> None:

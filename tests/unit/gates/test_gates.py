@@ -55,6 +55,9 @@ def test_missing_input_is_inconclusive_not_passed(ctx) -> None:
         assert r.actual is None
 
 
+ABSOLUTE = {"automation": {"code_quality": {"gate_modes": {"complexity_threshold": "absolute",
+                                                            "coverage_minimum": "absolute"}}}}
+
 OFFENDERS = [
     {"path": "src/a.py", "line": 10, "name": "Parser.parse", "complexity": 23},
     {"path": "src/b.py", "line": 4, "name": "route", "complexity": 12},
@@ -149,15 +152,15 @@ def test_no_gates_when_disabled_or_skipped(tmp_path: Path) -> None:
 
 
 def test_real_collectors_feed_the_gates(tmp_path: Path) -> None:
-    """A complex function measured by radon makes the complexity gate fail and name it; no coverage file
-    makes the coverage gate inconclusive."""
+    """A complex function measured by radon makes the absolute complexity gate fail and name it; no coverage
+    file makes the coverage gate inconclusive."""
     body = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12))
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "mod.py").write_text(textwrap.dedent("""\
         def simple():
             return 0
         """) + "\n\ndef tangled(x):\n" + body + "    return -1\n", encoding="utf-8")
-    ctx = make_context(tmp_path)
+    ctx = make_context(tmp_path, config=ABSOLUTE)
     stages = Stages(collectors=[ComplexityCollector.from_context(ctx), CoverageCollector.from_context(ctx)])
     metrics, _, sources = measure(stages, ctx)
     assert {s.name: s.status for s in sources} == {"complexity": Status.OK, "coverage": Status.SKIPPED}

@@ -24,7 +24,9 @@ def test_rich_report_validates_against_the_shipped_schema() -> None:
 def test_empty_report_validates() -> None:
     doc = json_report.to_json(empty_report())
     assert json_report.validate(doc) == []
-    assert doc["health"] == {"overall": None, "grade": None, "weights": {}, "categories": {}}
+    assert doc["health"] == {"overall": None, "grade": None, "weights": {}, "categories": {},
+                             "headline": "inconclusive: no category had the inputs it needs",
+                             "measured": {"categories": 0, "of": 0, "weight_share": 0.0}, "partial": []}
 
 
 def test_inconclusive_category_is_null_with_its_missing_inputs_never_zero() -> None:
@@ -84,7 +86,7 @@ def test_schema_rejects_what_a_consumer_could_not_read() -> None:
 
 def test_policy_is_the_reports_verdict() -> None:
     doc = json_report.to_json(replace(rich_report(), verdict=Verdict(passed=False, reasons=("gate coverage failed",))))
-    assert doc["policy"] == {"passed": False, "enforced": True, "reasons": ["gate coverage failed"]}
+    assert doc["policy"] == {"passed": False, "enforced": True, "reasons": ["gate coverage failed"], "context": []}
     assert json_report.validate(doc) == []
     assert "policy" not in json_report.to_json(rich_report())  # a report built by hand, without a verdict
 

@@ -12,7 +12,17 @@ from markdown_it import MarkdownIt
 
 from repo_automation import config as config_mod
 from repo_automation.core.rules import evaluate_rules
-from repo_automation.domain import Action, GateResult, RunReport, SourceResult, Status, TrendPoint, Verdict
+from repo_automation.domain import (
+    Action,
+    GateMode,
+    GateResult,
+    GateScope,
+    RunReport,
+    SourceResult,
+    Status,
+    TrendPoint,
+    Verdict,
+)
 from repo_automation.report import markdown
 from tests.reports import EVIL, NOW, dormant_report, empty_report, finding, judged, rich_report
 
@@ -122,7 +132,7 @@ def test_findings_are_listed_most_severe_first_and_cut_with_a_pointer_to_json() 
 
     many = (*(finding(i, Severity.LOW) for i in range(40)), finding(99, Severity.CRITICAL))
     text = _render("summary", replace(empty_report(), findings=many))
-    rows = [line for line in text.splitlines() if "Problem number" in line]
+    rows = [line for line in text.splitlines() if "Problem number" in line and line.startswith("|")]
     assert rows[0].startswith("| critical | active")
     assert len(rows) == markdown.SUMMARY_FINDINGS_LIMIT
     assert f"…and {41 - markdown.SUMMARY_FINDINGS_LIMIT} more finding(s)" in text
@@ -150,3 +160,18 @@ def test_a_rule_that_fired_through_or_is_not_listed_as_unevaluated() -> None:
     text = markdown.health_report(judged(rich_report(), config))
     assert [line for line in text.splitlines() if line.startswith("- warning: ")] == [
         "- warning: `code_quality.coverage < 70` — missing `code_quality.coverage`"]
+
+
+def test_ratchet_gates_show_their_mode_suggestions_and_repository_wide_context() -> None:
+    gate = GateResult(name="complexity_threshold", passed=False, actual=13, threshold=10,
+                      message="this pull request adds or worsens 1 function(s) over complexity 10",
+                      details=("app/new.py:1 tangled: complexity 13 (new)",), mode=GateMode.RATCHET,
+                      scope=GateScope.CHANGE, suggestions=("Split tangled (app/new.py:1, complexity 13) into smaller "
+                                                           "functions: 3 decision point(s) over the threshold of 10",))
+    policy = Verdict(passed=False, reasons=("gate complexity_threshold failed: …",),
+                     context=("gate coverage_minimum failed: low",))
+    text = _render("health", replace(empty_report(), gates=(gate,)), policy)
+    assert "| complexity\\_threshold | ratchet (this change) | **failed** | 13 | 10 |" in text
+    assert "<br>app/new\\.py:1 tangled: complexity 13 \\(new\\)" in text
+    assert "### Improvement suggestions\n\n- Split tangled \\(app/new\\.py:1, complexity 13\\)" in text
+    assert "Repository-wide, not judged on this pull request:\n\n- gate coverage\\_minimum failed: low" in text

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from repo_automation.domain import Severity
+from repo_automation.domain import GateResult, RunReport, Severity
 from repo_automation.errors import SourceSkipped
+from repo_automation.runner import SUMMARY_LIMIT_BYTES
 from repo_automation.sinks.action_outputs import OUTPUT_NAMES, ActionOutputsWriter
 from repo_automation.sinks.files import ReportFilesWriter
 from tests.reports import empty_report, finding, judged, rich_report
@@ -44,13 +45,16 @@ def test_outputs_summary_and_annotations(tmp_path: Path) -> None:
     assert outputs["report-markdown"] == "reports/project-health-report.md"
     assert outputs["report-json"] == "reports/project-health-report.json"
     assert outputs["automation-report"] == "reports/automation-report-2026-11-29.md"
-    assert outputs["findings-count"] == "4"  # active + new; ignored and baseline do not count
+    assert outputs["findings-count"] == "4"  # active + new in package code; test code, ignored, baseline do not count
     assert (outputs["critical-count"], outputs["high-count"]) == ("1", "1")
     assert (outputs["alerts-count"], outputs["gates-failed"], outputs["sources-failed"]) == ("1", "1", "1")
     assert outputs["dry-run"] == "false"
     assert outputs["policy-passed"] == "false"  # a failed gate and critical findings
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert "**Overall: 72.5 / 100 — grade C**" in summary
+    headline = "72.5 (C), from 2 of 3 categories (80% of the weight), partial: pip-audit failed"
+    assert outputs["health-headline"] == headline
+    assert outputs["health-measured-weight"] == "80"
+    assert "**Overall: 72.5 (C), from 2 of 3 categories (80% of the weight), partial: pip\\-audit failed**" in summary
     assert "Full reports: `reports/project-health-report.md`" in summary
     commands = [parse_command(line) for line in stream.getvalue().splitlines()]
     # located active/new findings only (the `new` one has no location), most severe first
@@ -67,15 +71,22 @@ def test_missing_reports_give_empty_path_outputs(tmp_path: Path) -> None:
     assert outputs["report-markdown"] == "" and outputs["health-score"] == "" and outputs["findings-count"] == "0"
 
 
-def test_at_most_50_annotations_most_severe_first(tmp_path: Path) -> None:
-    many = (*(finding(i, Severity.LOW, line=i + 1) for i in range(80)), finding(500, Severity.HIGH, line=999))
-    stream = io.StringIO()
-    _writer(tmp_path, _runner_env(tmp_path), stream).deliver(replace(empty_report(), findings=many),
-                                                               context(tmp_path))
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 50
-    assert parse_command(lines[0])[1]["line"] == "999"
-    assert parse_command(lines[0])[0] == "error" and parse_command(lines[1])[0] == "notice"
+def test_at_most_10_annotations_per_level_changed_lines_first_and_the_summary_counts_the_rest(tmp_path: Path
+                                                                                              ) -> None:
+    many = (*(finding(i, Severity.LOW, line=i + 1) for i in range(80)),
+            *(finding(200 + i, Severity.HIGH, line=200 + i) for i in range(15)),
+            finding(500, Severity.MEDIUM, line=999, state="new"), finding(501, Severity.LOW, line=998, state="new"))
+    stream, env = io.StringIO(), _runner_env(tmp_path)
+    actions = _writer(tmp_path, env, stream).deliver(replace(empty_report(), findings=many), context(tmp_path))
+    commands = [parse_command(line) for line in stream.getvalue().splitlines()]
+    levels = [c[0] for c in commands]
+    assert (levels.count("error"), levels.count("warning"), levels.count("notice")) == (10, 1, 10)
+    assert [c[1]["line"] for c in commands[:2]] == ["999", "998"]  # on the pull request's changed lines
+    left_out = len(many) - len(commands)
+    assert left_out == 76
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert f"21 finding(s) annotated in the diff; {left_out} more left out" in summary
+    assert any(f"({left_out} left out" in a.description for a in actions)
 
 
 def test_summary_appends_to_what_earlier_steps_wrote(tmp_path: Path) -> None:
@@ -96,3 +107,42 @@ def test_a_leaked_secret_is_redacted_in_summary_and_annotations(tmp_path: Path) 
     ActionOutputsWriter.from_context(ctx, stream=stream).deliver(replace(rich_report(), findings=(bad,)), ctx)
     assert "leaky" not in (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "leaky" not in stream.getvalue() and "***" in stream.getvalue()
+
+
+def _thousands_of_findings() -> RunReport:
+    severities = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+    many = tuple(finding(i, severities[i % 4], line=i + 1, path=f"src/module_{i % 300}.py",
+                         title=f"Problem number {i}: " + "a long explanation of what is wrong " * 6)
+                 for i in range(5000))
+    return judged(replace(rich_report(), findings=many))
+
+
+def test_a_summary_with_thousands_of_findings_stays_under_1_mib_and_opens_with_the_verdict(tmp_path: Path) -> None:
+    env = _runner_env(tmp_path)
+    _writer(tmp_path, env, io.StringIO()).deliver(_thousands_of_findings(), context(tmp_path))
+    data = Path(env["GITHUB_STEP_SUMMARY"]).read_bytes()
+    assert len(data) < SUMMARY_LIMIT_BYTES
+    text = data.decode("utf-8")
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings[:2] == ["## Policy", "## Needs attention"]
+    assert text.index("**Failed**") < text.index("<details>")
+    attention = text[text.index("## Needs attention"):text.index("<details>")]
+    assert attention.count("- **critical** (active)") + attention.count("- **high** (active)") == 20
+    assert "…and 2480 more critical or high finding(s)" in attention
+    assert text.count("<details>") == text.count("</details>")
+
+
+def test_a_summary_too_large_for_github_is_cut_with_a_note_and_no_open_block(tmp_path: Path) -> None:
+    env = _runner_env(tmp_path)
+    report = _thousands_of_findings()
+    gates = tuple(GateResult(name=f"gate-{i}", passed=i % 100 != 0, actual=1, threshold=2, message="x" * 200,
+                             details=tuple("detail " * 30 for _ in range(3))) for i in range(2500))
+    report = judged(replace(report, gates=gates))
+    _writer(tmp_path, env, io.StringIO()).deliver(report, context(tmp_path))
+    data = Path(env["GITHUB_STEP_SUMMARY"]).read_bytes()
+    assert SUMMARY_LIMIT_BYTES - 64 * 1024 < len(data) <= SUMMARY_LIMIT_BYTES
+    text = data.decode("utf-8")
+    assert text.index("## Policy") < text.index("## Needs attention") < text.index("<details>")
+    assert "cut to stay under GitHub's 1 MiB limit" in text
+    assert "- **Gate failed**: gate\\-0 —" in text and "…and 5 more failed gate(s)" in text
+    assert text.count("<details>") == text.count("</details>")
