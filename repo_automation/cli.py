@@ -33,6 +33,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+OUTPUT_DIR_HELP = "where reports are written, from the current folder (default: reports in the workspace)"
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", dest="config_path", type=Path, default=None,
                    help="configuration file (default: .github/project-metrics.json)")
@@ -48,7 +51,7 @@ def _base(p: argparse.ArgumentParser) -> None:
 
 def _report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=list(ReportFormat), default=None, help="report format (default: both)")
-    p.add_argument("--output-dir", type=Path, default=None, help="where reports are written (default: reports)")
+    p.add_argument("--output-dir", type=Path, default=None, help=OUTPUT_DIR_HELP)
     p.add_argument("--store-db", action="store_true", default=None, help="store this run in the metrics history")
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
 
@@ -82,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("maintain", help="scans, gates, upkeep and issues")
     _common(p)
     _maintain_flags(p)
-    p.add_argument("--output-dir", type=Path, default=None, help="where reports are written (default: reports)")
+    p.add_argument("--output-dir", type=Path, default=None, help=OUTPUT_DIR_HELP)
 
     p = sub.add_parser("run", help="metrics and maintenance together (what the action runs)")
     _common(p)
@@ -93,13 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollup", help="the latest health of every repository in a shared metrics history")
     _base(p)
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
-    p.add_argument("--output-dir", type=Path, default=None, help="where the roll-up is written (default: reports)")
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="where the roll-up is written, from the current folder (default: reports in the workspace)")
     _dashboard_flag(p)
 
     p = sub.add_parser("dashboard", help="measure, scan and gate like run, then write only the dashboard page "
                        "(OUTPUT_DIR/dashboard/index.html) with the stored history; no other effect")
     _common(p)
-    p.add_argument("--output-dir", type=Path, default=None, help="where the page is written (default: reports)")
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="where the page is written, from the current folder (default: reports in the workspace)")
     p.add_argument("--history-db", default=None, help="SQLite path or postgresql:// URL of the metrics history")
 
     p = sub.add_parser("history", help="the metrics history store itself")
@@ -121,6 +126,8 @@ def _overrides(ns: argparse.Namespace) -> dict[str, Any]:
     keys = ("config_path", "verbose", "log_file", "format", "output_dir", "store_db", "history_db", "dry_run",
             "skip_deps", "skip_security", "skip_quality", "skip_docs", "create_issues", "notify_slack", "dashboard")
     out = {k: getattr(ns, k) for k in keys if getattr(ns, k, None) is not None}
+    if "output_dir" in out:  # a path typed on the command line is the shell's: from the current folder, not -C
+        out["output_dir"] = Path.cwd() / out["output_dir"]
     if ns.subcommand in list(Command):
         out["command"] = ns.subcommand
     return out

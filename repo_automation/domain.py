@@ -65,6 +65,7 @@ class Status(enum.StrEnum):
     """Outcome of one source (collector, scanner, gate, sink)."""
 
     OK = "ok"
+    PARTIAL = "partial"  # ran, and some of its parts failed: what worked is kept, the reason names what did not
     SKIPPED = "skipped"
     FAILED = "failed"
 
@@ -92,6 +93,9 @@ class Metric:
     source: str
     unit: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # what the value rests on, in words: its window and sample size ("2 commits by 1 author in 365 days"),
+    # shown beside it in the Markdown and the JSON; the metadata holds the same as numbers
+    basis: str = ""
 
 
 def printable_path(path: str) -> str:
@@ -163,20 +167,57 @@ class GateResult:
         object.__setattr__(self, "scope", GateScope(self.scope))
 
 
+REASON_MAX = 300  # characters of a reason: one table cell
+DETAIL_MAX = 4096  # characters of a reason's full text, kept in the JSON report only
+
+
+def one_line(text: str, limit: int = REASON_MAX) -> str:
+    """`text` as one line: its first line, with its last one after ` … ` when there are several (a tool's
+    traceback ends with the error that matters), within `limit` characters by cutting its middle (the start
+    says what failed, the end how it ended)."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    line = lines[0] if len(lines) == 1 else f"{lines[0]} … {lines[-1]}"
+    if len(line) <= limit:
+        return line
+    head = (limit - 3) // 2
+    return f"{line[:head]} … {line[-(limit - 3 - head):]}"
+
+
+def truncated(text: str, limit: int = DETAIL_MAX) -> str:
+    """`text` within `limit` characters: its start and its end, with how much was cut between them."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    keep = (limit - 40) // 2
+    return f"{text[:keep]}\n… [{len(text) - 2 * keep} characters cut] …\n{text[-keep:]}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceResult:
-    """How one stage went: status, why, and how long it took."""
+    """How one stage went: status, why, and how long it took.
+
+    `reason` is always one line (a table cell); the full text behind it, when there is more (a tool's
+    stderr, a traceback, every failed query), is `detail`, truncated to DETAIL_MAX, for the JSON report
+    only. A multi-line or overlong reason given here is split that way."""
 
     name: str
     kind: SourceKind
     status: Status
     reason: str = ""
+    detail: str = ""
     duration_s: float = 0.0
     nothing_to_do: bool = False  # skipped because its scope was empty (errors.NothingToScan), not a gap
     notices: tuple[str, ...] = ()  # what it told the reader (stages.Noted); the report lists them in `notices`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SourceKind(self.kind))
+        object.__setattr__(self, "status", Status(self.status))
+        short = one_line(self.reason)
+        detail = self.detail or (self.reason if short != self.reason.strip() else "")
+        object.__setattr__(self, "reason", short)
+        object.__setattr__(self, "detail", truncated(detail) if detail.strip() != short else "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -286,7 +327,9 @@ class TrendPoint:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
     changes: tuple[MetricChange, ...] = ()
-    trend: tuple[TrendPoint, ...] = ()
+    trend: tuple[TrendPoint, ...] = ()  # the stored scored runs, then this run's own point when it was scored
+    stored_runs: int = 0  # scored runs the store holds before this one (the trend's stored points)
+    storing: bool = False  # this run is stored too (--store-db); without it, nothing is written
 
 
 class ChangeKind(enum.StrEnum):

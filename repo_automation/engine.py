@@ -18,6 +18,7 @@ from repo_automation.context import RunContext, build_context
 from repo_automation.core.checks import check_config
 from repo_automation.domain import Status
 from repo_automation.errors import UsageError
+from repo_automation.fileio import write_atomic
 from repo_automation.github.auth import check_settings
 from repo_automation.history import describe, open_store
 from repo_automation.history.rollup import as_json
@@ -29,7 +30,6 @@ from repo_automation.report.dashboard import RepositoryRow, render_rollup_dashbo
 from repo_automation.report.markdown import rollup_report
 from repo_automation.settings import Settings
 from repo_automation.sinks.dashboard import DASHBOARD_PAGE
-from repo_automation.sinks.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ def rollup(settings: Settings, env: Mapping[str, str]) -> int:
             repository=r.repository, timestamp=r.timestamp, overall=r.overall, grade=r.grade, categories=r.categories,
             trend=trends.get(r.repository, ())) for r in rows], generated_at=now)
         write_atomic(out / DASHBOARD_PAGE, page)
-        log.info("roll-up dashboard -> %s", out / DASHBOARD_PAGE)
+        log.info("roll-up dashboard -> %s", (out / DASHBOARD_PAGE).absolute())
     if env.get("GITHUB_STEP_SUMMARY"):
         runner.write_summary(Path(env["GITHUB_STEP_SUMMARY"]), markdown)
-    log.info("roll-up: %d repositories from %s -> %s", len(rows), where, out / "rollup-report.md")
+    log.info("roll-up: %d repositories from %s -> %s", len(rows), where, (out / "rollup-report.md").absolute())
     return 0

@@ -38,4 +38,9 @@ class NothingToScan(SourceSkipped):
 
 
 class SourceFailed(RepoAutomationError):
-    """Raised by a stage that tried and failed, with a reason fit for the report."""
+    """Raised by a stage that tried and failed, with a reason fit for the report (one line) and, optionally,
+    the full text behind it (`detail`: a tool's stderr, every failed part), which only the JSON report holds."""
+
+    def __init__(self, reason: str, *, detail: str = "") -> None:
+        super().__init__(reason)
+        self.detail = detail

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import logging
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -35,11 +36,12 @@ from repo_automation.domain import (
 )
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.progress import NO_PROGRESS, Progress
-from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of
+from repo_automation.stages import Collector, Gate, Scanner, Sink, notices_of, partial_of
 
 log = logging.getLogger(__name__)
 
-REPORT_SCHEMA_VERSION = "1.2"  # 1.2: health headline/measured/partial, finding scope, gate modes, policy.context
+REPORT_SCHEMA_VERSION = "1.2"  # 1.2: health headline/measured/partial, finding scope, gate modes, policy.context,
+# source status partial and detail, metric basis
 
 T = TypeVar("T")
 
@@ -63,22 +65,25 @@ def _run_one(kind: SourceKind, name: str, fn: Callable[[], Sequence[T]], progres
     start = time.monotonic()
     idle = False
     notices: tuple[str, ...] = ()
+    detail = ""
     try:
         returned = fn()
-        items, notices = list(returned), notices_of(returned)
-        status, reason = Status.OK, ""
+        items, notices, detail = list(returned), notices_of(returned), partial_of(returned)
+        reason = detail.strip().split("\n", 1)[0]  # the detail names each failed part
+        status = Status.PARTIAL if reason else Status.OK
     except SourceSkipped as e:
         items, status, reason, idle = [], Status.SKIPPED, str(e), isinstance(e, NothingToScan)
     except SourceFailed as e:
-        items, status, reason = [], Status.FAILED, str(e)
+        items, status, reason, detail = [], Status.FAILED, str(e), e.detail
     except Exception as e:  # partial failure is data: any crash becomes a failed source
         log.debug("%s %s crashed", kind, name, exc_info=True)
         items, status, reason = [], Status.FAILED, f"{type(e).__name__}: {e}"
+        detail = "".join(traceback.format_exception(e))
     duration = time.monotonic() - start
     if status is not Status.OK:
         log.debug("%s %s %s: %s", kind, name, status.value, reason)  # the engine summarises at the end
-    result = SourceResult(name=name, kind=kind, status=status, reason=reason, duration_s=round(duration, 3),
-                          nothing_to_do=idle, notices=notices)
+    result = SourceResult(name=name, kind=kind, status=status, reason=reason, detail=detail,
+                          duration_s=round(duration, 3), nothing_to_do=idle, notices=notices)
     progress.finished(result)
     return items, result
 

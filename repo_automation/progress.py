@@ -57,7 +57,8 @@ class ActionsProgress(Progress):
         self.lock = threading.Lock()
 
     def finished(self, result: SourceResult) -> None:
-        text = [f"{result.status.value}: {result.reason}"] if result.reason else []
+        # the log group has room for the full text behind the one-line reason (a tool's stderr)
+        text = [f"{result.status.value}: {result.detail or result.reason}"] if result.reason else []
         text += [f"notice: {n}" for n in result.notices]
         lines = [runner.group(f"{result.kind} {result.name}: {result.status.value} in "
                               f"{_seconds(result.duration_s)}")]

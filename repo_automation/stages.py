@@ -21,18 +21,28 @@ T = TypeVar("T")
 
 class Noted(list[T]):
     """A stage's items and the notices it wants the report to show, returned together (the pipeline never
-    reads notices off the stage object). Equal to a plain list of the same items."""
+    reads notices off the stage object). Equal to a plain list of the same items.
 
-    __slots__ = ("notices",)
+    `partial`: why the items are incomplete, when some parts of the stage failed while others worked (its
+    first line is the reason, e.g. "2 of 12 queries failed: app.a, app.b"; the rest, each failed part with
+    its error, the detail); the source is then `partial`, its items kept."""
 
-    def __init__(self, items: Iterable[T] = (), notices: Iterable[str] = ()) -> None:
+    __slots__ = ("notices", "partial")
+
+    def __init__(self, items: Iterable[T] = (), notices: Iterable[str] = (), *, partial: str = "") -> None:
         super().__init__(items)
         self.notices: tuple[str, ...] = tuple(notices)
+        self.partial = partial
 
 
 def notices_of(items: Sequence[object]) -> tuple[str, ...]:
     """The notices returned with `items` (none for a plain sequence)."""
     return items.notices if isinstance(items, Noted) else ()
+
+
+def partial_of(items: Sequence[object]) -> str:
+    """Why `items` are incomplete ("" when they are not, or for a plain sequence)."""
+    return items.partial if isinstance(items, Noted) else ""
 
 
 class Collector(ABC):

@@ -170,7 +170,7 @@ def history_reader(ctx: RunContext) -> HistoryReader:
     """Compare this run with the stored history (read-only: a store that does not exist yet is empty)."""
     def read(metrics: Sequence[Metric], health: Health) -> History:
         return read_history(ctx.settings.history_db, ctx.workspace, metrics, ctx.now, health=health,
-                            repository=ctx.repository or "")
+                            repository=ctx.repository or "", storing=ctx.settings.store_db)
 
     return read
 

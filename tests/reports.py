@@ -136,3 +136,31 @@ def rich_report(*, dry_run: bool = False) -> RunReport:
 def empty_report() -> RunReport:
     return RunReport(schema_version="1.0", repository=None, generated_at=NOW, dry_run=False,
                      health=Health(overall=None, grade=None, categories={}))
+
+
+def dormant_report() -> RunReport:
+    """A dormant repository (two commits about a year ago), measured by the real git arithmetic, with a
+    partial and a failed source whose full text is long, one earlier run stored and this one not stored."""
+    from repo_automation.collectors.git_local import Commit, compute_metrics
+
+    stamp = NOW.timestamp()
+    commits = [Commit(int(stamp - 358.5 * 86400), "alice@example.com", False, False),
+               Commit(int(stamp - 360 * 86400), "alice@example.com", False, False)]
+    stderr = "\n".join(["Traceback (most recent call last):", '  File "pip_audit/_cli.py", line 1, in main',
+                        *(f"    frame {n}" for n in range(40)),
+                        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.osv.dev'): refused"])
+    return RunReport(
+        schema_version="1.2", repository="octo-org/dormant", generated_at=NOW, dry_run=False,
+        health=Health(overall=None, grade=None, categories={}),
+        metrics=tuple(compute_metrics(commits, [], NOW, 12)),
+        sources=(
+            SourceResult(name="git", kind="collector", status=Status.OK, duration_s=0.05),
+            SourceResult(name="database", kind="collector", status=Status.PARTIAL,
+                         reason="2 of 3 queries failed: app.orders, app.refunds",
+                         detail="app.orders: UndefinedTable: relation \"orders\" does not exist\n"
+                                "app.refunds: cancelled after the 10 s statement timeout", duration_s=10.2),
+            SourceResult(name="pip-audit", kind="scanner", status=Status.FAILED,
+                         reason=f"pip-audit failed (exit 1): {stderr}", duration_s=1.5),
+        ),
+        history=History(trend=(TrendPoint(timestamp=NOW - timedelta(days=7), overall=61.0),), stored_runs=1),
+    )

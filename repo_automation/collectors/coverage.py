@@ -125,14 +125,31 @@ def coverage_metrics(reading: CoverageReading, path: str, *, source: str) -> lis
     if reading.covered_lines is not None and reading.total_lines is not None:
         lines.update(covered_lines=reading.covered_lines, total_lines=reading.total_lines)
     total: dict[str, Any] = {**lines, "basis": "lines and branches" if reading.has_branches else "lines"}
-    out = [Metric(name=METRIC, value=round(reading.percent, 2), source=source, unit="%", metadata=total),
-           Metric(name=LINE_METRIC, value=round(reading.line_percent, 2), source=source, unit="%", metadata=lines)]
+    line_basis = _counted(reading.covered_lines, reading.total_lines, "lines", path)
+    branch_basis = _counted(reading.covered_branches, reading.total_branches, "branches", path)
+    total_basis = line_basis if not reading.has_branches else _counted(
+        _sum(reading.covered_lines, reading.covered_branches), _sum(reading.total_lines, reading.total_branches),
+        "lines and branches", path)
+    out = [Metric(name=METRIC, value=round(reading.percent, 2), source=source, unit="%", metadata=total,
+                  basis=total_basis),
+           Metric(name=LINE_METRIC, value=round(reading.line_percent, 2), source=source, unit="%", metadata=lines,
+                  basis=line_basis)]
     branch = reading.branch_percent
     if branch is not None:
         branches = {**base, "covered_branches": reading.covered_branches, "total_branches": reading.total_branches}
         total.update(covered_branches=reading.covered_branches, total_branches=reading.total_branches)
-        out.append(Metric(name=BRANCH_METRIC, value=round(branch, 2), source=source, unit="%", metadata=branches))
+        out.append(Metric(name=BRANCH_METRIC, value=round(branch, 2), source=source, unit="%", metadata=branches,
+                          basis=branch_basis))
     return out
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+
+
+def _counted(covered: int | None, total: int | None, what: str, path: str) -> str:
+    """E.g. "412 of 958 lines and branches in coverage.xml" (the file alone when it gives no counts)."""
+    return f"{covered} of {total} {what} in {path}" if covered is not None and total is not None else path
 
 
 def _relative(path: Path, workspace: Path) -> str:

@@ -19,8 +19,10 @@ transactions, and every query runs in its own transaction opened with `SET TRANS
 holds exactly one statement, and the transaction is always rolled back, never committed. A query that tries
 to write is refused by PostgreSQL ("cannot execute … in a read-only transaction").
 
-Each query stands alone: one that fails, times out, returns no number or several rows is named in the run's
-notices, and the others are still collected; only when none gives a number does the collector fail. NULL or
+Each query stands alone: one that fails, times out, returns no number or several rows is named, and the others
+are still collected. Then the source is `partial`: its reason names each failed query ("2 of 12 queries
+failed: app.a, app.b"), its detail and the run's notices say why each failed. Only when none gives a number
+does the collector fail, naming them all. NULL or
 no rows: no data, that metric is left out. The connection URL (and its password) never appears in a message.
 """
 
@@ -117,6 +119,11 @@ def check_role(conn: Any) -> None:
                            + "; ".join(reasons) + "); " + READ_ONLY_RECIPE)
 
 
+def _each(failed: Sequence[tuple[str, str]]) -> str:
+    """One line per failed query: its metric name and why."""
+    return "\n".join(f"{name}: {why}" for name, why in failed)
+
+
 class DatabaseCollector(Collector):
     name: ClassVar[str] = "database"
 
@@ -150,14 +157,14 @@ class DatabaseCollector(Collector):
         if not self._url:
             raise SourceSkipped(f"{self.url_env} is not set: no database to query")
         metrics: list[Metric] = []
-        failed: list[str] = []
+        failed: list[tuple[str, str]] = []  # (metric name, why its query gave no number)
         with self._open() as conn:
             check_role(conn)
             for name, sql in self.queries.items():
                 try:
                     value = self._query(conn, sql)
                 except QueryError as e:
-                    failed.append(f"{name}: {self._redact(str(e))}")
+                    failed.append((name, self._redact(str(e))))
                     continue
                 if value is None:
                     log.info("database: %s gave no data (no rows or NULL)", name)
@@ -166,10 +173,16 @@ class DatabaseCollector(Collector):
                 metrics.append(Metric(name=name, value=value, source=SOURCE, unit=meta.unit if meta else "",
                                       metadata={"query": sql}))
         if failed and not metrics:
-            raise SourceFailed("no database query gave a number: " + "; ".join(failed))
+            raise SourceFailed(f"no database query gave a number ({len(failed)} failed: "
+                               f"{', '.join(name for name, _ in failed)})", detail=_each(failed))
         if not metrics:
             raise SourceSkipped(f"the database queries gave no data ({', '.join(self.queries)})")
-        return Noted(metrics, [f"database query {f}" for f in failed])  # the others still count
+        if not failed:
+            return metrics
+        # the others still count: the source is partial, its reason names each failed query, its detail why
+        partial = (f"{len(failed)} of {len(self.queries)} queries failed: {', '.join(name for name, _ in failed)}\n"
+                   + _each(failed))
+        return Noted(metrics, [f"database query {name}: {why}" for name, why in failed], partial=partial)
 
     def _open(self) -> Any:
         try:

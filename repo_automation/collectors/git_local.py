@@ -116,68 +116,100 @@ def absence_factor(counts: Mapping[str, int]) -> int | None:
 
 
 def compute_metrics(commits: Sequence[Commit], tags: Sequence[int], now: datetime, weeks: int) -> list[Metric]:
-    """Every git metric from the parsed history. Pure: the tests check each number by hand."""
+    """Every git metric from the parsed history, each with its window and sample size in its `basis` (the
+    same as numbers in its metadata). Pure: the tests check each number by hand."""
     stamp = now.timestamp()
     work = [c for c in commits if not c.is_merge and c.committed <= stamp]
-    out = [_commits_per_week(work, now, weeks)]
+    last = _last_commit(commits, now)
+    out = [_commits_per_week(work, now, weeks, last)]
     out.extend(_contributor_metrics([c for c in work if not c.is_bot], now))
-    out.extend(_days_since_last_commit(commits, now))
+    if last is not None:
+        out.append(_days_since_last_commit(last, now))
     out.append(_releases_per_quarter(tags, now))
     return out
 
 
-def _commits_per_week(work: Sequence[Commit], now: datetime, weeks: int) -> Metric:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _up_to(now: datetime) -> str:
+    """The end of every window: the run's clock (`now`), which is today unless a test or a replay says not."""
+    return f"up to today ({now.date().isoformat()})"
+
+
+def _ago(last: datetime, now: datetime) -> str:
+    days = int(max(0.0, (now - last).total_seconds()) // 86400)
+    return "today" if days == 0 else f"{_plural(days, 'day')} ago"
+
+
+def _commits_per_week(work: Sequence[Commit], now: datetime, weeks: int, last: datetime | None) -> Metric:
     """Non-merge commits per week over the window, with the weekly series and the bot commits in it."""
     times = sorted(c.committed for c in work)
     weekly = [(s, _count_in(times, s, e)) for s, e in _windows(now, weeks, 7)]
     window_start = (now - timedelta(weeks=weeks)).timestamp()
-    return _metric("git.commits_per_week", sum(n for _, n in weekly) / weeks, "commits/week", {
+    total = sum(n for _, n in weekly)
+    basis = f"{_plural(total, 'commit')} over {_plural(weeks, 'week')} {_up_to(now)}"
+    basis += f", last commit {_ago(last, now)}" if last is not None else ", no commit yet"
+    return _metric("git.commits_per_week", total / weeks, "commits/week", {
         "weeks": weeks,
+        "window_days": weeks * 7,
+        "sample_size": total,
         "series": [{"week_start": s.isoformat(), "commits": n} for s, n in weekly],
         "bot_commits": sum(1 for c in work if c.is_bot and c.committed > window_start),
-    })
+    }, basis)
 
 
 def _contributor_metrics(people: Sequence[Commit], now: datetime) -> list[Metric]:
     """Active (90 days) and total human contributors, and the absence factor over the last year."""
     active_since = (now - timedelta(days=ACTIVE_WINDOW_DAYS)).timestamp()
-    out = [_metric("git.active_contributors_90d",
-                   len({c.author for c in people if c.committed > active_since}), "contributors",
-                   {"window_days": ACTIVE_WINDOW_DAYS}),
-           _metric("git.contributors_total", len({c.author for c in people}), "contributors", {})]
+    recent = [c for c in people if c.committed > active_since]
+    out = [_metric("git.active_contributors_90d", len({c.author for c in recent}), "contributors",
+                   {"window_days": ACTIVE_WINDOW_DAYS, "sample_size": len(recent)},
+                   f"authors of {_plural(len(recent), 'commit')} in {ACTIVE_WINDOW_DAYS} days {_up_to(now)}"),
+           _metric("git.contributors_total", len({c.author for c in people}), "contributors",
+                   {"sample_size": len(people)},
+                   f"authors of {_plural(len(people), 'commit')}, the whole history (merges and bots left out)")]
     year_since = (now - timedelta(days=ABSENCE_WINDOW_DAYS)).timestamp()
     counts = Counter(c.author for c in people if c.committed > year_since)
     factor = absence_factor(counts)
     if factor is not None:
+        commits = sum(counts.values())
         out.append(_metric("git.contributor_absence_factor", factor, "contributors", {
-            "window_days": ABSENCE_WINDOW_DAYS, "commits": sum(counts.values()), "authors": len(counts)}))
+            "window_days": ABSENCE_WINDOW_DAYS, "commits": commits, "authors": len(counts)},
+            f"{_plural(commits, 'commit')} by {_plural(len(counts), 'author')} in {ABSENCE_WINDOW_DAYS} days "
+            f"{_up_to(now)}"))
     return out
 
 
-def _days_since_last_commit(commits: Sequence[Commit], now: datetime) -> list[Metric]:
-    """Days since the newest commit not in the future (any commit when all are); none without commits."""
+def _last_commit(commits: Sequence[Commit], now: datetime) -> datetime | None:
+    """The newest commit not in the future (any commit when all are); None without commits."""
     stamp = now.timestamp()
     landed = [c.committed for c in commits if c.committed <= stamp] or [c.committed for c in commits]
-    if not landed:
-        return []
-    last = datetime.fromtimestamp(max(landed), UTC)
+    return datetime.fromtimestamp(max(landed), UTC) if landed else None
+
+
+def _days_since_last_commit(last: datetime, now: datetime) -> Metric:
     days = max(0.0, (now - last).total_seconds() / 86400)
-    return [_metric("git.days_since_last_commit", round(days, 2), "days", {"last_commit": last.isoformat()})]
+    return _metric("git.days_since_last_commit", round(days, 2), "days", {"last_commit": last.isoformat()},
+                   f"last commit on {last.date().isoformat()}, counted {_up_to(now)}")
 
 
 def _releases_per_quarter(tags: Sequence[int], now: datetime) -> Metric:
     """Tags per quarter over the last QUARTERS quarters, with the per-quarter series."""
     tag_times = sorted(tags)
     quarters = [(s, e, _count_in(tag_times, s, e)) for s, e in _windows(now, QUARTERS, QUARTER_DAYS)]
-    return _metric("git.releases_per_quarter", sum(n for _, _, n in quarters) / QUARTERS, "releases/quarter", {
+    counted = sum(n for _, _, n in quarters)
+    return _metric("git.releases_per_quarter", counted / QUARTERS, "releases/quarter", {
         "window_days": QUARTER_DAYS,
+        "sample_size": counted,
         "series": [{"start": s.isoformat(), "end": e.isoformat(), "tags": n} for s, e, n in quarters],
         "tags_total": len(tags),
-    })
+    }, f"{_plural(counted, 'tag')} in {QUARTERS} quarters of {QUARTER_DAYS} days {_up_to(now)}")
 
 
-def _metric(name: str, value: float, unit: str, metadata: Mapping[str, Any]) -> Metric:
-    return Metric(name=name, value=float(value), source=SOURCE, unit=unit, metadata=dict(metadata))
+def _metric(name: str, value: float, unit: str, metadata: Mapping[str, Any], basis: str) -> Metric:
+    return Metric(name=name, value=float(value), source=SOURCE, unit=unit, metadata=dict(metadata), basis=basis)
 
 
 class GitCollector(Collector):

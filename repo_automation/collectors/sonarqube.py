@@ -7,7 +7,8 @@ used only in the dashboard link: neither endpoint takes it); the token is `setti
   unknown to the server (404 "The following metric keys are not found: a, b"), so those keys are dropped
   and the call is retried once;
 - `api/qualitygates/project_status?projectKey=KEY`, whose status (OK / WARN / ERROR / NONE) goes into
-  every metric's metadata (`quality_gate`); if only that call fails, the metrics are still reported.
+  every metric's metadata (`quality_gate`); if only that call fails, the metrics are still reported and
+  the source is `partial`, its reason saying why the gate was not read.
   On a pull request the gate of the pull request's analysis is asked for first (`pullRequest=N`), and the
   project's main-branch gate when Sonar has not analysed the pull request (`quality_gate_scope` says which).
   Measures are always the project's overall ones: a pull request analysis only has new-code measures.
@@ -33,7 +34,7 @@ from repo_automation.domain import Metric
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.redaction import Secret
 from repo_automation.sessions import make_session as shared_session
-from repo_automation.stages import Collector
+from repo_automation.stages import Collector, Noted
 
 if TYPE_CHECKING:
     import requests
@@ -87,8 +88,9 @@ class SonarQubeCollector(Collector):
         values = self._measures([*METRICS, *self._extra])
         if not values:
             raise SourceSkipped(f"SonarQube has no measures for project '{self._key}' yet (not analysed?)")
+        gate, gate_error = self._gate(ctx.pull_request.number if ctx.pull_request else None)
         meta = {"project_key": self._key, "dashboard": f"{self._host}/dashboard?id={quote(self._key, safe='')}",
-                **self._gate(ctx.pull_request.number if ctx.pull_request else None)}
+                **gate}
         if self._organization:
             meta["organization"] = self._organization
         out = []
@@ -96,7 +98,8 @@ class SonarQubeCollector(Collector):
             name, unit = METRICS.get(key, (f"sonarqube.{key}", ""))
             out.append(Metric(name=name, value=value, source=self.name, unit=unit,
                               metadata={**meta, "sonar_metric": key}))
-        return out
+        # a gate that could not be read is the source's reason (partial), once, not a copy in every metric
+        return Noted(out, partial=f"measures read; quality gate not read: {gate_error}" if gate_error else "")
 
     # -- the two calls -----------------------------------------------------------------------------------
     def _measures(self, keys: list[str]) -> dict[str, float]:
@@ -115,7 +118,8 @@ class SonarQubeCollector(Collector):
             raise SourceFailed(self._explain(status, body))
         return parse_measures(body)
 
-    def _gate(self, pull_request: int | None) -> dict[str, Any]:
+    def _gate(self, pull_request: int | None) -> tuple[dict[str, Any], str]:
+        """The gate's metadata for every metric, and why it could not be read ("" when it was)."""
         params = {"projectKey": self._key}
         scope = "main branch"
         try:
@@ -127,16 +131,16 @@ class SonarQubeCollector(Collector):
                 scope = "main branch"
                 status, body = self._get("api/qualitygates/project_status", params)
         except SourceFailed as e:
-            return {"quality_gate": None, "quality_gate_error": str(e)}
+            return {"quality_gate": None}, str(e)
         if status != 200:
-            return {"quality_gate": None, "quality_gate_error": self._explain(status, body)}
+            return {"quality_gate": None}, self._explain(status, body)
         project = body.get("projectStatus") if isinstance(body, Mapping) else None
         if not isinstance(project, Mapping) or not isinstance(project.get("status"), str):
-            return {"quality_gate": None, "quality_gate_error": "unexpected answer from api/qualitygates"}
+            return {"quality_gate": None}, "unexpected answer from api/qualitygates"
         failing = [str(c.get("metricKey")) for c in project.get("conditions") or []
                    if isinstance(c, Mapping) and c.get("status") == "ERROR"]
         return {"quality_gate": project["status"], "quality_gate_scope": scope,
-                "quality_gate_failing_conditions": failing}
+                "quality_gate_failing_conditions": failing}, ""
 
     def _get(self, path: str, params: Mapping[str, str]) -> tuple[int, Any]:
         import requests  # lazily: keeps --help fast

@@ -121,8 +121,18 @@ def security_counts(findings: Sequence[Finding], scanner_sources: Sequence[Sourc
     hotspots = _hotspots(counted, ok, severity)
     if hotspots is not None:
         derived["security.hotspots"] = hotspots
+    metadata["sample_size"] = len(counted)
     return [Metric(name=name, value=float(value), source="findings", unit=CATALOGUE[name].unit,
-                   metadata=dict(metadata)) for name, value in derived.items()]
+                   metadata=dict(metadata), basis=_in_words(len(counted), ok, scanner_sources))
+            for name, value in derived.items()]
+
+
+def _in_words(counted: int, ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> str:
+    """E.g. "12 findings of bandit, pip-audit (this run); not seen: safety skipped"."""
+    gaps = [f"{s.name} {s.status.value}" for s in scanner_sources
+            if s.status in (Status.FAILED, Status.PARTIAL) or (s.status is Status.SKIPPED and not s.nothing_to_do)]
+    text = f"{counted} finding{'' if counted == 1 else 's'} of {', '.join(ok)} (this run)"
+    return text + (f"; not seen: {', '.join(gaps)}" if gaps else "")
 
 
 def _unknown(counted: Sequence[Finding], rules: Counting) -> dict[str, object]:
@@ -144,15 +154,16 @@ def _basis(counted: Sequence[Finding], severity: Mapping[int, Severity], *, not_
 
 
 def _scanner_metadata(ok: tuple[str, ...], scanner_sources: Sequence[SourceResult]) -> dict[str, object]:
-    """Which scanners the counts come from, which were skipped or failed (with their reasons), and which had
-    nothing in their scope (no gap in the evidence, so the score does not call itself partial for them)."""
+    """Which scanners the counts come from, which were skipped or failed, and which had nothing in their
+    scope (no gap in the evidence, so the score does not call itself partial for them): names only. Their
+    reasons are the sources' own (RunReport.sources), never copied into every count they touched."""
     skipped = [s for s in scanner_sources if s.status is Status.SKIPPED]
     return {
         "derived_from": "findings",
         "scanners": ok,
-        "skipped": tuple(f"{s.name}: {s.reason}" for s in skipped if not s.nothing_to_do),
-        "failed": tuple(f"{s.name}: {s.reason}" for s in scanner_sources if s.status is Status.FAILED),
-        "nothing_to_scan": tuple(f"{s.name}: {s.reason}" for s in skipped if s.nothing_to_do),
+        "skipped": tuple(s.name for s in skipped if not s.nothing_to_do),
+        "failed": tuple(s.name for s in scanner_sources if s.status in (Status.FAILED, Status.PARTIAL)),
+        "nothing_to_scan": tuple(s.name for s in skipped if s.nothing_to_do),
     }
 
 

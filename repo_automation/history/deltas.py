@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -82,14 +83,16 @@ def build_history(store: HistoryStore, metrics: Sequence[Metric], now: datetime,
     trend = [TrendPoint(timestamp=v.timestamp, overall=v.value) for v in stored]
     if own is not None:
         trend.append(TrendPoint(timestamp=now, overall=own))
-    return History(changes=tuple(changes), trend=tuple(trend))
+    return History(changes=tuple(changes), trend=tuple(trend), stored_runs=len(stored))
 
 
 def read_history(target: str, workspace: Path, metrics: Sequence[Metric], now: datetime,
-                 *, health: Health | None = None, repository: str = "") -> History:
+                 *, health: Health | None = None, repository: str = "", storing: bool = False) -> History:
     """Open the store read-only (a store that does not exist yet is empty, and is not created) and compare.
 
-    With `health`, this run's scores are compared and appended to the trend too. Raises HistoryError."""
+    With `health`, this run's scores are compared and appended to the trend too; `storing` says whether this
+    run will be stored (--store-db), so the report does not count it as stored when it is not. Raises
+    HistoryError."""
     everything = [*metrics, *(health_metrics(health) if health is not None else [])]
     with open_store(target, workspace, readonly=True) as store:
-        return build_history(store, everything, now, repository=repository)
+        return replace(build_history(store, everything, now, repository=repository), storing=storing)

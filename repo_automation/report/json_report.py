@@ -105,8 +105,8 @@ def _change(ch: MetricChange | None) -> dict[str, Any]:
 
 
 def _metric(m: Metric, ch: MetricChange | None) -> dict[str, Any]:
-    return {"name": m.name, "value": number(m.value), "unit": m.unit, "source": m.source, "change": _change(ch),
-            "metadata": _plain(m.metadata)}
+    return {"name": m.name, "value": number(m.value), "unit": m.unit, "source": m.source, "basis": m.basis,
+            "change": _change(ch), "metadata": _plain(m.metadata)}
 
 
 def _plain(meta: Any) -> Any:
@@ -160,7 +160,7 @@ def _alert(a: Alert) -> dict[str, Any]:
 
 
 def _source(s: SourceResult) -> dict[str, Any]:
-    return {"name": s.name, "kind": s.kind, "status": s.status.value, "reason": s.reason,
+    return {"name": s.name, "kind": s.kind, "status": s.status.value, "reason": s.reason, "detail": s.detail,
             "duration_s": number(s.duration_s), "nothing_to_do": s.nothing_to_do}
 
 

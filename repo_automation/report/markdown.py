@@ -100,7 +100,6 @@ def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) 
         "changes": changes,
         "has_history": bool(report.history.changes),
         "trend_chart": Trusted(chart) if chart else None,
-        "trend_count": len(views.trend_points(report.history.trend)),
         "findings": findings[:findings_limit],
         "findings_hidden": max(0, len(findings) - findings_limit),
         "findings_total": len(findings),

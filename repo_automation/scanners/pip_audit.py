@@ -42,6 +42,7 @@ from repo_automation.manifests import Manifest, parse_manifest, pin_lines
 from repo_automation.manifests.requirements_txt import parse as parse_requirements_file
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, at_once, run_tool
+from repo_automation.scanners.osv import STORE_PATH as OSV_STORE
 from repo_automation.scanners.osv import OSVSeverity
 from repo_automation.scanners.pindiff import Job, plan
 from repo_automation.scanners.prmode import Side
@@ -202,10 +203,10 @@ class PipAuditScanner(ToolScanner):
             audited += result.audited
             skipped += [f"{manifest}: {s}" for s in result.skipped]
             raw += [(manifest, n, v, vuln) for n, v, vuln in result.vulns]
-        return self._conclude(root, raw, problems, skipped, audited)
+        return self._conclude(ctx, root, raw, problems, skipped, audited)
 
-    def _conclude(self, root: Path, raw: list[tuple[str, str, str, dict[str, Any]]], problems: list[str],
-                  skipped: list[str], audited: int) -> list[Finding]:
+    def _conclude(self, ctx: RunContext, root: Path, raw: list[tuple[str, str, str, dict[str, Any]]],
+                  problems: list[str], skipped: list[str], audited: int) -> list[Finding]:
         if audited == 0:
             reasons = problems + skipped
             if not reasons:
@@ -215,7 +216,7 @@ class PipAuditScanner(ToolScanner):
         if skipped:
             what = "dependency" if len(skipped) == 1 else "dependencies"
             notices.append(self.notice(f"{len(skipped)} {what} skipped, not audited: " + "; ".join(skipped[:10])))
-        severities = self._severities()
+        severities = self._severities(ctx)
         by_id = severities.severities((name, version, v["id"]) for _, name, version, v in raw)
         notices += [self.notice(f"severity lookup: {failure}") for failure in severities.failures[:5]]
         lines: dict[str, dict[str, int]] = {}
@@ -227,10 +228,11 @@ class PipAuditScanner(ToolScanner):
                                      lines[manifest].get(canonical_package(name))))
         return Noted(out, notices)
 
-    def _severities(self) -> OSVSeverity:
+    def _severities(self, ctx: RunContext) -> OSVSeverity:
         with self._lock:  # one lookup cache for the run, also when head and base are scanned at once
-            if self.severities is None:
-                self.severities = OSVSeverity.for_url(self.osv_query_url())
+            if self.severities is None:  # kept between runs in the workspace; a dry run only reads it
+                self.severities = OSVSeverity.for_url(self.osv_query_url(), read_only=ctx.dry_run,
+                                                      store_path=ctx.settings.resolve(OSV_STORE))
             return self.severities
 
     def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str,

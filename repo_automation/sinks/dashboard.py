@@ -14,11 +14,12 @@ from pathlib import Path
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed
+from repo_automation.fileio import write_atomic
 from repo_automation.history import HistoryError, open_store
 from repo_automation.history.trends import Series, metric_trends
 from repo_automation.redaction import redact
 from repo_automation.report.dashboard import OVERALL, SEVERITY_METRICS, render_dashboard
-from repo_automation.sinks.files import RENDERED_FORMS, display_path, write_atomic
+from repo_automation.sinks.files import RENDERED_FORMS, display_path
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,6 @@ half a report, and a rendering error writes nothing.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from pathlib import Path
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceFailed
+from repo_automation.fileio import write_atomic
 from repo_automation.redaction import redact
 from repo_automation.report import json_report, markdown, views
 from repo_automation.report.escape import escape_markdown
@@ -59,22 +58,6 @@ def report_paths(output_dir: Path, fmt: ReportFormat, generated_at: datetime) ->
 
 def settings_report_paths(settings: Settings, generated_at: datetime) -> ReportPaths:
     return report_paths(settings.resolve(settings.output_dir), settings.format, generated_at)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temp file in the same folder and a rename (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # A secret as a report or the runner's files could hold it, besides as it is and inside a JSON string: a last
@@ -129,6 +112,6 @@ class ReportFilesWriter(Sink):
             except OSError as e:
                 raise SourceFailed(f"cannot write {path}: {e.strerror or e}") from e
             shown = display_path(path, self.workspace)
-            log.info("wrote %s: %s", what, shown)
+            log.info("wrote %s: %s", what, path.absolute())
             actions.append(Action(sink=self.name, description=f"wrote {what}", performed=True, target=shown))
         return actions

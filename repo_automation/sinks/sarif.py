@@ -18,8 +18,9 @@ from pathlib import Path
 from repo_automation.context import RunContext
 from repo_automation.domain import Action, RunReport
 from repo_automation.errors import SourceSkipped
+from repo_automation.fileio import write_atomic
 from repo_automation.report.sarif import to_sarif
-from repo_automation.sinks.files import display_path, write_atomic
+from repo_automation.sinks.files import display_path
 from repo_automation.stages import Sink
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class SarifWriter(Sink):
         for note in notes:
             log.warning("SARIF: %s", note)
         where = display_path(path, self.workspace)
+        log.info("wrote SARIF (%d results): %s", results, path.absolute())
         tools = ", ".join(run["tool"]["driver"]["name"] for run in sarif["runs"])
         desc = f"wrote {where}: {results} result(s) from {tools}"
         if notes:

@@ -244,6 +244,10 @@ class FakeOSV:
         return [(name, version) for name, version, agent in self._server.queries
                 if agent.startswith(agent_prefix) != others]
 
+    def update(self, records: Iterable[dict[str, Any]]) -> None:
+        """Serve these records from now on (an advisory revised upstream: a new `modified`, a new severity)."""
+        self._server.index = OSVIndex(list(records))
+
     def start(self) -> FakeOSV:
         self._thread.start()
         return self

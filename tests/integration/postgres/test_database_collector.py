@@ -23,6 +23,8 @@ from repo_automation.domain import Status
 from repo_automation.errors import ConfigError, SourceFailed, SourceSkipped, UsageError
 from repo_automation.pipeline import Stages, build_report
 from repo_automation.redaction import Secret
+from repo_automation.report import json_report, markdown
+from repo_automation.report.escape import escape_markdown
 from repo_automation.stages import notices_of
 from tests.helpers import make_context
 from tests.postgres import PG_ADMIN, fresh_schema
@@ -114,8 +116,9 @@ def test_turning_read_only_off_in_one_query_does_not_let_the_next_write(tmp_path
                    "app.write": f"DELETE FROM {schema}.orders RETURNING 1"})
     with pytest.raises(SourceFailed) as err:
         c.collect(make_context(tmp_path))
-    assert "app.sneaky: returned a str, not a number" in str(err.value)
-    assert "app.write: ReadOnlySqlTransaction: cannot execute DELETE in a read-only transaction" in str(err.value)
+    assert str(err.value) == "no database query gave a number (2 failed: app.sneaky, app.write)"
+    assert "app.sneaky: returned a str, not a number" in err.value.detail
+    assert "app.write: ReadOnlySqlTransaction: cannot execute DELETE in a read-only transaction" in err.value.detail
     assert orders(schema) == 5
 
 
@@ -193,7 +196,8 @@ def test_app_metrics_can_fire_alerts_and_failures_reach_the_report(tmp_path: Pat
     [alert] = report.alerts
     assert (alert.condition, dict(alert.values), alert.channels) == ("app.open_orders > 2", {"app.open_orders": 3.0},
                                                                     ("slack-ops",))
-    assert [s.status for s in report.sources if s.name == "database"] == [Status.OK]
+    [source] = [s for s in report.sources if s.name == "database"]
+    assert (source.status, source.reason) == (Status.PARTIAL, "1 of 2 queries failed: app.broken")
     assert any(n.startswith("database query app.broken: UndefinedTable: relation") for n in report.notices)
     assert evaluate_rules(ctx.config, {"app.open_orders": 1.0}).fired == ()
     with pytest.raises(ConfigError) as err:
@@ -263,3 +267,28 @@ def test_the_statement_timeout_is_configurable(tmp_path: Path, schema: str) -> N
     got = DatabaseCollector.from_context(ctx).collect(ctx)
     assert [m.name for m in got] == ["app.ok"]
     assert notices_of(got) == ("database query app.slow: cancelled after the 0.25 s statement timeout",)
+
+
+def test_a_run_in_which_most_queries_failed_is_partial_and_names_each_failed_query(tmp_path: Path,
+                                                                                  schema: str) -> None:
+    queries = {f"app.missing_{n}": f"SELECT count(*) FROM {schema}.missing_{n}" for n in range(1, 11)}
+    queries |= {"app.open_orders": f"SELECT count(*) FROM {schema}.orders WHERE status = 'open'",
+                "reliability.error_rate": f"SELECT 100.0 * avg(failed::int) FROM {schema}.requests"}
+    cfg = {"tracking": {"data_sources": {"database": {"queries": queries}}}}
+    ctx = make_context(tmp_path, config=cfg, env={"APP_DATABASE_URL": URL})
+    report = build_report(Stages(collectors=[DatabaseCollector.from_context(ctx)]), ctx)
+    assert sorted(m.name for m in report.metrics) == ["app.open_orders", "reliability.error_rate"]  # kept
+    [source] = [s for s in report.sources if s.name == "database"]
+    failed = [f"app.missing_{n}" for n in range(1, 11)]
+    assert source.status is Status.PARTIAL
+    assert source.reason == "10 of 12 queries failed: " + ", ".join(failed)
+    for name in failed:  # each failed query with why, in the JSON report's detail
+        assert f'{name}: UndefinedTable: relation "{schema}.{name.removeprefix("app.")}" does not exist' \
+            in source.detail.splitlines()
+    doc = json_report.to_json(report)
+    assert json_report.validate(doc) == []
+    [entry] = [s for s in doc["sources"] if s["name"] == "database"]
+    assert (entry["status"], entry["reason"]) == ("partial", source.reason)
+    md = markdown.health_report(report)
+    [row] = [ln for ln in md.splitlines() if ln.startswith("| database |")]
+    assert f"| partial | {escape_markdown(source.reason)} |" in row  # every failed query named in its one line

@@ -39,7 +39,8 @@ def db(pg: Cluster) -> Iterator[str]:
 
 def run(workspace: Path, url: str, *, config: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
     """One `repo-automation metrics --store-db` run; its exit status and its JSON report."""
-    args = ["metrics", "-C", str(workspace), "--store-db", "--history-db", url, "--output-dir", "reports"]
+    args = ["metrics", "-C", str(workspace), "--store-db", "--history-db", url,
+            "--output-dir", str(workspace / "reports")]
     if config is not None:
         (workspace / "history-required.json").write_text(json.dumps(config), encoding="utf-8")
         args += ["--config", "history-required.json"]

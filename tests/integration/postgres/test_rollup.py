@@ -71,7 +71,8 @@ def test_rollup_lists_each_repository_s_newest_run_with_its_own_changes(store_ta
 
 
 def test_a_store_without_runs_is_a_usage_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    status = main(["rollup", "-C", str(tmp_path), "--history-db", "missing.sqlite", "--output-dir", "out"], env={})
+    status = main(["rollup", "-C", str(tmp_path), "--history-db", "missing.sqlite",
+                   "--output-dir", str(tmp_path / "out")], env={})
     assert status == 2
     assert "holds no runs" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() and not (tmp_path / "missing.sqlite").exists()
@@ -79,7 +80,8 @@ def test_a_store_without_runs_is_a_usage_error(tmp_path: Path, capsys) -> None: 
 
 def test_a_store_with_only_unscoped_rows_rolls_up_to_an_empty_table(tmp_path: Path) -> None:
     store_run("h.sqlite", tmp_path, "", FIXED_NOW, 50.0, "F", None)  # no repository: not attributable
-    assert main(["rollup", "-C", str(tmp_path), "--history-db", "h.sqlite", "--output-dir", "out"], env={}) == 0
+    assert main(["rollup", "-C", str(tmp_path), "--history-db", "h.sqlite",
+                 "--output-dir", str(tmp_path / "out")], env={}) == 0
     doc = json.loads((tmp_path / "out" / "rollup-report.json").read_text(encoding="utf-8"))
     assert_valid_rollup(doc)
     assert doc["repositories"] == []

@@ -13,6 +13,7 @@ from repo_automation.domain import Status
 from repo_automation.errors import SourceFailed, SourceSkipped
 from repo_automation.pipeline import Stages, measure
 from repo_automation.redaction import Secret
+from repo_automation.stages import partial_of
 from tests.fakesonar import FakeSonar, SonarProject
 from tests.helpers import make_context
 
@@ -151,10 +152,12 @@ def test_gate_status_failure_keeps_the_measures(tmp_path: Path, sonar: FakeSonar
     ctx = _ctx(tmp_path, sonar.url)
     collector = SonarQubeCollector(host=sonar.url, project_key="acme_widgets", session=NoGate(),
                                    token=Secret(TOKEN), extra_metrics=(), enabled=True)
-    metrics = {m.name: m for m in collector.collect(ctx)}
+    collected = collector.collect(ctx)
+    metrics = {m.name: m for m in collected}
     assert metrics["code_quality.ncloc"].value == 15234
     assert metrics["code_quality.ncloc"].metadata["quality_gate"] is None
-    assert "404" in metrics["code_quality.ncloc"].metadata["quality_gate_error"]
+    assert all("404" not in repr(m.metadata) for m in collected)  # the error is the source's, not each metric's
+    assert partial_of(collected).startswith("measures read; quality gate not read: ") and "404" in partial_of(collected)
 
 
 def test_sonar_ratings_drive_the_rating_gates(tmp_path: Path, sonar: FakeSonar) -> None:

@@ -205,6 +205,24 @@ def test_no_commit_in_the_last_year_withholds_the_absence_factor(tmp_path: Path)
     assert got["git.days_since_last_commit"].value == pytest.approx(500)
 
 
+def test_a_dormant_repository_says_the_window_and_sample_of_each_number(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "dormant")
+    repo.commit(ALICE, 360)
+    repo.commit(ALICE, 358.5)
+    got = _collect(repo.path)
+    assert got["git.contributor_absence_factor"].value == 1
+    assert got["git.contributor_absence_factor"].basis == "2 commits by 1 author in 365 days up to today (2026-11-29)"
+    assert got["git.commits_per_week"].value == 0
+    assert got["git.commits_per_week"].basis == \
+        "0 commits over 12 weeks up to today (2026-11-29), last commit 358 days ago"
+    assert (got["git.commits_per_week"].metadata["window_days"], got["git.commits_per_week"].metadata["sample_size"]) \
+        == (84, 0)
+    assert got["git.active_contributors_90d"].basis == "authors of 0 commits in 90 days up to today (2026-11-29)"
+    assert got["git.contributors_total"].basis == "authors of 2 commits, the whole history (merges and bots left out)"
+    assert got["git.days_since_last_commit"].basis == "last commit on 2025-12-06, counted up to today (2026-11-29)"
+    assert got["git.releases_per_quarter"].basis == "0 tags in 4 quarters of 91 days up to today (2026-11-29)"
+
+
 def test_dubious_ownership_names_the_safe_directory_fix(history_repo: Repo) -> None:
     """git refuses a checkout owned by another user (the runner's workspace in a container): say the fix.
 

@@ -24,7 +24,7 @@ from repo_automation.domain import (
     Verdict,
 )
 from repo_automation.report import markdown
-from tests.reports import EVIL, NOW, empty_report, finding, judged, rich_report
+from tests.reports import EVIL, NOW, dormant_report, empty_report, finding, judged, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # regenerate: UPDATE_GOLDEN=1 pytest tests/unit/report
@@ -56,6 +56,7 @@ CASES: list[tuple[str, str, Callable[[], RunReport], Verdict | None]] = [
     ("empty-health.md", "health", empty_report, PASSED),
     ("empty-automation.md", "automation", empty_report, None),
     ("empty-summary.md", "summary", empty_report, PASSED),
+    ("dormant-health.md", "health", dormant_report, PASSED),  # every number with its window and sample size
 ]
 
 
@@ -120,8 +121,10 @@ def test_trend_chart_needs_two_scored_points() -> None:
     one = replace(r, history=replace(r.history, trend=(TrendPoint(timestamp=NOW, overall=70.0),
                                                        TrendPoint(timestamp=NOW - timedelta(days=1), overall=None))))
     text = _render("health", one)
-    assert "xychart-beta" not in text
-    assert "Not enough history for a trend yet (1 scored run stored" in text
+    assert "xychart-beta" not in text  # this run's own point alone: it is not a stored run
+    assert "0 earlier scored runs stored, and this run is not stored (`store-db` is off)" in text
+    stored = _render("health", replace(one, history=replace(one.history, stored_runs=1, storing=True)))
+    assert "1 earlier scored run stored, and this run is stored too" in stored
 
 
 def test_findings_are_listed_most_severe_first_and_cut_with_a_pointer_to_json() -> None:

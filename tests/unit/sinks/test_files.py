@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from repo_automation.errors import SourceFailed
+from repo_automation.fileio import write_atomic
 from repo_automation.report import json_report
-from repo_automation.sinks.files import ReportFilesWriter, write_atomic
+from repo_automation.sinks.files import ReportFilesWriter
 from tests.reports import empty_report, rich_report
 from tests.unit.conftest import context
 
