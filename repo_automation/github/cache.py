@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repo_automation.errors import UsageError
+from repo_automation.fileio import make_folder
 
 if TYPE_CHECKING:
     from repo_automation.settings import Settings
@@ -128,7 +129,7 @@ class FileEtagCache(EtagCache):
             payload = json.dumps({"version": FILE_FORMAT_VERSION, "entries": self._entries}, separators=(",", ":"))
             self._dirty = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".etag-cache-", dir=self.path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from repo_automation.fileio import make_folder
 from repo_automation.history.schema import POSTGRES_REPOSITORY, SQLITE_REPOSITORY
 from repo_automation.history.store import Dialect, HistoryError, HistoryStore
 from repo_automation.redaction import redact_url
@@ -86,7 +87,7 @@ def _open_sqlite(path: Path, *, readonly: bool) -> HistoryStore:
         if readonly:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(path.parent)
             conn = sqlite3.connect(path, timeout=30)
     except (OSError, sqlite3.Error) as e:
         raise HistoryError(f"metrics history {path}: cannot open: {e}") from e

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from repo_automation.fileio import make_folder
 from repo_automation.history.store import Batch, HistoryError, Row
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def write(workspace: Path, batch: Batch, store: str) -> Path:
     stamp = batch.timestamp.strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{stamp}-{batch.run_id}.json"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".spool-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(to_json(batch, store), fh, sort_keys=True, default=str)  # as the store does

@@ -141,7 +141,8 @@ def test_a_rule_naming_an_unconfigured_channel_fails_the_sink_and_says_how(tmp_p
     result, _ = run_alerts(ctx, run_report(ctx, FIRING))
     assert result.status is Status.FAILED
     assert "critical alert 'security.critical_vulnerabilities > 0' names the channel 'pagerduty', which is not " \
-           'configured: add "integrations": {"channels": {"pagerduty": {"kind": "pagerduty"' in result.reason
+           'configured: add "integrations": {"channels": {"pagerduty": {"kind": "pagerduty"' in result.detail
+    assert result.reason.startswith("1 alert delivery problem(s): ")  # one line; the whole text is the detail
     assert r.counts()["slack-critical"] == 1  # the configured ones still got it
 
 
@@ -151,5 +152,5 @@ def test_pagerduty_needs_its_routing_key(tmp_path: Path, receivers: Receivers) -
     ctx = context(tmp_path, r, guide_config(r), T0)
     result, _ = run_alerts(ctx, run_report(ctx, FIRING))
     assert result.status is Status.FAILED
-    assert "pagerduty: the environment variable PAGERDUTY_ROUTING_KEY is not set" in result.reason
+    assert "pagerduty: the environment variable PAGERDUTY_ROUTING_KEY is not set" in result.detail
     assert isinstance(r.pagerduty, FakePagerDuty) and r.pagerduty.requests == []

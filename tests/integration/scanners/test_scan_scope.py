@@ -124,7 +124,8 @@ def test_a_rerun_with_trivy_and_bandit_gives_exactly_the_first_runs_findings(tmp
 
     out = repo / "reports"  # the default output folder, inside the scanned tree
     _, first = run(repo, out, path=path)
-    assert token in (out / "project-health-report.json").read_text(encoding="utf-8")  # what trivy would flag
+    assert token not in (out / "project-health-report.json").read_text(encoding="utf-8")  # redacted (#9)
+    (out / "older-report.json").write_text(f'{{"message": "{token}"}}\n', encoding="utf-8")  # trivy would flag it
     _, second = run(repo, out, path=path)
 
     def seen(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -140,5 +141,5 @@ def test_a_rerun_with_trivy_and_bandit_gives_exactly_the_first_runs_findings(tmp
                             check=True)
     targets = {r["Target"] for r in json.loads(direct.stdout).get("Results") or []}
     # trivy left alone walks our reports, the gitignored folder, the virtualenv and our state folder
-    assert {"reports/project-health-report.json", "generated/copy.py", ".venv/lib/copy.py",
+    assert {"reports/older-report.json", "generated/copy.py", ".venv/lib/copy.py",
             ".repo-automation/copy.py"} <= targets

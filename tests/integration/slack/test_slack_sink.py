@@ -94,7 +94,8 @@ def test_one_message_per_alert_fingerprint_and_channel(tmp_path: Path, slack: Fa
 def test_outside_text_is_escaped_and_long_content_is_cut_with_a_pointer(tmp_path: Path, slack: FakeSlack) -> None:
     ctx = context(tmp_path)
     reason = "<!channel> & <https://evil.example|click> " + "x" * 4000
-    failed = [SourceResult(name=f"src{i}", kind="collector", status=Status.FAILED, reason=reason) for i in range(3)]
+    failed = [SourceResult(name=f"src{i}", kind="collector", status=Status.FAILED, reason=reason)
+              for i in range(15)]  # a reason is cut to one line of 300 characters: many make it long
     sink(slack, ctx).deliver(run_report(ctx, sources=failed), ctx)
     [health] = [m for m in slack.messages if m["channel"] == "#metrics"]
     section = health["blocks"][1]["text"]["text"]
