@@ -42,6 +42,7 @@ from repo_automation.github.fingerprint import make_fingerprint
 from repo_automation.redaction import Secret, redact
 from repo_automation.runner import run_link
 from repo_automation.sessions import make_session
+from repo_automation.sinks.webpost import DeliveryError, post_json, refusal
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
@@ -310,20 +311,11 @@ class SlackSink(Sink):
 
     def _post(self, session: requests.Session, m: Message) -> str | None:
         """None when Slack accepted the message, else Slack's reason."""
-        import requests  # lazily, for start-up time
-
         # defence in depth: no secret leaves in a payload (as is or JSON-escaped)
         body = redact(json.dumps(m.payload, ensure_ascii=False), self._secrets)
         assert self._url is not None
         try:
-            resp = session.post(self._url.reveal(), data=body.encode("utf-8"), timeout=self.timeout_s,
-                                headers={"Content-Type": "application/json; charset=utf-8"})
-        except requests.RequestException as e:
-            return f"cannot reach Slack ({type(e).__name__})"  # the exception text would name the webhook URL
-        answer = (resp.text or "").strip()[:200]
-        if resp.status_code == 200:
-            return None
-        if resp.status_code == 429:
-            wait = resp.headers.get("Retry-After", "?")
-            return f"rate limited by Slack (HTTP 429, Retry-After {wait} s), still after retries"
-        return f"HTTP {resp.status_code} {answer or resp.reason}"
+            resp = post_json(session, self._url, body.encode("utf-8"), service="Slack", timeout_s=self.timeout_s)
+        except DeliveryError as e:
+            return str(e)
+        return None if resp.status_code == 200 else refusal(resp, "Slack")

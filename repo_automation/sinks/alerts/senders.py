@@ -33,16 +33,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, assert_never
 from repo_automation.config.sections import SmtpSecurity
 from repo_automation.redaction import Secret, redact
 from repo_automation.sinks.alerts.messages import Message
+from repo_automation.sinks.webpost import TIMEOUT_S, DeliveryError, post_json, refusal
 
 if TYPE_CHECKING:
     import requests
 
 SIGNATURE_HEADER = "X-Repo-Automation-Signature"
-TIMEOUT_S = 10.0
-
-
-class DeliveryError(Exception):
-    """A message that was not delivered; the text is the reason (never a secret)."""
 
 
 class Sender(ABC):
@@ -56,25 +52,6 @@ def _json(body: object, secrets: Collection[str]) -> str:
     return redact(json.dumps(body, ensure_ascii=False, sort_keys=True), secrets)
 
 
-def _post(session: requests.Session, url: Secret, data: bytes, headers: dict[str, str], service: str
-          ) -> requests.Response:
-    import requests  # lazily, for start-up time
-
-    try:
-        return session.post(url.reveal(), data=data, timeout=TIMEOUT_S,
-                            headers={"Content-Type": "application/json; charset=utf-8", **headers})
-    except requests.RequestException as e:
-        raise DeliveryError(f"cannot reach {service} ({type(e).__name__})") from None  # the text names the URL
-
-
-def _refused(resp: requests.Response, service: str) -> DeliveryError:
-    answer = " ".join((resp.text or "").split())[:300] or resp.reason
-    if resp.status_code == 429:
-        return DeliveryError(f"rate limited by {service} (HTTP 429, Retry-After "
-                             f"{resp.headers.get('Retry-After', '?')} s), still after retries")
-    return DeliveryError(f"HTTP {resp.status_code} {answer}")
-
-
 class SlackWebhookSender(Sender):
     kind = "slack_webhook"
 
@@ -82,9 +59,9 @@ class SlackWebhookSender(Sender):
         self._url, self._session, self._secrets = url, session, secrets
 
     def send(self, message: Message) -> None:
-        resp = _post(self._session, self._url, _json(message.body, self._secrets).encode(), {}, "Slack")
+        resp = post_json(self._session, self._url, _json(message.body, self._secrets).encode(), service="Slack")
         if resp.status_code != 200:
-            raise _refused(resp, "Slack")
+            raise DeliveryError(refusal(resp, "Slack"))
 
 
 class SlackApiSender(Sender):
@@ -121,9 +98,9 @@ class PagerDutySender(Sender):
     def send(self, message: Message) -> None:
         body = _json(message.body, self._secrets)
         event = {"routing_key": self._key.reveal(), **json.loads(body)}
-        resp = _post(self._session, self._url, json.dumps(event).encode(), {}, "PagerDuty")
+        resp = post_json(self._session, self._url, json.dumps(event).encode(), service="PagerDuty")
         if resp.status_code != 202:
-            raise DeliveryError(str(_refused(resp, "PagerDuty")).replace(self._key.reveal(), "***"))
+            raise DeliveryError(refusal(resp, "PagerDuty").replace(self._key.reveal(), "***"))
 
 
 class WebhookSender(Sender):
@@ -136,9 +113,9 @@ class WebhookSender(Sender):
     def send(self, message: Message) -> None:
         data = _json(message.body, self._secrets).encode()
         headers = {SIGNATURE_HEADER: signature(self._key.reveal(), data)} if self._key else {}
-        resp = _post(self._session, self._url, data, headers, "the webhook")
+        resp = post_json(self._session, self._url, data, service="the webhook", headers=headers)
         if not 200 <= resp.status_code < 300:
-            raise _refused(resp, "the webhook")
+            raise DeliveryError(refusal(resp, "the webhook"))
 
 
 def signature(key: str, body: bytes) -> str:

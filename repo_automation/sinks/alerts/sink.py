@@ -33,7 +33,6 @@ from repo_automation.sinks.alerts.lifecycle import Event, Policy, verb
 from repo_automation.sinks.alerts.messages import Info, render
 from repo_automation.sinks.alerts.routing import how_to_configure, is_slack_route
 from repo_automation.sinks.alerts.senders import (
-    DeliveryError,
     EmailSender,
     PagerDutySender,
     Sender,
@@ -41,6 +40,7 @@ from repo_automation.sinks.alerts.senders import (
     SlackWebhookSender,
     WebhookSender,
 )
+from repo_automation.sinks.webpost import DeliveryError
 from repo_automation.stages import Sink
 
 if TYPE_CHECKING:
