@@ -142,7 +142,7 @@ def bare_tools(project: Path, osv: OSVProcess, tools: list[str], semgrep_rules: 
         audits = []
         for n, manifest in enumerate(manifests(project, None, (), exclude)):
             req = project / manifest
-            lines, _ = requirement_lines(req, None)  # the adapter's choice: the file, its pins alone, or nothing
+            lines = requirement_lines(req, None).lines  # the adapter's choice: the file, its pins alone, or nothing
             if lines is not None:
                 if not lines:
                     continue

@@ -30,6 +30,7 @@ class Unpinned:
     requirement: str
     reason: str
     line: int = 0
+    unreadable: bool = False  # a line pip cannot read at all (not a requirement, not an option it knows)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +39,7 @@ class Manifest:
     unpinned: tuple[Unpinned, ...] = ()
     options: tuple[str, ...] = ()  # global option lines of a requirements file (--index-url …), includes left out
     includes: tuple[str, ...] = ()  # -r / -c lines of a requirements file, as written
+    foreign: str = ""  # why a file named like a manifest is not read as one ("" when it is one)
 
 
 def canonical(name: str) -> str:
@@ -89,7 +91,9 @@ def classify(path: str, text: str, line: int, *, audit_text: str | None = None, 
     try:
         req = Requirement(text)
     except InvalidRequirement as e:
-        return Unpinned(path=path, requirement=text, reason=f"not a requirement pip can read ({e})", line=line)
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__  # packaging adds the line and a caret
+        return Unpinned(path=path, requirement=text, reason=f"not a requirement pip can read ({why})", line=line,
+                        unreadable=True)
     version = pinned_version(req)
     if version is None:
         return Unpinned(path=path, requirement=text, reason=not_a_pin(req), line=line)

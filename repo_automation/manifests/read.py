@@ -51,6 +51,16 @@ def parse_manifest(path: str, text: str) -> Manifest:
     return requirements_txt.parse(path, text)
 
 
+def foreign(path: Path) -> str:
+    """Why a requirements-named file is not a requirements file ("" when it is one, or cannot be read)."""
+    if is_lock(path.name) or path.name == PYPROJECT:
+        return ""
+    try:
+        return requirements_txt.parse(path.name, path.read_text(encoding="utf-8", errors="replace")).foreign
+    except OSError:
+        return ""
+
+
 def pin_lines(path: str, text: str) -> dict[str, int]:
     """The line of each pin by canonical name (the first when pinned twice); {} for a file not readable."""
     try:
@@ -104,4 +114,5 @@ def find_manifests(workspace: Path, configured: Sequence[str]) -> list[str]:
     return sorted(found)
 
 
-__all__ = ["find_manifests", "is_lock", "is_updatable", "lock_refresh", "parse_manifest", "pin_lines", "rewrite_pin"]
+__all__ = ["find_manifests", "foreign", "is_lock", "is_updatable", "lock_refresh", "parse_manifest", "pin_lines",
+           "rewrite_pin"]

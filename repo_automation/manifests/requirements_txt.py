@@ -16,6 +16,13 @@ from repo_automation.manifests.model import Manifest, Pin, Unpinned, canonical, 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTION = re.compile(r"\s-{1,2}[A-Za-z]")  # where per-requirement options (--hash=…) start
 _INCLUDES = ("-r", "--requirement", "-c", "--constraint")
+# the options pip reads in a requirements file (pip/_internal/req/req_file.py: SUPPORTED_OPTIONS and the
+# per-requirement ones); optparse also takes an unambiguous prefix of a long one, and a short one joined
+# to its value (-rbase.txt)
+_LONG_OPTIONS = ("--index-url", "--extra-index-url", "--no-index", "--constraint", "--requirement", "--editable",
+                 "--find-links", "--no-binary", "--only-binary", "--prefer-binary", "--require-hashes", "--pre",
+                 "--trusted-host", "--use-feature", "--global-option", "--config-settings", "--hash")
+_SHORT_OPTIONS = ("-i", "-c", "-r", "-e", "-f")
 _HASH = re.compile(r"--hash[=\s]\s*[A-Za-z0-9]+:[A-Fa-f0-9]+")
 _HASH_LINE = re.compile(r"^(?P<indent>\s*)--hash[=\s]\s*[A-Za-z0-9]+:[A-Fa-f0-9]+\s*\\?\s*$")
 
@@ -59,15 +66,30 @@ def is_include(body: str) -> bool:
     return any(flag == i or (len(i) == 2 and flag.startswith(i)) for i in _INCLUDES)
 
 
+def is_pip_option(body: str) -> bool:
+    """Whether a line starting with `-` is an option pip reads in a requirements file."""
+    flag = re.split(r"[\s=]", body, maxsplit=1)[0]
+    if flag.startswith("--"):
+        return flag in _LONG_OPTIONS or (len(flag) > 2 and sum(o.startswith(flag) for o in _LONG_OPTIONS) == 1)
+    return flag[:2] in _SHORT_OPTIONS
+
+
 def parse(path: str, text: str) -> Manifest:
+    """A requirements file's pins, other requirements, options and includes. A file whose lines are mostly
+    neither requirements nor pip options (a reST page named constraints.txt, say) is `foreign`: pip would
+    refuse it, and nothing of it is audited or updated."""
     pins: list[Pin] = []
     other: list[Unpinned] = []
     options: list[str] = []
     includes: list[str] = []
-    for logical in logical_lines(text):
+    lines = logical_lines(text)
+    for logical in lines:
         body = logical.body
         if body.startswith("-"):
-            if body.startswith(("-e", "--editable")):
+            if not is_pip_option(body):
+                other.append(Unpinned(path=path, requirement=body, reason="not an option pip reads in a "
+                                      "requirements file", line=logical.first + 1, unreadable=True))
+            elif body.startswith(("-e", "--editable")):
                 other.append(Unpinned(path=path, requirement=body, reason="not a pin: an editable install",
                                       line=logical.first + 1))
             else:
@@ -76,6 +98,11 @@ def parse(path: str, text: str) -> Manifest:
         found = classify(path, requirement_part(body), logical.first + 1, audit_text=body,
                          hashed=bool(_HASH.search(body)))
         (pins if isinstance(found, Pin) else other).append(found)  # type: ignore[arg-type]
+    unreadable = [u for u in other if u.unreadable]
+    if len(unreadable) * 2 > len(lines):
+        first = unreadable[0]
+        return Manifest(foreign=f"not a requirements file: {len(unreadable)} of its {len(lines)} lines are neither "
+                                f"a requirement nor a pip option (line {first.line}: {first.requirement[:60]!r})")
     return Manifest(pins=tuple(pins), unpinned=tuple(other), options=tuple(options), includes=tuple(includes))
 
 
@@ -129,4 +156,5 @@ def rewrite(text: str, key: str, old: str, new: str, hashes: Sequence[str] = ())
     return ("".join(lines), hashes_ok) if changed else None
 
 
-__all__ = ["LogicalLine", "canonical", "is_include", "logical_lines", "parse", "requirement_part", "rewrite"]
+__all__ = ["LogicalLine", "canonical", "is_include", "is_pip_option", "logical_lines", "parse", "requirement_part",
+           "rewrite"]

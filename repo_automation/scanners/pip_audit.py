@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from repo_automation.context import RunContext
 from repo_automation.discover import is_excluded, is_manifest, is_pylock, read_lines
@@ -56,6 +56,15 @@ class AuditResult:
     vulns: list[tuple[str, str, dict[str, Any]]]  # (name, version, vuln)
     skipped: list[str]  # pip-audit's skip reasons
     audited: int  # dependencies actually audited
+    foreign: str = ""  # why the manifest was not audited at all: not a requirements file
+
+
+class ToAudit(NamedTuple):
+    """What of one requirements file goes to pip-audit."""
+
+    lines: list[str]  # global options and pins as written
+    loose: list[str]  # the requirements that are not pins, each with the reason
+    foreign: str = ""  # not a requirements file (why): nothing of it is audited
 
 
 def parse_audit(text: str) -> AuditResult:
@@ -82,23 +91,24 @@ def parse_audit(text: str) -> AuditResult:
     return AuditResult(vulns=vulns, skipped=skipped, audited=audited)
 
 
-def requirement_lines(path: Path, selection: Sequence[str] | None) -> tuple[list[str], list[str]]:
-    """(the lines to audit: global options and pins as written; the requirements that are not pins, each
-    with the reason).
+def requirement_lines(path: Path, selection: Sequence[str] | None) -> ToAudit:
+    """The lines to audit (global options and pins as written) and the requirements that are not pins.
 
     pip-audit audits pins as written (`--no-deps`) and rejects a whole file for one requirement that is not
     one version, so the pins (manifests.pinned_version) are audited on their own and the others named.
     A `-r` include that is not a manifest of its own is followed (one that is gets its own audit)."""
     if selection is not None:
         found = parse_requirements_file(path.name, "\n".join(selection))
-        return [*found.options, *(p.text for p in found.pins)], _loose(found)
+        return ToAudit([*found.options, *(p.text for p in found.pins)], _loose(found))
     found = _manifest(path)
+    if found.foreign:
+        return ToAudit([], [], found.foreign)
     lines = [*found.options, *(p.text for p in found.pins)]
     loose = _loose(found)
     for extra in _included(path, found, {path.resolve()}):
         lines += [p.text for p in extra.pins]
         loose += _loose(extra)
-    return lines, loose
+    return ToAudit(lines, loose)
 
 
 def _manifest(path: Path) -> Manifest:
@@ -193,6 +203,7 @@ class PipAuditScanner(ToolScanner):
         raw: list[tuple[str, str, str, dict[str, Any]]] = []  # (manifest, name, version, vuln)
         problems: list[str] = []
         skipped: list[str] = []
+        foreign: list[str] = []
         audited = 0
         for manifest, selection in jobs:
             try:
@@ -200,19 +211,25 @@ class PipAuditScanner(ToolScanner):
             except SourceFailed as e:
                 problems.append(f"{manifest}: {e}")
                 continue
+            if result.foreign:
+                foreign.append(f"{manifest}: {result.foreign}")
             audited += result.audited
             skipped += [f"{manifest}: {s}" for s in result.skipped]
             raw += [(manifest, n, v, vuln) for n, v, vuln in result.vulns]
-        return self._conclude(ctx, root, raw, problems, skipped, audited)
+        return self._conclude(ctx, root, raw, problems, skipped, audited, foreign)
 
     def _conclude(self, ctx: RunContext, root: Path, raw: list[tuple[str, str, str, dict[str, Any]]],
-                  problems: list[str], skipped: list[str], audited: int) -> list[Finding]:
+                  problems: list[str], skipped: list[str], audited: int, foreign: Sequence[str] = ()
+                  ) -> list[Finding]:
+        # a file named like a manifest that is none (a reST page called constraints.txt) is no problem of
+        # the audit: it is left out, and said so
+        left_out = [f"left out, {text}" for text in foreign]
         if audited == 0:
             reasons = problems + skipped
             if not reasons:
-                raise NothingToScan("no pinned dependencies to audit")
+                raise NothingToScan("; ".join(["no pinned dependencies to audit", *left_out[:5]]))
             raise SourceFailed(f"no dependency could be audited ({len(reasons)} problem(s)): " + "; ".join(reasons[:5]))
-        notices = [self.notice(text) for text in problems]
+        notices = [self.notice(text) for text in [*problems, *left_out]]
         if skipped:
             what = "dependency" if len(skipped) == 1 else "dependencies"
             notices.append(self.notice(f"{len(skipped)} {what} skipped, not audited: " + "; ".join(skipped[:10])))
@@ -238,9 +255,9 @@ class PipAuditScanner(ToolScanner):
     def _audit_manifest(self, ctx: RunContext, exe: str, root: Path, manifest: str,
                         selection: Sequence[str] | None = None) -> AuditResult:
         with tempfile.TemporaryDirectory(prefix="ra-pip-audit-") as tmp:
-            source, loose = self._source_args(root / manifest, selection, Path(tmp))
+            source, loose, foreign = self._source_args(root / manifest, selection, Path(tmp))
             if not source:
-                return AuditResult(vulns=[], skipped=loose, audited=0)
+                return AuditResult(vulns=[], skipped=loose, audited=0, foreign=foreign)
             out = Path(tmp) / "audit.json"
             argv = [exe, *source, "-f", "json", "-o", str(out), "--progress-spinner", "off", "--aliases", "on",
                     "--desc", "on", "--cache-dir", str(Path(tmp) / "cache"), *self.service_args()]
@@ -255,18 +272,19 @@ class PipAuditScanner(ToolScanner):
                            audited=parsed.audited)
 
     @staticmethod
-    def _source_args(req: Path, selection: Sequence[str] | None, tmp: Path) -> tuple[list[str], list[str]]:
-        """(pip-audit's arguments naming what to audit, or [] for nothing; the loose requirements named)."""
+    def _source_args(req: Path, selection: Sequence[str] | None, tmp: Path) -> tuple[list[str], list[str], str]:
+        """(pip-audit's arguments naming what to audit, or [] for nothing; the loose requirements named; why
+        the file is not a requirements file, or "")."""
         if is_pylock(req.name):  # `--locked DIR` audits the lock files in DIR: give it this one alone
             (tmp / "lock").mkdir()
             shutil.copyfile(req, tmp / "lock" / req.name)
-            return ["--locked", str(tmp / "lock")], []
-        lines, loose = requirement_lines(req, selection)
+            return ["--locked", str(tmp / "lock")], [], ""
+        lines, loose, foreign = requirement_lines(req, selection)
         if not lines:
-            return [], loose
+            return [], loose, foreign
         req = tmp / "requirements.txt"
         req.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return ["-r", str(req), "--no-deps", "--disable-pip"], loose
+        return ["-r", str(req), "--no-deps", "--disable-pip"], loose, ""
 
     @staticmethod
     def _finding(manifest: str, name: str, version: str, v: dict[str, Any], severity: Severity,

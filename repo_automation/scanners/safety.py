@@ -26,10 +26,12 @@ from repo_automation.discover import is_excluded, is_lock, is_manifest, read_lin
 from repo_automation.domain import Finding, Location, Severity
 from repo_automation.errors import NothingToScan, SourceFailed, SourceSkipped
 from repo_automation.manifests import pin_lines
+from repo_automation.manifests.read import foreign
 from repo_automation.redaction import Secret
 from repo_automation.scanners.fingerprint import canonical_package, dependency_fingerprint
 from repo_automation.scanners.interface import ToolScanner, run_tool
 from repo_automation.scanners.normalise import severity_from_word
+from repo_automation.stages import Noted
 
 
 def _severity(value: Any) -> Severity:
@@ -129,15 +131,23 @@ class SafetyScanner(ToolScanner):
     def scan_tree(self, ctx: RunContext, root: Path, paths: Sequence[str] | None) -> list[Finding]:
         if not self.api_key:
             raise SourceSkipped("safety needs a Safety API key (input safety-api-key or SAFETY_API_KEY)")
-        files = [m for m in self.manifests(root, paths)
-                 if not m.endswith("pyproject.toml") and not is_lock(m)]
+        files: list[str] = []
+        left_out: list[str] = []  # named like requirements files but none (safety would fail on them)
+        for m in self.manifests(root, paths):
+            if m.endswith("pyproject.toml") or is_lock(m):
+                continue
+            why = foreign(root / m)
+            if why:
+                left_out.append(f"left out, {m}: {why}")
+            else:
+                files.append(m)
         if not files:
-            raise NothingToScan("no requirements files to check")
+            raise NothingToScan("; ".join(["no requirements files to check", *left_out[:5]]))
         exe = self.tool()
         findings: list[Finding] = []
         for manifest in files:
             findings += self._check(ctx, exe, root, manifest)
-        return findings
+        return Noted(findings, [self.notice(text) for text in left_out]) if left_out else findings
 
     def _check(self, ctx: RunContext, exe: str, root: Path, manifest: str) -> list[Finding]:
         timeout = min(self.options.timeout_seconds, ctx.settings.source_timeout_s)

@@ -44,6 +44,8 @@ def read_manifests(workspace: Path, paths: Sequence[str]) -> Manifest:
         except (OSError, UnicodeDecodeError) as e:
             other.append(Unpinned(path=rel, requirement="", reason=f"cannot be read ({e})"))
             continue
+        if found.foreign:  # named like a manifest, but none (a reST page called constraints.txt): said, not read
+            other.append(Unpinned(path=rel, requirement="", reason=found.foreign))
         pins.extend(found.pins)
         other.extend(found.unpinned)
     return Manifest(pins=tuple(pins), unpinned=tuple(other))

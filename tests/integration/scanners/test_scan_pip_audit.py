@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from repo_automation.domain import Severity
-from repo_automation.errors import SourceFailed
+from repo_automation.errors import NothingToScan, SourceFailed
 from repo_automation.scanners.osv import USER_AGENT
 from repo_automation.scanners.pip_audit import PipAuditScanner
 from repo_automation.stages import notices_of
@@ -235,3 +235,29 @@ def test_includes_a_loose_line_triple_equals_and_lock_files_do_not_refuse_a_file
     assert {f.location.start_line for f in findings if f.location and f.package == "jinja2"} == {3}
     assert any("requirements.txt: flask (not a pin: no version given)" in n for n in notices_of(findings))
     assert ("six", "1.16.0") in audited_pins(osv)  # the constraints file is audited too, on its own
+
+
+def test_a_rest_page_named_constraints_txt_is_left_out_and_said(project: Path, osv: FakeOSV) -> None:
+    # Django keeps docs/ref/models/constraints.txt, a reST page: pip-audit fails on it, and that failure
+    # must not cost the real manifests their audit nor fail the source
+    page = project / "docs" / "ref" / "constraints.txt"
+    page.parent.mkdir(parents=True)
+    page.write_text("=====================\nConstraints reference\n=====================\n\n"
+                    ".. module:: django.db.models.constraints\n\n``BaseConstraint``\n------------------\n",
+                    encoding="utf-8")
+    direct = subprocess.run(
+        [tool_path("pip-audit"), "-r", str(page), "--no-deps", "--disable-pip", "-f", "json", "-s", "osv",
+         "--osv-url", osv.query_url, "--progress-spinner", "off", "--cache-dir", str(project / ".cache")],
+        cwd=project, capture_output=True, text=True, timeout=120, check=False)
+    assert direct.returncode == 1 and "contains invalid specifier at line 1" in direct.stderr, direct.stderr
+    ctx = context(project, osv)
+    findings = scanner(ctx).scan(ctx)
+    assert len(findings) == 10  # requirements.txt and pyproject.toml, as without the page
+    assert ("docs/ref/constraints.txt: not a requirements file: 6 of its 6 lines are neither a requirement nor a "
+            "pip option (line 1: '=====================')") in " ".join(notices_of(findings))
+    # a repository whose only such file is the page has nothing to audit: not applicable, not failed
+    for name in ("requirements.txt", "pyproject.toml"):
+        (project / name).unlink()
+    with pytest.raises(NothingToScan) as e:
+        scanner(ctx).scan(ctx)
+    assert "left out, docs/ref/constraints.txt: not a requirements file" in str(e.value)

@@ -144,3 +144,54 @@ def test_discovery_and_lock_files(tmp_path: Path) -> None:
     assert [(p.key, p.version, p.text, p.line) for p in parse_manifest("uv.lock", uv).pins] == [
         ("idna", "3.7", "idna==3.7", 2)]
     assert rewrite_pin("uv.lock", uv, "idna", "3.7", "3.8") is None  # a lock is refreshed by its tool
+
+
+# the first lines of Django 5.0's docs/ref/models/constraints.txt: a reST page that discovery's
+# constraints*.txt pattern picks up
+REST_PAGE = """\
+=====================
+Constraints reference
+=====================
+
+.. module:: django.db.models.constraints
+
+.. currentmodule:: django.db.models
+
+The classes defined in this module create database constraints. They are added
+in the model :attr:`Meta.constraints <django.db.models.Options.constraints>`
+option.
+
+.. admonition:: Referencing built-in constraints
+
+    Constraints are defined in ``django.db.models.constraints``, but for
+    convenience they're imported into :mod:`django.db.models`.
+
+``BaseConstraint``
+==================
+
+- The ``name`` argument is required.
+--------------------------------------
+"""
+
+
+def test_a_page_named_like_a_constraints_file_is_not_read_as_one() -> None:
+    found = parse_manifest("docs/ref/models/constraints.txt", REST_PAGE)
+    # nothing of it is audited or updated, and it says why in one line
+    assert not found.pins and not found.unpinned and not found.options and not found.includes
+    assert found.foreign == ("not a requirements file: 15 of its 15 lines are neither a requirement nor a pip "
+                             "option (line 1: '=====================')")
+
+
+def test_pip_options_in_every_spelling_pip_takes_and_one_it_does_not() -> None:
+    text = ("--index https://mirror.example/simple\n-rbase.txt\n--pre\n--only-binary=:all:\n"
+            "-f ./wheels\n--frobnicate\nsix==1.16.0\nidna==3.7 --hash=sha256:" + "a" * 64 + "\nthis line is a typo\n")
+    found = parse_manifest("requirements.txt", text)
+    assert not found.foreign  # seven of nine lines are pip's: a requirements file with two bad lines
+    assert found.options == ("--index https://mirror.example/simple", "--pre", "--only-binary=:all:", "-f ./wheels")
+    assert found.includes == ("-rbase.txt",)
+    assert [(p.key, p.version, p.hashed) for p in found.pins] == [("six", "1.16.0", False), ("idna", "3.7", True)]
+    # the unknown option is never handed to pip-audit (it would refuse the file), and the reasons are one line
+    assert [(u.requirement, u.reason, u.line) for u in found.unpinned] == [
+        ("--frobnicate", "not an option pip reads in a requirements file", 6),
+        ("this line is a typo", "not a requirement pip can read (Expected semicolon (after name with no version "
+                                "specifier) or end)", 9)]
