@@ -264,3 +264,23 @@ def test_the_pull_request_workflow_uploads_no_partial_sarif() -> None:
     uploads = [s for job in data["jobs"].values() for s in job["steps"]
                if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]
     assert uploads == []
+
+
+
+def scanning(path: Path) -> bool:
+    return any(str(s.get("with", {}).get("command")) == "run" for s in action_steps(path))
+
+
+def test_the_scanning_examples_are_the_ones_expected() -> None:
+    assert [p.name for p in WORKFLOWS if scanning(p)] == ["daily.yml", "dispatch-dry-run.yml", "pages.yml",
+                                                          "pull-request.yml"]
+
+
+@pytest.mark.parametrize("path", [p for p in WORKFLOWS if scanning(p)], ids=lambda p: p.name)
+def test_examples_that_scan_restore_the_advisory_severities(path: Path) -> None:
+    """A runner starts empty: without the severity store in the cache, every audit asks OSV once per pin."""
+    from repo_automation.scanners.osv import STORE_PATH
+
+    steps = [s for job in load(path)["jobs"].values() for s in job["steps"]]
+    restored = [str(s["with"]["path"]) for s in steps if str(s.get("uses", "")).startswith("actions/cache/restore@")]
+    assert any(str(STORE_PATH) in p.split() for p in restored), f"{path.name} never restores {STORE_PATH}"
