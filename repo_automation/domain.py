@@ -262,6 +262,7 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     enforced: bool = True
     context: tuple[str, ...] = ()  # on a pull request: repository-wide gate failures, shown but not judged
+    context_gates: tuple[str, ...] = ()  # the names of those gates
 
     @property
     def exit_code(self) -> int:

@@ -29,12 +29,14 @@ from repo_automation.domain import (
 )
 
 
-def judged(report: RunReport, config: Config | None = None, *, enforced: bool = True) -> RunReport:
+def judged(report: RunReport, config: Config | None = None, *, enforced: bool = True,
+           pull_request: bool = False) -> RunReport:
     """The report with its rules not evaluated and its verdict, as the pipeline's build_report sets them
     (the default configuration unless one is given)."""
     cfg = config if config is not None else config_mod.from_data({})
     unevaluated = evaluate_rules(cfg, report.metric_values).inconclusive
-    return replace(report, rules_not_evaluated=unevaluated, verdict=decide(report, cfg, enforced=enforced))
+    return replace(report, rules_not_evaluated=unevaluated,
+                   verdict=decide(report, cfg, enforced=enforced, pull_request=pull_request))
 
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -29,11 +29,13 @@ def decide(report: RunReport, config: Config, *, enforced: bool = True, pull_req
     `pull_request`: the run judges a pull request, so repository-wide gate failures are context only."""
     reasons: list[str] = []
     context: list[str] = []
+    context_gates: list[str] = []
     for gate in report.gates:
         if gate.passed is False:
             failed = f"gate {gate.name} failed: {gate.message}"
             if pull_request and gate.scope is GateScope.REPOSITORY:
                 context.append(failed)
+                context_gates.append(gate.name)
             else:
                 reasons.append(failed)
     for alert in report.alerts:
@@ -44,4 +46,5 @@ def decide(report: RunReport, config: Config, *, enforced: bool = True, pull_req
         worst = ", ".join(sorted({f.severity.value for f in blocking}))
         reasons.append(f"{len(blocking)} blocking finding(s) ({worst})")
     reasons += unmet_requirements(report.sources, config)
-    return Verdict(passed=not reasons, reasons=tuple(reasons), enforced=enforced, context=tuple(context))
+    return Verdict(passed=not reasons, reasons=tuple(reasons), enforced=enforced, context=tuple(context),
+                   context_gates=tuple(context_gates))

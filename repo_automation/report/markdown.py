@@ -113,6 +113,7 @@ def _model(report: RunReport, report_files: Sequence[str], findings_limit: int) 
         "security_basis": Trusted(basis) if (basis := views.security_basis(report)) else None,  # our own words
         "gates": report.gates,
         "gates_failed": views.gate_failed_count(report),
+        "gates_context": views.gate_context_count(report),
         "alerts": report.alerts,
         "not_evaluated": list(report.rules_not_evaluated),
         "sources": report.sources,

@@ -134,7 +134,13 @@ def mermaid_trend(trend: Sequence[TrendPoint]) -> str | None:
 
 
 def gate_failed_count(report: RunReport) -> int:
-    return sum(1 for g in report.gates if g.passed is False)
+    """Failed gates that judge this run: on a pull request, repository-wide failures are context, not these."""
+    return sum(1 for g in report.gates if g.passed is False) - gate_context_count(report)
+
+
+def gate_context_count(report: RunReport) -> int:
+    """On a pull request: the repository-wide gates that failed, shown as context and not judged."""
+    return len(report.verdict.context_gates) if report.verdict else 0
 
 
 def in_scope(findings: Sequence[Finding], scope: FindingScope) -> list[Finding]:

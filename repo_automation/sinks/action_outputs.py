@@ -41,7 +41,10 @@ OUTPUTS: dict[str, str] = {  # name -> description (action.yml declares exactly 
     "critical-count": "Active and new findings of critical severity in package code.",
     "high-count": "Active and new findings of high severity in package code.",
     "alerts-count": "Alert rules that fired.",
-    "gates-failed": "Quality gates that failed (inconclusive ones are not counted).",
+    "gates-failed": ("Quality gates that failed (inconclusive ones are not counted); on a pull request, those that "
+                     "judge the change."),
+    "gates-context": ("On a pull request: repository-wide quality gates that failed, shown as context and not "
+                      "counted in gates-failed."),
     "sources-failed": "Collectors, scanners, gates and sinks that failed.",
     "dry-run": "true when this was a dry run.",
     "policy-passed": "true when the policy held (no failed gate, blocking alert or blocking finding).",
@@ -101,6 +104,7 @@ def outputs(report: RunReport, files: Mapping[str, str]) -> dict[str, str]:
         "high-count": str(counts["high"]),
         "alerts-count": str(len(report.alerts)),
         "gates-failed": str(views.gate_failed_count(report)),
+        "gates-context": str(views.gate_context_count(report)),
         "sources-failed": str(sum(1 for s in report.sources if s.status.value == "failed")),
         "dry-run": "true" if report.dry_run else "false",
         "policy-passed": "" if verdict is None else ("true" if verdict.passed else "false"),

@@ -146,3 +146,22 @@ def test_a_summary_too_large_for_github_is_cut_with_a_note_and_no_open_block(tmp
     assert "cut to stay under GitHub's 1 MiB limit" in text
     assert "- **Gate failed**: gate\\-0 —" in text and "…and 5 more failed gate(s)" in text
     assert text.count("<details>") == text.count("</details>")
+
+
+def test_on_a_pull_request_repository_wide_gate_failures_are_context_not_failures(tmp_path: Path) -> None:
+    # rich_report's coverage gate fails against the absolute threshold: repository-wide, so on a pull request
+    # whose own change gates pass it is context; a workflow step reading gates-failed must not see it
+    env, stream = _runner_env(tmp_path), io.StringIO()
+    ctx = context(tmp_path)
+    report = rich_report()
+    report = judged(replace(report, findings=(), alerts=()), pull_request=True)
+    assert report.verdict is not None and report.verdict.context_gates == ("coverage",)
+    _writer(tmp_path, env, stream).deliver(report, ctx)
+    outputs = parse_output_file((tmp_path / "output.txt").read_text(encoding="utf-8"))
+    assert (outputs["gates-failed"], outputs["gates-context"]) == ("0", "1")
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "Quality gates (0 failed of 3, 1 repository-wide shown as context)" in summary
+    # outside a pull request the same failure is the run's own
+    _writer(tmp_path, env, io.StringIO()).deliver(judged(replace(report, verdict=None)), ctx)
+    outputs = parse_output_file((tmp_path / "output.txt").read_text(encoding="utf-8"))
+    assert (outputs["gates-failed"], outputs["gates-context"]) == ("1", "0")
