@@ -126,10 +126,12 @@ class CheckRunSink(GitHubSink):
                 f"{len(batches)} request(s)")
         if ctx.dry_run:
             return [Action(sink=self.name, description=what, performed=False, target=self.repository)]
-        return [self._write(sha, conclusion, reasons, output, batches, what, ctx)]
+        context_gates = report.verdict.context_gates if report.verdict is not None else ()
+        return [self._write(sha, conclusion, reasons, output, batches, what, ctx, context_gates)]
 
     def _write(self, sha: str, conclusion: str, reasons: Sequence[str], output: dict[str, str],
-               batches: Sequence[list[dict[str, Any]]], what: str, ctx: RunContext) -> Action:
+               batches: Sequence[list[dict[str, Any]]], what: str, ctx: RunContext,
+               context_gates: Sequence[str] = ()) -> Action:
         """Create the check run with the first batch of annotations and add the rest; on 403 (no checks
         permission) write a commit status instead."""
         client, repository = self.connected()
@@ -142,7 +144,7 @@ class CheckRunSink(GitHubSink):
             if e.status != 403:
                 raise SourceFailed(f"check run not created: {http_error(e)}") from e
             log.info("no permission to create check runs (403): writing a commit status instead")
-            return self._status(sha, conclusion, reasons, ctx)
+            return self._status(sha, conclusion, reasons, ctx, context_gates)
         try:
             for batch in batches[1:]:
                 client.update_check_run(repository, run.id, output={**output, "annotations": batch})
@@ -151,12 +153,17 @@ class CheckRunSink(GitHubSink):
                                f"{http_error(e)}") from e
         return Action(sink=self.name, description=what, performed=True, target=run.url)
 
-    def _status(self, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext) -> Action:
+    def _status(self, sha: str, conclusion: str, reasons: Sequence[str], ctx: RunContext,
+                context_gates: Sequence[str] = ()) -> Action:
+        """One line of at most 140 characters: the reasons, and (like the check run's summary) the
+        repository-wide gate failures that are context, not this pull request's failure."""
         client, repository = self.connected()
         state = "failure" if conclusion == "failure" else "success"
-        text = "; ".join(reasons) if reasons else "policy satisfied"
+        text = "; ".join(reasons) if reasons else "policy satisfied by the change"
         if conclusion == "neutral":
             text = "not enforced: " + text
+        if context_gates:
+            text += f" (context, repository-wide: gate {', '.join(context_gates)} failed)"
         description = text if len(text) <= 140 else text[:139] + "…"
         try:
             client.create_commit_status(repository, sha, state=state, description=description,

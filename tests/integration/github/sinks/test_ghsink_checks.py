@@ -205,3 +205,23 @@ def test_real_pull_request_payloads_drive_the_pr_sinks(tmp_path: Path, fake_gith
         (run,) = repo.check_runs.values()
         assert run["head_sha"] == ctx.pull_request.head_sha and len(fake_github.state.comments(
             "Codertocat/Hello-World", 2)) == 1
+
+
+def test_the_commit_status_fallback_names_the_repository_wide_context(
+        tmp_path: Path, fake_github: FakeGitHub, ghc: Any) -> None:
+    from repo_automation.domain import GateResult, GateScope
+    from tests.reports import judged
+
+    fake_github.inject(Fault.forbidden(method="POST", path=r"/check-runs$"))
+    ctx = context(tmp_path, fake_github, pull_request=_pr(fake_github))
+    gates = (GateResult(name="coverage", passed=False, actual=61.2, threshold=80.0, message="61.2% < 80%"),
+             GateResult(name="coverage", passed=True, actual=90.0, threshold=80.0, message="changed lines 90%",
+                        scope=GateScope.CHANGE))
+    pr_report = judged(dataclasses.replace(report(()), gates=gates), pull_request=True)
+    CheckRunSink(client=ghc, repository=REPO).deliver(pr_report, ctx)
+    repo = fake_github.state.repo("octo-org", "hello-world")
+    assert repo is not None
+    (status,) = repo.statuses
+    assert status["state"] == "success"
+    assert status["description"] == ("policy satisfied by the change (context, repository-wide: gate coverage "
+                                     "failed)")
