@@ -7,8 +7,8 @@ the worst known severity, the union of fixed versions, and the canonical fingerp
 the same fingerprint (one tool, same rule, same snippet and occurrence) are exact duplicates and kept once.
 Code findings of different tools on the same line of the same file that share a CWE (bandit's B602 and
 semgrep's subprocess-shell-true, both CWE-78) are one problem: the merged finding names every tool in `tool`
-("bandit+semgrep"), every tool's rule in `ids` (so an ignore of either rule matches it), the union of CWEs,
-and keeps the first tool's rule id and fingerprint.
+("bandit+semgrep"), every tool's rule in `ids` in the order of `tool` (so an ignore of either rule matches
+it, and `tool_rules` pairs them again), the union of CWEs, and keeps the first tool's rule id and fingerprint.
 PR states merge conservatively: new beats existing beats fixed.
 """
 
@@ -71,7 +71,7 @@ def _merge(group: list[Finding]) -> Finding:
     if len(group) == 1:
         return first
     tools = list(_union(t for f in group for t in f.tool.split("+")))
-    ids = _merged_ids(group, several_tools=len(tools) > 1)
+    ids = _merged_ids(group, several_tools=len(tools) > 1)  # a code problem: one rule per tool, in their order
     return dataclasses.replace(
         first,
         tool="+".join(tools),
@@ -125,6 +125,14 @@ def _same_line_group(f: Finding, groups: list[list[Finding]], by_line: dict[tupl
         if idx is not None and not any(tools & set(g.tool.split("+")) for g in groups[idx]):
             return idx
     return None
+
+
+def tool_rules(f: Finding) -> list[tuple[str, str]]:
+    """(tool, rule) of every tool behind a code finding: one pair, or one per tool of a merged one."""
+    tools = f.tool.split("+")
+    if not f.package and len(tools) > 1 and len(f.ids) == len(tools):
+        return list(zip(tools, f.ids, strict=True))
+    return [(tools[0], f.rule_id)]
 
 
 def merge_findings(findings: Sequence[Finding]) -> list[Finding]:

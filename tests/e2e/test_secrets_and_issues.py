@@ -248,3 +248,29 @@ def test_a_failing_trivy_leaves_pip_audit_its_issues_and_a_removed_label_makes_n
     assert all(i["state"] == "open" for fp, i in issues.items() if fp.startswith("pkg:") and fp != "pkg:jinja2")
     assert subprocess.run(["git", "status", "--porcelain"], cwd=world.repo, capture_output=True, text=True,
                           check=True).stdout.strip() in ("", "?? .repo-automation/")
+
+
+def test_a_problem_two_tools_report_keeps_its_one_issue_while_either_tool_fails(world: World, tmp_path: Path) -> None:
+    # bandit's B602 and semgrep's subprocess-shell-true on one line are one issue under bandit's fingerprint;
+    # while bandit fails, semgrep's finding must keep that issue, not open a second one, and back again
+    world.run()
+    merged = world.issues()["code:bandit:B602:app/shell.py"]
+    created = len(world.github.state.issues(REPO))
+    real_bandit = (world.tools / "bandit").resolve()
+    (world.tools / "bandit").unlink()
+    shutil.copy(fake_tool(tmp_path / "broken", "bandit", "echo 'bandit: crashed' >&2\nexit 2"), world.tools / "bandit")
+    second = world.run()
+
+    assert second["scanners"]["bandit"]["status"] == "failed" and second["scanners"]["semgrep"]["status"] == "ok"
+    assert len(world.github.state.issues(REPO)) == created  # no second issue for the same line
+    issues = world.issues()
+    alone = issues["code:semgrep:subprocess-shell-true:app/shell.py"]
+    assert alone["number"] == merged["number"] and alone["state"] == "open"
+    assert "code:bandit:B602:app/shell.py" not in issues
+
+    (world.tools / "bandit").unlink()
+    (world.tools / "bandit").symlink_to(real_bandit)
+    world.run()
+    assert len(world.github.state.issues(REPO)) == created
+    back = world.issues()["code:bandit:B602:app/shell.py"]
+    assert back["number"] == merged["number"] and back["state"] == "open" and "- Tools: bandit, semgrep" in back["body"]

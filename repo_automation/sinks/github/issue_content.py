@@ -27,6 +27,7 @@ from repo_automation.domain import Alert, Finding, FindingScope, FindingState, G
 from repo_automation.github.fingerprint import make_fingerprint, with_marker
 from repo_automation.report.escape import ZWJ, escape_code, escape_markdown
 from repo_automation.runner import run_link
+from repo_automation.scanners.dedup import tool_rules
 from repo_automation.scanners.fingerprint import canonical_package
 from repo_automation.sinks.github.package_issue import UpdatePull, package_issue
 
@@ -42,6 +43,8 @@ FOOTER = ("_Managed by repo-automation: updated on each run, closed when the pro
 
 OWNERS_PREFIX = "<!-- repo-automation:owners="
 _OWNERS = re.compile(r"<!-- repo-automation:owners=([a-z0-9+,-]{1,200}) -->")
+ALIASES_PREFIX = "<!-- repo-automation:aliases="
+_ALIASES = re.compile(r"<!-- repo-automation:aliases=([A-Za-z0-9._:/@+=,-]{1,4000}) -->")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +55,7 @@ class DesiredIssue:
     labels: tuple[str, ...]
     owners: tuple[str, ...] = ()  # the tools whose findings it holds
     supersedes: tuple[str, ...] = ()  # fingerprints of earlier issues it replaces (one per advisory)
+    aliases: tuple[str, ...] = ()  # the fingerprints its problem has under each other tool that reports it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,10 +72,17 @@ def owners_of(body: str) -> tuple[str, ...]:
     return tuple(found[-1].split(",")) if found else ()
 
 
-def _with_owners(body: str, owners: Sequence[str]) -> str:
-    """The owners marker just before the fingerprint marker (which stays last)."""
+def aliases_of(body: str) -> tuple[str, ...]:
+    """The other fingerprints an issue body says its problem has (see DesiredIssue.aliases)."""
+    found = _ALIASES.findall(body or "")
+    return tuple(found[-1].split(",")) if found else ()
+
+
+def _with_owners(body: str, owners: Sequence[str], aliases: Sequence[str] = ()) -> str:
+    """The owners (and aliases) markers just before the fingerprint marker (which stays last)."""
     head, sep, marker = body.rstrip().rpartition("\n\n")
-    return f"{head}\n{OWNERS_PREFIX}{','.join(owners)} -->{sep}{marker}\n"
+    also = f"\n{ALIASES_PREFIX}{','.join(aliases)} -->" if aliases else ""
+    return f"{head}\n{OWNERS_PREFIX}{','.join(owners)} -->{also}{sep}{marker}\n"
 
 
 def tools_of(group: Sequence[Finding]) -> tuple[str, ...]:
@@ -85,10 +96,11 @@ def clean_title(text: str) -> str:
     return s if len(s) <= MAX_TITLE else s[: MAX_TITLE - 1] + "…"
 
 
-def fit_body(head: Sequence[str], items: Sequence[str], fingerprint: str, pointer: str) -> str:
-    """Head lines, then as many item lines as fit, then a cut notice, footer and marker (< 65,536)."""
+def fit_body(head: Sequence[str], items: Sequence[str], fingerprint: str, pointer: str, reserve: int = 0) -> str:
+    """Head lines, then as many item lines as fit, then a cut notice, footer and marker (< 65,536), leaving
+    `reserve` characters for the markers added after."""
     tail = ["", FOOTER]
-    budget = MAX_BODY - len(with_marker("\n".join([*head, *tail]), fingerprint)) - len(pointer) - 200
+    budget = MAX_BODY - len(with_marker("\n".join([*head, *tail]), fingerprint)) - len(pointer) - 200 - reserve
     kept: list[str] = []
     used = 0
     for line in items:
@@ -130,8 +142,21 @@ def _finding_issue(key: tuple[str, ...], group: Sequence[Finding], labels: tuple
         title, items = _code_title_items(key, group, worst, sev)
         head = _finding_head(group, worst, sev)
     owners = tools_of(group)
+    aliases = _aliases(key, group, fp)
+    markers = len(OWNERS_PREFIX) + len(ALIASES_PREFIX) + sum(len(x) + 1 for x in (*owners, *aliases)) + 12
     return DesiredIssue(fingerprint=fp, title=clean_title(title), labels=labels, owners=owners,
-                        body=_with_owners(fit_body(head, items, fp, pointer), owners), supersedes=supersedes)
+                        body=_with_owners(fit_body(head, items, fp, pointer, markers), owners, aliases),
+                        supersedes=supersedes, aliases=aliases)
+
+
+def _aliases(key: tuple[str, ...], group: Sequence[Finding], fp: str) -> tuple[str, ...]:
+    """A code issue's fingerprint under each other tool of its merged findings (bandit's B602 issue is
+    semgrep's subprocess-shell-true issue too): when the first tool fails or stops reporting it, the
+    other tool's findings keep this issue instead of opening a second one."""
+    if key[0] != "code":
+        return ()
+    return tuple(sorted({make_fingerprint("code", tool, rule, key[3]) for f in group for tool, rule in tool_rules(f)}
+                        - {fp}))
 
 
 def _code_title_items(key: tuple[str, ...], group: Sequence[Finding], worst: Finding, sev: str

@@ -39,6 +39,7 @@ from repo_automation.sinks.github.issue_content import (
     OWNERS_PREFIX,
     DesiredIssue,
     IssuePlanInput,
+    aliases_of,
     desired_issues,
     owners_of,
 )
@@ -135,12 +136,29 @@ def plan_issue_sync(desired: Sequence[DesiredIssue], existing: Sequence[Existing
     """
     primary, ops = _primaries(existing)
     wanted = {d.fingerprint: d for d in desired}
+    claimed: set[str] = set()  # issues taken over under an alias: not gone
     for fp, d in wanted.items():
-        ops.extend(_plan_one(d, primary.get(fp), reopening_comment))
+        have = primary.get(fp)
+        if have is None or have.state != "open":
+            alias = _under_alias(d, primary, wanted, claimed)
+            if alias is not None and (have is None or alias.state == "open"):
+                have = alias
+                claimed.add(alias.fingerprint or "")
+        ops.extend(_plan_one(d, have, reopening_comment))
     into = {old: d.fingerprint for d in desired for old in d.supersedes}
-    gone = [i for fp, i in primary.items() if fp not in wanted and i.state == "open"
+    gone = [i for fp, i in primary.items() if fp not in wanted and fp not in claimed and i.state == "open"
             and not fp.startswith(tuple(protected))]
     return ops + [_plan_gone(i, into, failed or {}, scanners, closing_comment) for i in gone]
+
+
+def _under_alias(d: DesiredIssue, primary: Mapping[str, ExistingIssue], wanted: Mapping[str, DesiredIssue],
+                 claimed: set[str]) -> ExistingIssue | None:
+    """The issue of the same problem under another tool's fingerprint (bandit's and semgrep's for one line),
+    open first, then the lowest number: the desired issue lists it among its aliases, or it lists the
+    desired issue among its own. One another desired issue wants, or one already taken, is not taken."""
+    found = [i for fp, i in primary.items() if fp not in wanted and fp not in claimed
+             and (fp in d.aliases or d.fingerprint in aliases_of(i.body))]
+    return min(found, key=lambda i: (i.state != "open", i.number), default=None)
 
 
 def _primaries(existing: Sequence[ExistingIssue]) -> tuple[dict[str, ExistingIssue], list[IssueOp]]:

@@ -63,3 +63,22 @@ def test_fingerprints_are_marker_safe_stable_and_bounded() -> None:
 def test_the_last_marker_wins() -> None:
     body = "quoted <!-- repo-automation:fingerprint=other -->\n\n" + marker("mine")
     assert find_fingerprint(body) == "mine" and find_fingerprint(None) is None
+
+
+def test_a_problem_known_under_another_tools_fingerprint_keeps_its_issue() -> None:
+    bandit, semgrep = "code:bandit:B602:app.py", "code:semgrep:subprocess-shell-true:app.py"
+    merged_body = f"both\n<!-- repo-automation:aliases={semgrep} -->\n\n{marker(bandit)}\n"
+    # bandit failed: semgrep's finding alone takes over the merged issue, which is neither closed nor doubled
+    ops = plan_issue_sync([_want(semgrep, body="semgrep alone")], [_have(7, bandit, body=merged_body)],
+                          failed={"bandit": "crashed"})
+    assert [(op.kind, op.number, op.fingerprint) for op in ops] == [(OpKind.UPDATE, 7, semgrep)]
+    # bandit is back: the merged issue (its aliases name semgrep's) takes the semgrep-only issue back
+    merged = DesiredIssue(fingerprint=bandit, title="t", body=merged_body, labels=("repo-automation",),
+                          aliases=(semgrep,))
+    ops = plan_issue_sync([merged], [_have(7, semgrep, body="semgrep alone")])
+    assert [(op.kind, op.number, op.fingerprint) for op in ops] == [(OpKind.UPDATE, 7, bandit)]
+    # an open alias wins over a closed issue of the same fingerprint; one another desired issue wants is not taken
+    ops = plan_issue_sync([merged], [_have(3, bandit, state="closed", reason="completed"), _have(7, semgrep)])
+    assert [(op.kind, op.number) for op in ops] == [(OpKind.UPDATE, 7)]
+    ops = plan_issue_sync([merged, _want(semgrep)], [_have(7, semgrep)])
+    assert [(op.kind, op.fingerprint) for op in ops] == [(OpKind.CREATE, bandit)]  # #7 stays semgrep's, as it is
