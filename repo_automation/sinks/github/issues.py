@@ -137,18 +137,26 @@ def plan_issue_sync(desired: Sequence[DesiredIssue], existing: Sequence[Existing
     primary, ops = _primaries(existing)
     wanted = {d.fingerprint: d for d in desired}
     claimed: set[str] = set()  # issues taken over under an alias: not gone
-    for fp, d in wanted.items():
-        have = primary.get(fp)
-        if have is None or have.state != "open":
-            alias = _under_alias(d, primary, wanted, claimed)
-            if alias is not None and (have is None or alias.state == "open"):
-                have = alias
-                claimed.add(alias.fingerprint or "")
-        ops.extend(_plan_one(d, have, reopening_comment))
+    for d in wanted.values():
+        ops.extend(_plan_one(d, _issue_of(d, primary, wanted, claimed), reopening_comment))
     into = {old: d.fingerprint for d in desired for old in d.supersedes}
     gone = [i for fp, i in primary.items() if fp not in wanted and fp not in claimed and i.state == "open"
             and not fp.startswith(tuple(protected))]
     return ops + [_plan_gone(i, into, failed or {}, scanners, closing_comment) for i in gone]
+
+
+def _issue_of(d: DesiredIssue, primary: Mapping[str, ExistingIssue], wanted: Mapping[str, DesiredIssue],
+              claimed: set[str]) -> ExistingIssue | None:
+    """The existing issue a desired one goes to: its own fingerprint's, unless that is missing or closed and
+    an issue of the same problem under another tool's fingerprint is open (which is then `claimed`)."""
+    have = primary.get(d.fingerprint)
+    if have is not None and have.state == "open":
+        return have
+    alias = _under_alias(d, primary, wanted, claimed)
+    if alias is None or (have is not None and alias.state != "open"):
+        return have
+    claimed.add(alias.fingerprint or "")
+    return alias
 
 
 def _under_alias(d: DesiredIssue, primary: Mapping[str, ExistingIssue], wanted: Mapping[str, DesiredIssue],
