@@ -6,21 +6,25 @@ vulnerable pins. Measured with bandit and pip-audit (pip-audit against a local O
 whole PyPA advisory database when ../shared/data has it, else the test records), plus semgrep with
 --with-semgrep:
 
+Three rounds; in each, every tool runs bare and through our adapter back to back (the order alternating
+between rounds), then the concurrent stage. This machine is shared: one bandit run over the tree takes
+from 53 to 85 s, CPU time included, minute to minute, so every figure compares runs of one round, or parts
+of one run, and the median round is taken.
+
+- overhead: what our adapters add to the tools. Within each of our runs, the wall time outside the tools'
+  own processes (starting them, walking the tree, reading, normalising and fingerprinting their output)
+  over the time inside them. The benchmark checks that our adapter ran each tool with the bare run's
+  arguments, so the time inside is what the bare tool costs at that minute. Target <= 0.10.
+- overhead_paired: the same against the separate bare runs of the round, (ours - bare) / bare: it also
+  shows whether the tool inside our adapter costs what it costs alone, but is as noisy as the machine.
 - parallel_ratio: the scan stage's wall time (adapters run concurrently by the pipeline, bandit one
-  process per core on a large tree) over the sum of the same adapters run one after another, each as one
+  process per core on a large tree) over the same round's adapters run one after another, each as one
   process. Target <= 0.7 on two cores.
-- overhead: our adapters run one after another, against the bare tools run directly with the same
-  arguments: (ours - tools) / tools. Each tool is measured in three adjacent bare/ours pairs, the order
-  alternating; a tool's figure is its median pair's ratio, weighted by its median bare time (a shared
-  machine moves bandit's own time by tens of per cent between minutes; within a pair it moves little).
-  Target <= 0.10.
-- overhead_cpu: the same comparison on CPU seconds (this process and the tools it ran), which other
-  tenants' load hardly moves: what our adapters cost in work, beside what they cost in time.
 - pr_mode_ratio: PR mode for a 3-file change (two Python files, one of them Django's second-largest module,
-  and the requirements) against the full concurrent scan. Target <= 0.05.
+  and the requirements) against the full concurrent scan (median round). Target <= 0.05.
 
 Usage: .venv/bin/python benchmarks/scan.py [--cache DIR] [--with-semgrep]
-Last line: parallel_ratio=… overhead=… pr_mode_ratio=… overhead_cpu=…
+Last line: parallel_ratio=… overhead=… pr_mode_ratio=… overhead_paired=…
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +40,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -47,14 +51,17 @@ sys.path.insert(0, str(ROOT))
 from repo_automation import config as config_mod  # noqa: E402
 from repo_automation.discover import manifests, python_files  # noqa: E402
 from repo_automation.pipeline import Stages, measure  # noqa: E402
+from repo_automation.scanners import bandit as bandit_mod  # noqa: E402
 from repo_automation.scanners import build_scanners, make_scanner  # noqa: E402
+from repo_automation.scanners import pip_audit as pip_audit_mod  # noqa: E402
+from repo_automation.scanners import semgrep as semgrep_mod  # noqa: E402
 from repo_automation.scanners.interface import find_tool  # noqa: E402
 from repo_automation.scanners.pip_audit import requirement_lines  # noqa: E402
 from tests.fakeosv import load_records  # noqa: E402
 from tests.helpers import make_context  # noqa: E402
 
 SHARED_DB = ROOT.parent / "shared" / "data" / "pypa-advisories.osv.jsonl.gz"
-REPEATS = 3  # bare/ours pairs per tool for the overhead figure (odd: the median is one pair)
+REPEATS = 3  # rounds (odd: the median is one round)
 LIMIT_S = 3600  # the scanners' time limit here (the default 300 s is for a user's run, not a loaded machine)
 GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "b",
            "GIT_COMMITTER_EMAIL": "b@example.com", "GIT_CONFIG_GLOBAL": os.devnull}
@@ -139,19 +146,42 @@ def one_process(scanner):  # type: ignore[no-untyped-def]
 @dataclass(frozen=True)
 class Run:
     wall: float  # seconds
-    cpu: float  # seconds of CPU, this process and the tools it ran (user + system)
-
-
-def cpu_now() -> float:
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    tool: float = 0.0  # of which inside the tools' own processes (our runs only)
 
 
 def measured(fn):  # type: ignore[no-untyped-def]
-    """(wall and CPU time of fn(), its result); the CPU time is nearly blind to other tenants' load."""
-    cpu, start = cpu_now(), time.monotonic()
+    start = time.monotonic()
     out = fn()
-    return Run(wall=time.monotonic() - start, cpu=cpu_now() - cpu), out
+    return Run(wall=time.monotonic() - start), out
+
+
+class ToolClock:
+    """The wall time our adapters spend inside the tools' processes, and their arguments: each adapter's
+    `run_tool` (the real one) is wrapped to add up ToolResult.duration_s, from start to exit."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.argvs: list[list[str]] = []
+
+    @classmethod
+    def install(cls) -> ToolClock:
+        clock = cls()
+        for module in (bandit_mod, pip_audit_mod, semgrep_mod):
+            real = module.run_tool
+
+            def counted(argv, *args, real=real, **kwargs):  # type: ignore[no-untyped-def]
+                result = real(argv, *args, **kwargs)
+                clock.seconds += result.duration_s
+                clock.argvs.append(list(argv))
+                return result
+
+            module.run_tool = counted  # type: ignore[attr-defined]
+        return clock
+
+    def measured(self, fn):  # type: ignore[no-untyped-def]
+        self.seconds, self.argvs = 0.0, []
+        run, out = measured(fn)
+        return Run(wall=run.wall, tool=self.seconds), out
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
@@ -160,11 +190,11 @@ def timed(fn):  # type: ignore[no-untyped-def]
     return time.monotonic() - start, out
 
 
-def bare_tools(project: Path, osv: OSVProcess, tools: list[str], semgrep_rules: Path | None) -> float:
+def bare_tools(project: Path, osv: OSVProcess, tools: list[str], semgrep_rules: Path | None) -> list[list[str]]:
     """The tools alone, run directly with the arguments the adapters use (pip-audit once per manifest)."""
     exclude = config_mod.defaults().security_scanning.exclude
     files = python_files(project, None, (), exclude)
-    total = 0.0
+    ran: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         audits = []
         for n, manifest in enumerate(manifests(project, None, (), exclude)):
@@ -188,8 +218,8 @@ def bare_tools(project: Path, osv: OSVProcess, tools: list[str], semgrep_rules: 
             t, _ = timed(lambda tool=tool: [subprocess.run(argv, cwd=project, capture_output=True, timeout=LIMIT_S,
                                                            check=False) for argv in argvs[tool]])
             print(f"bare {tool}: {t:.2f}s ({len(argvs[tool])} runs)", file=sys.stderr)
-            total += t
-    return total
+            ran += argvs[tool]
+    return ran
 
 
 def main() -> None:
@@ -216,46 +246,62 @@ def main() -> None:
         ctx = make_context(project, config=cfg, source_timeout_s=LIMIT_S)
         opts = ctx.config.security_scanning
 
-        bare = seq = 0.0
-        bare_cpu = seq_cpu = 0.0
-        for tool in tools:
-            # bare and ours measured in adjacent pairs, the order alternating (bare first, then ours first):
-            # the machine is shared, and one tool's own time drifts by tens of per cent between minutes, so
-            # each pair's ratio (same minute, same page cache) is the signal and the median pair is taken
-            pairs: list[tuple[Run, Run]] = []
-            findings_count = 0
-            for n in range(REPEATS):
+        clock = ToolClock.install()
+        rounds: list[dict[str, tuple[Run, Run]]] = []  # per round: tool -> (bare, ours)
+        concurrent: list[float] = []
+        findings_count: dict[str, int] = {}
+        for n in range(REPEATS):
+            # one round: each tool bare and through our adapter back to back (the order alternating between
+            # rounds), then the concurrent stage; figures compare runs of one round, minutes apart at most
+            pairs: dict[str, tuple[Run, Run]] = {}
+            for tool in tools:
                 run_bare = partial(bare_tools, project, osv, [tool], project / "semgrep-rules.yml")
-                run_ours = partial(lambda tool: one_process(make_scanner(tool, ctx, options=opts)).scan(ctx), tool)
+                run_ours = partial(clock.measured, lambda tool=tool: one_process(
+                    make_scanner(tool, ctx, options=opts)).scan(ctx))
                 if n % 2:
-                    ours, out = measured(run_ours)
-                    theirs, _ = measured(run_bare)
+                    (ours, out), (theirs, bare_argvs) = run_ours(), measured(run_bare)
                 else:
-                    theirs, _ = measured(run_bare)
-                    ours, out = measured(run_ours)
-                pairs.append((theirs, ours))
-                findings_count = len(out)
-            ratios = sorted(o.wall / b.wall for b, o in pairs)
-            middle = sorted(pairs, key=lambda p: p[1].wall / p[0].wall)[len(pairs) // 2]
-            print(f"{tool}: bare {' '.join(f'{b.wall:.2f}' for b, _ in pairs)}s, ours "
-                  f"{' '.join(f'{o.wall:.2f}' for _, o in pairs)}s, ratios {' '.join(f'{r:.3f}' for r in ratios)}; "
-                  f"cpu bare {' '.join(f'{b.cpu:.2f}' for b, _ in pairs)}s, ours "
-                  f"{' '.join(f'{o.cpu:.2f}' for _, o in pairs)}s; {findings_count} findings", file=sys.stderr)
-            # the median pair's ratio, applied to the tool's median bare time: tools weigh by their own time
-            bare_t = statistics.median(b.wall for b, _ in pairs)
-            bare += bare_t
-            seq += bare_t * middle[1].wall / middle[0].wall
-            bare_cpu += statistics.median(b.cpu for b, _ in pairs)
-            seq_cpu += statistics.median(o.cpu for _, o in pairs)
-        par, (_, findings, results) = timed(lambda: measure(Stages(scanners=build_scanners(ctx)), ctx))
-        print(f"concurrent: {par:.2f}s, {len(findings)} findings, "
-              f"{[(r.name, r.status.value) for r in results]}", file=sys.stderr)
-
+                    (theirs, bare_argvs), (ours, out) = measured(run_bare), run_ours()
+                same_arguments(tool, bare_argvs, clock.argvs)
+                pairs[tool] = (theirs, ours)
+                findings_count[tool] = len(out)
+            rounds.append(pairs)
+            par, (_, findings, results) = timed(lambda: measure(Stages(scanners=build_scanners(ctx)), ctx))
+            concurrent.append(par)
+            print(f"round {n + 1}: " + "; ".join(
+                f"{t}: bare {b.wall:.2f}s, ours {o.wall:.2f}s of which the tool {o.tool:.2f}s"
+                for t, (b, o) in pairs.items()) + f"; concurrent {par:.2f}s, {len(findings)} findings "
+                f"{[(r.name, r.status.value) for r in results]}", file=sys.stderr)
         pr_time = pr_mode(project, cfg)
-    print(f"bare={bare:.2f}s sequential={seq:.2f}s concurrent={par:.2f}s pr_mode={pr_time:.2f}s "
-          f"bare_cpu={bare_cpu:.2f}s sequential_cpu={seq_cpu:.2f}s", file=sys.stderr)
-    print(f"parallel_ratio={par / seq:.3f} overhead={(seq - bare) / bare:.3f} pr_mode_ratio={pr_time / par:.3f} "
-          f"overhead_cpu={(seq_cpu - bare_cpu) / bare_cpu:.3f}")
+
+    def median(values: Iterable[float]) -> float:
+        return statistics.median(list(values))
+
+    # overhead: within each of our runs, the wall time outside the tool's own processes (starting them,
+    # walking the tree, reading and normalising their output) over the time inside them; the tool ran
+    # with the bare tool's arguments (checked), so the tool's time is what the bare tool costs that minute
+    ours_total = sum(median(r[t][1].wall for r in rounds) for t in tools)
+    inside = sum(median(r[t][1].tool for r in rounds) for t in tools)
+    outside = sum(median(r[t][1].wall - r[t][1].tool for r in rounds) for t in tools)
+    # the same against separate bare runs, pair by pair (noisier: a minute apart on a shared machine)
+    paired = median(sum(r[t][1].wall for t in tools) / sum(r[t][0].wall for t in tools) for r in rounds) - 1
+    parity = median(sum(r[t][1].tool for t in tools) / sum(r[t][0].wall for t in tools) for r in rounds)
+    parallel = median(c / sum(r[t][1].wall for t in tools) for r, c in zip(rounds, concurrent, strict=True))
+    print(f"findings {findings_count}; ours={ours_total:.2f}s inside_tools={inside:.2f}s outside={outside:.2f}s "
+          f"concurrent={median(concurrent):.2f}s pr_mode={pr_time:.2f}s tool_vs_bare={parity:.3f}", file=sys.stderr)
+    print(f"parallel_ratio={parallel:.3f} overhead={outside / inside:.3f} "
+          f"pr_mode_ratio={pr_time / median(concurrent):.3f} overhead_paired={paired:.3f}")
+
+
+def same_arguments(tool: str, bare: list[list[str]], ours: list[list[str]]) -> None:
+    """Like for like: our adapter ran the tool with the bare run's arguments (temporary paths aside)."""
+    def normal(argvs: list[list[str]]) -> list[list[str]]:
+        tmp = tempfile.gettempdir()
+        return sorted(sorted("<tmp>" if a.startswith(tmp) else a for a in argv) for argv in argvs)
+
+    if normal(bare) != normal(ours):
+        raise SystemExit(f"{tool}: our adapter ran other arguments than the bare tool: {normal(ours)[:1]} "
+                         f"against {normal(bare)[:1]}")
 
 
 def pr_mode(project: Path, cfg: dict) -> float:  # type: ignore[type-arg]
