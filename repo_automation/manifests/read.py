@@ -53,11 +53,9 @@ def parse_manifest(path: str, text: str) -> Manifest:
 
 def foreign(path: Path) -> str:
     """Why a requirements-named file is not a requirements file ("" when it is one, or cannot be read)."""
-    if is_lock(path.name) or path.name == PYPROJECT:
-        return ""
     try:
-        return requirements_txt.parse(path.name, path.read_text(encoding="utf-8", errors="replace")).foreign
-    except OSError:
+        return parse_manifest(path.name, path.read_text(encoding="utf-8", errors="replace")).foreign
+    except (OSError, ConfigError):
         return ""
 
 

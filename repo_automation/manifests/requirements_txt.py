@@ -61,14 +61,19 @@ def requirement_part(body: str) -> str:
     return _OPTION.split(" " + body, maxsplit=1)[0].strip()
 
 
+def _flag(body: str) -> str:
+    """The option a line starting with `-` gives (`--index-url` of `--index-url=https://…`)."""
+    return re.split(r"[\s=]", body, maxsplit=1)[0]
+
+
 def is_include(body: str) -> bool:
-    flag = re.split(r"[\s=]", body, maxsplit=1)[0]
+    flag = _flag(body)
     return any(flag == i or (len(i) == 2 and flag.startswith(i)) for i in _INCLUDES)
 
 
 def is_pip_option(body: str) -> bool:
     """Whether a line starting with `-` is an option pip reads in a requirements file."""
-    flag = re.split(r"[\s=]", body, maxsplit=1)[0]
+    flag = _flag(body)
     if flag.startswith("--"):
         return flag in _LONG_OPTIONS or (len(flag) > 2 and sum(o.startswith(flag) for o in _LONG_OPTIONS) == 1)
     return flag[:2] in _SHORT_OPTIONS

@@ -66,23 +66,31 @@ class IssuePlanInput:
     scanners: tuple[str, ...] = ()  # every scanner of this run
 
 
+def _listed(marker: re.Pattern[str], body: str) -> tuple[str, ...]:
+    """The comma-separated values of a body's last `marker`."""
+    found = marker.findall(body or "")
+    return tuple(found[-1].split(",")) if found else ()
+
+
 def owners_of(body: str) -> tuple[str, ...]:
     """The owners an issue body names (none for an issue written before owners were recorded)."""
-    found = _OWNERS.findall(body or "")
-    return tuple(found[-1].split(",")) if found else ()
+    return _listed(_OWNERS, body)
 
 
 def aliases_of(body: str) -> tuple[str, ...]:
     """The other fingerprints an issue body says its problem has (see DesiredIssue.aliases)."""
-    found = _ALIASES.findall(body or "")
-    return tuple(found[-1].split(",")) if found else ()
+    return _listed(_ALIASES, body)
+
+
+def _markers(owners: Sequence[str], aliases: Sequence[str]) -> str:
+    also = f"\n{ALIASES_PREFIX}{','.join(aliases)} -->" if aliases else ""
+    return f"\n{OWNERS_PREFIX}{','.join(owners)} -->{also}"
 
 
 def _with_owners(body: str, owners: Sequence[str], aliases: Sequence[str] = ()) -> str:
     """The owners (and aliases) markers just before the fingerprint marker (which stays last)."""
     head, sep, marker = body.rstrip().rpartition("\n\n")
-    also = f"\n{ALIASES_PREFIX}{','.join(aliases)} -->" if aliases else ""
-    return f"{head}\n{OWNERS_PREFIX}{','.join(owners)} -->{also}{sep}{marker}\n"
+    return f"{head}{_markers(owners, aliases)}{sep}{marker}\n"
 
 
 def tools_of(group: Sequence[Finding]) -> tuple[str, ...]:
@@ -143,9 +151,9 @@ def _finding_issue(key: tuple[str, ...], group: Sequence[Finding], labels: tuple
         head = _finding_head(group, worst, sev)
     owners = tools_of(group)
     aliases = _aliases(key, group, fp)
-    markers = len(OWNERS_PREFIX) + len(ALIASES_PREFIX) + sum(len(x) + 1 for x in (*owners, *aliases)) + 12
+    reserve = len(_markers(owners, aliases))
     return DesiredIssue(fingerprint=fp, title=clean_title(title), labels=labels, owners=owners,
-                        body=_with_owners(fit_body(head, items, fp, pointer, markers), owners, aliases),
+                        body=_with_owners(fit_body(head, items, fp, pointer, reserve), owners, aliases),
                         supersedes=supersedes, aliases=aliases)
 
 

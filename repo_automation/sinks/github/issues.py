@@ -137,35 +137,39 @@ def plan_issue_sync(desired: Sequence[DesiredIssue], existing: Sequence[Existing
     primary, ops = _primaries(existing)
     wanted = {d.fingerprint: d for d in desired}
     claimed: set[str] = set()  # issues taken over under an alias: not gone
+    listed: dict[str, list[ExistingIssue]] = {}  # fingerprint -> the issues whose aliases marker lists it
+    for issue in primary.values():
+        for alias in aliases_of(issue.body):
+            listed.setdefault(alias, []).append(issue)
     for d in wanted.values():
-        ops.extend(_plan_one(d, _issue_of(d, primary, wanted, claimed), reopening_comment))
+        ops.extend(_plan_one(d, _issue_of(d, primary, listed, wanted, claimed), reopening_comment))
     into = {old: d.fingerprint for d in desired for old in d.supersedes}
     gone = [i for fp, i in primary.items() if fp not in wanted and fp not in claimed and i.state == "open"
             and not fp.startswith(tuple(protected))]
     return ops + [_plan_gone(i, into, failed or {}, scanners, closing_comment) for i in gone]
 
 
-def _issue_of(d: DesiredIssue, primary: Mapping[str, ExistingIssue], wanted: Mapping[str, DesiredIssue],
-              claimed: set[str]) -> ExistingIssue | None:
+def _issue_of(d: DesiredIssue, primary: Mapping[str, ExistingIssue], listed: Mapping[str, Sequence[ExistingIssue]],
+              wanted: Mapping[str, DesiredIssue], claimed: set[str]) -> ExistingIssue | None:
     """The existing issue a desired one goes to: its own fingerprint's, unless that is missing or closed and
     an issue of the same problem under another tool's fingerprint is open (which is then `claimed`)."""
     have = primary.get(d.fingerprint)
     if have is not None and have.state == "open":
         return have
-    alias = _under_alias(d, primary, wanted, claimed)
+    alias = _under_alias(d, primary, listed, wanted, claimed)
     if alias is None or (have is not None and alias.state != "open"):
         return have
     claimed.add(alias.fingerprint or "")
     return alias
 
 
-def _under_alias(d: DesiredIssue, primary: Mapping[str, ExistingIssue], wanted: Mapping[str, DesiredIssue],
-                 claimed: set[str]) -> ExistingIssue | None:
+def _under_alias(d: DesiredIssue, primary: Mapping[str, ExistingIssue], listed: Mapping[str, Sequence[ExistingIssue]],
+                 wanted: Mapping[str, DesiredIssue], claimed: set[str]) -> ExistingIssue | None:
     """The issue of the same problem under another tool's fingerprint (bandit's and semgrep's for one line),
     open first, then the lowest number: the desired issue lists it among its aliases, or it lists the
     desired issue among its own. One another desired issue wants, or one already taken, is not taken."""
-    found = [i for fp, i in primary.items() if fp not in wanted and fp not in claimed
-             and (fp in d.aliases or d.fingerprint in aliases_of(i.body))]
+    candidates = [*(primary[a] for a in d.aliases if a in primary), *listed.get(d.fingerprint, ())]
+    found = [i for i in candidates if (i.fingerprint or "") not in wanted and (i.fingerprint or "") not in claimed]
     return min(found, key=lambda i: (i.state != "open", i.number), default=None)
 
 
